@@ -1,0 +1,20 @@
+using Monitor.Checks.Disk;
+using Monitor.Checks.Http;
+using Monitor.Checks.Tcp;
+using Monitor.Checks.Unsupported;
+using Monitor.Configuration;
+using Monitor.Metrics;
+
+namespace Monitor.Checks;
+
+/// <summary>Builds the check for a configured kind. Adding a kind means one folder and one line here.</summary>
+internal sealed class CheckFactory(TimeProvider timeProvider)
+{
+    public ICheck Create(CheckOptions options, SeriesScope scope) => options.Kind switch
+    {
+        CheckKind.Http => new HttpCheck(options, scope, timeProvider),
+        CheckKind.Tcp => new TcpCheck(options, scope, timeProvider),
+        CheckKind.Disk => new DiskCheck(options, scope, timeProvider, LinuxFileSystemStats.Instance, DiskCheck.DefaultMountTable),
+        _ => new UnsupportedCheck(options),
+    };
+}

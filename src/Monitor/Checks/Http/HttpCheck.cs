@@ -1,0 +1,322 @@
+using System.Buffers;
+using System.Globalization;
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using Monitor.Configuration;
+using Monitor.Metrics;
+
+namespace Monitor.Checks.Http;
+
+/// <summary>
+/// An HTTP probe with blackbox_exporter's semantics: a fresh connection per probe (so resolve, connect and
+/// TLS are measured every time), redirects followed and counted by hand, then the expectations.
+/// </summary>
+internal sealed partial class HttpCheck : ICheck
+{
+    private const int MaxRedirects = 10;
+    private const int MaxBodyBytes = 4 * 1024 * 1024;
+
+    private static readonly string[] Phases = ["resolve", "connect", "tls", "processing", "transfer"];
+
+    private readonly HttpCheckOptions _http;
+    private readonly TimeProvider _time;
+    private readonly SocketsHttpHandler _handler;
+    private readonly HttpClient _client;
+    private readonly HttpProbeSeries _series;
+
+    // Runs of one check never overlap (the scheduler guarantees it), so the handler callbacks can report into
+    // the trace of the current run.
+    private HttpProbeTrace _trace = new();
+
+    public HttpCheck(CheckOptions options, SeriesScope scope, TimeProvider timeProvider)
+    {
+        Options = options;
+        _http = options.Http ?? throw new ArgumentException("not an http check", nameof(options));
+        _time = timeProvider;
+        _series = new HttpProbeSeries(scope, Phases);
+        _handler = new SocketsHttpHandler
+        {
+            AllowAutoRedirect = false,
+            UseCookies = false,
+            UseProxy = false,
+            AutomaticDecompression = DecompressionMethods.All,
+            ConnectTimeout = Timeout.InfiniteTimeSpan,
+            PooledConnectionLifetime = TimeSpan.Zero,
+            ConnectCallback = ConnectAsync,
+            PlaintextStreamFilter = TlsReady,
+            SslOptions = new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = ValidateCertificate },
+        };
+        _client = new HttpClient(_handler, disposeHandler: false) { Timeout = Timeout.InfiniteTimeSpan };
+    }
+
+    public CheckOptions Options { get; }
+
+    public async Task<CheckResult> RunAsync(CancellationToken cancellationToken)
+    {
+        var trace = _trace = new HttpProbeTrace();
+        long start = _time.GetTimestamp();
+        int redirects = 0;
+        int status = 0;
+        long contentLength = -1;
+        Version? version = null;
+        bool failedBody = false;
+        CheckResult result;
+        try
+        {
+            var url = _http.Url;
+            var method = new HttpMethod(_http.Method);
+            string? body = _http.Body;
+            while (true)
+            {
+                using var request = BuildRequest(method, url, body);
+                var response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+                long headersAt = _time.GetTimestamp();
+                trace.Processing += _time.GetElapsedTime(trace.ReadyAt == 0 ? start : trace.ReadyAt, headersAt);
+                using (response)
+                {
+                    status = (int)response.StatusCode;
+                    version = response.Version;
+                    contentLength = response.Content.Headers.ContentLength ?? -1;
+                    if (_http.FollowRedirects && IsRedirect(response.StatusCode) && response.Headers.Location is { } location)
+                    {
+                        if (++redirects > MaxRedirects)
+                        {
+                            result = CheckResult.Fail(FailureReasons.Redirects, $"stopped after {MaxRedirects} redirects");
+                            break;
+                        }
+
+                        await DrainAsync(response, null, cancellationToken);
+                        trace.Transfer += _time.GetElapsedTime(headersAt);
+                        url = location.IsAbsoluteUri ? location : new Uri(url, location);
+                        if (response.StatusCode == HttpStatusCode.SeeOther || (method == HttpMethod.Post && response.StatusCode is HttpStatusCode.MovedPermanently or HttpStatusCode.Found))
+                        {
+                            method = HttpMethod.Get;
+                            body = null;
+                        }
+
+                        trace.ReadyAt = 0;
+                        continue;
+                    }
+
+                    var buffer = _http.Expect.ReadsBody ? new ArrayBufferWriter<byte>(4096) : null;
+                    await DrainAsync(response, buffer, cancellationToken);
+                    trace.Transfer += _time.GetElapsedTime(headersAt);
+                    result = Evaluate(response.StatusCode, buffer, _time.GetElapsedTime(start), trace, out failedBody);
+                }
+
+                break;
+            }
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            result = ProbeNetwork.Classify(e, cancellationToken.IsCancellationRequested);
+        }
+
+        var duration = _time.GetElapsedTime(start);
+        _series.Publish(result.Success, duration, status, contentLength, redirects, trace, version, failedBody);
+        return result;
+    }
+
+    private HttpRequestMessage BuildRequest(HttpMethod method, Uri url, string? body)
+    {
+        var request = new HttpRequestMessage(method, url)
+        {
+            Version = HttpVersion.Version11,
+            VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
+        };
+        request.Headers.ConnectionClose = true;
+        string? contentType = null;
+        foreach (var (name, value) in _http.Headers)
+        {
+            if (name.Equals("Content-Type", StringComparison.OrdinalIgnoreCase))
+            {
+                contentType = value;
+            }
+            else if (name.Equals("Host", StringComparison.OrdinalIgnoreCase))
+            {
+                request.Headers.Host = value;
+            }
+            else
+            {
+                request.Headers.TryAddWithoutValidation(name, value);
+            }
+        }
+
+        if (body is not null)
+        {
+            request.Content = new StringContent(body, Encoding.UTF8);
+            if (contentType is not null)
+            {
+                request.Content.Headers.Remove("Content-Type");
+                request.Content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+            }
+        }
+
+        return request;
+    }
+
+    private static bool IsRedirect(HttpStatusCode code) => code is HttpStatusCode.MovedPermanently or HttpStatusCode.Found
+        or HttpStatusCode.SeeOther or HttpStatusCode.TemporaryRedirect or HttpStatusCode.PermanentRedirect;
+
+    /// <summary>Reads the body to the end (transfer time is part of the probe); keeps up to 4 MiB when expectations need it.</summary>
+    private static async Task DrainAsync(HttpResponseMessage response, ArrayBufferWriter<byte>? keep, CancellationToken cancellationToken)
+    {
+        await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
+        try
+        {
+            int read;
+            while ((read = await stream.ReadAsync(buffer, cancellationToken)) > 0)
+            {
+                if (keep is not null && keep.WrittenCount + read <= MaxBodyBytes)
+                {
+                    keep.Write(buffer.AsSpan(0, read));
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private CheckResult Evaluate(HttpStatusCode statusCode, ArrayBufferWriter<byte>? body, TimeSpan elapsed, HttpProbeTrace trace, out bool failedBody)
+    {
+        failedBody = false;
+        int status = (int)statusCode;
+        var expect = _http.Expect;
+        bool statusOk = expect.Status.Count == 0 ? status is >= 200 and < 300 : expect.Status.Contains(status);
+        if (!statusOk)
+        {
+            return CheckResult.Fail(FailureReasons.Status, $"status {status}, expected {(expect.Status.Count == 0 ? "2xx" : string.Join(", ", expect.Status))}");
+        }
+
+        if (expect.BodyJson.Count > 0 && CheckJson(body!.WrittenSpan, expect.BodyJson) is { } jsonError)
+        {
+            failedBody = true;
+            return CheckResult.Fail(FailureReasons.BodyJson, jsonError);
+        }
+
+        if (expect.BodyContains is { } needle && !Encoding.UTF8.GetString(body!.WrittenSpan).Contains(needle, StringComparison.Ordinal))
+        {
+            failedBody = true;
+            return CheckResult.Fail(FailureReasons.BodyContains, $"body does not contain \"{needle}\"");
+        }
+
+        if (expect.MaxResponseTime is { } max && elapsed > max)
+        {
+            return CheckResult.Fail(FailureReasons.ResponseTime, $"took {elapsed.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)}s, limit {PromDuration.Format(max)}");
+        }
+
+        if (expect.MinCertDays is { } days && trace.EarliestCertExpiry is { } expiry)
+        {
+            var left = expiry - _time.GetUtcNow();
+            if (left < TimeSpan.FromDays(days))
+            {
+                return CheckResult.Fail(FailureReasons.TlsExpiry, $"certificate chain expires in {left.TotalDays.ToString("0.#", CultureInfo.InvariantCulture)} days (at {expiry:yyyy-MM-ddTHH:mm:ssZ}), minimum {days}");
+            }
+        }
+
+        return CheckResult.Ok;
+    }
+
+    /// <summary>Checks each dotted path (<c>data.items.0.status</c>); returns the first mismatch, or null.</summary>
+    internal static string? CheckJson(ReadOnlySpan<byte> body, IReadOnlyDictionary<string, string> expectations)
+    {
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(body.ToArray());
+        }
+        catch (JsonException e)
+        {
+            return $"body is not JSON: {e.Message}";
+        }
+
+        using (document)
+        {
+            foreach (var (path, expected) in expectations)
+            {
+                var element = document.RootElement;
+                foreach (string segment in path.Split('.'))
+                {
+                    if (element.ValueKind == JsonValueKind.Object && element.TryGetProperty(segment, out var child))
+                    {
+                        element = child;
+                    }
+                    else if (element.ValueKind == JsonValueKind.Array && int.TryParse(segment, NumberStyles.None, CultureInfo.InvariantCulture, out int index) && index < element.GetArrayLength())
+                    {
+                        element = element[index];
+                    }
+                    else
+                    {
+                        return $"{path}: not found in body";
+                    }
+                }
+
+                if (!JsonEquals(element, expected))
+                {
+                    return $"{path}: got {Truncate(element.GetRawText())}, expected {expected}";
+                }
+            }
+        }
+
+        return null;
+    }
+
+    private static bool JsonEquals(JsonElement element, string expected) => element.ValueKind switch
+    {
+        JsonValueKind.String => element.GetString() == expected,
+        JsonValueKind.Number => double.TryParse(expected, NumberStyles.Float, CultureInfo.InvariantCulture, out double e) && element.GetDouble().Equals(e),
+        JsonValueKind.True => expected is "true" or "True",
+        JsonValueKind.False => expected is "false" or "False",
+        JsonValueKind.Null => expected is "null" or "~" or "",
+        _ => element.GetRawText() == expected,
+    };
+
+    private static string Truncate(string text) => text.Length <= 100 ? text : text[..100] + "...";
+
+    private async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
+    {
+        var trace = _trace;
+        long start = _time.GetTimestamp();
+        var addresses = await ProbeNetwork.ResolveAsync(context.DnsEndPoint.Host, cancellationToken);
+        long resolved = _time.GetTimestamp();
+        trace.Resolve += _time.GetElapsedTime(start, resolved);
+        var socket = await ProbeNetwork.ConnectAsync(addresses, context.DnsEndPoint.Port, cancellationToken);
+        long connected = _time.GetTimestamp();
+        trace.Connect += _time.GetElapsedTime(resolved, connected);
+        trace.ReadyAt = connected;
+        return new NetworkStream(socket, ownsSocket: true);
+    }
+
+    /// <summary>Called once the connection is usable (after TLS on https): the end of the TLS phase.</summary>
+    private ValueTask<Stream> TlsReady(SocketsHttpPlaintextStreamFilterContext context, CancellationToken cancellationToken)
+    {
+        var trace = _trace;
+        if (context.PlaintextStream is SslStream)
+        {
+            long now = _time.GetTimestamp();
+            trace.Tls += _time.GetElapsedTime(trace.ReadyAt, now);
+            trace.ReadyAt = now;
+            trace.UsedTls = true;
+        }
+
+        return ValueTask.FromResult(context.PlaintextStream);
+    }
+
+    private bool ValidateCertificate(object sender, System.Security.Cryptography.X509Certificates.X509Certificate? certificate, System.Security.Cryptography.X509Certificates.X509Chain? chain, SslPolicyErrors errors)
+    {
+        _trace.EarliestCertExpiry = ProbeNetwork.EarliestExpiry(certificate, chain);
+        return _http.InsecureSkipVerify || errors == SslPolicyErrors.None;
+    }
+
+    public void Dispose()
+    {
+        _client.Dispose();
+        _handler.Dispose();
+    }
+}

@@ -1,0 +1,334 @@
+using System.Text.RegularExpressions;
+using YamlDotNet.RepresentationModel;
+
+namespace Monitor.Configuration;
+
+internal static partial class ConfigLoader
+{
+    private static readonly string[] SeverityKeys = ["P1", "P2", "P3", "P4"];
+
+    /// <summary>A list of receiver names, each of which must exist.</summary>
+    private static List<string>? ReceiverList(YamlMap map, string key, HashSet<string> receivers, bool required)
+    {
+        var items = map.Sequence(key, required);
+        if (items is null)
+        {
+            return null;
+        }
+
+        var names = new List<string>();
+        foreach (var (node, path) in items)
+        {
+            string? name = map.Scalar(node, path);
+            if (name is null)
+            {
+                continue;
+            }
+
+            if (!receivers.Contains(name))
+            {
+                map.Context.Error(node.Start, $"{path}: unknown receiver \"{name}\"{(receivers.Count == 0 ? " (no receivers are configured)" : $" (configured: {string.Join(", ", receivers.Order(StringComparer.Ordinal))})")}");
+                continue;
+            }
+
+            names.Add(name);
+        }
+
+        return names;
+    }
+
+    private static Dictionary<Severity, SeverityPolicy> ReadSeverities(YamlMap root, HashSet<string> receivers)
+    {
+        var result = SeverityPolicy.Defaults(receivers);
+        var map = root.Map("severities");
+        if (map is null)
+        {
+            return result;
+        }
+
+        foreach (string key in SeverityKeys)
+        {
+            var policyMap = map.Map(key);
+            if (policyMap is null)
+            {
+                continue;
+            }
+
+            var severity = Enum.Parse<Severity>(key);
+            var current = result[severity];
+            var notify = ReceiverList(policyMap, "notify", receivers, required: false);
+            string? fallback = policyMap.String("fallback");
+            if (fallback is not null && !receivers.Contains(fallback))
+            {
+                policyMap.Context.Error(policyMap.Get("fallback")!.Start, $"{policyMap.Field("fallback")}: unknown receiver \"{fallback}\"");
+                fallback = null;
+            }
+
+            result[severity] = current with
+            {
+                AckWithin = policyMap.Duration("ack_within") ?? current.AckWithin,
+                ResolveWithin = policyMap.Duration("resolve_within") ?? current.ResolveWithin,
+                Repeat = policyMap.Duration("repeat") ?? current.Repeat,
+                Notify = notify ?? current.Notify,
+                Fallback = fallback,
+            };
+            policyMap.Finish();
+        }
+
+        map.Finish();
+        return result;
+    }
+
+    private static Dictionary<Severity, IReadOnlyList<EscalationStep>> ReadEscalation(YamlMap root, HashSet<string> receivers)
+    {
+        var result = new Dictionary<Severity, IReadOnlyList<EscalationStep>>();
+        var map = root.Map("escalation");
+        if (map is null)
+        {
+            return result;
+        }
+
+        foreach (string key in SeverityKeys)
+        {
+            var items = map.Sequence(key);
+            if (items is null)
+            {
+                continue;
+            }
+
+            var steps = new List<EscalationStep>();
+            foreach (var (node, path) in items)
+            {
+                var stepMap = YamlMap.From(map.Context, node, path);
+                if (stepMap is null)
+                {
+                    continue;
+                }
+
+                var after = stepMap.Duration("after", required: true);
+                var notify = ReceiverList(stepMap, "notify", receivers, required: true);
+                if (after is not null && steps.Count > 0 && after <= steps[^1].After)
+                {
+                    map.Context.Error(stepMap.Get("after")!.Start, $"{stepMap.Field("after")}: steps must be in increasing order of after ({PromDuration.Format(after.Value)} follows {PromDuration.Format(steps[^1].After)})");
+                }
+
+                stepMap.Finish();
+                if (after is not null && notify is not null)
+                {
+                    steps.Add(new EscalationStep(after.Value, notify));
+                }
+            }
+
+            result[Enum.Parse<Severity>(key)] = steps;
+        }
+
+        map.Finish();
+        return result;
+    }
+
+    private static RoutingOptions ReadRouting(YamlMap? map, HashSet<string> receivers)
+    {
+        var result = new RoutingOptions();
+        if (map is null)
+        {
+            return result;
+        }
+
+        var groupBy = map.Strings("group_by");
+        foreach (var (node, path) in map.Sequence("group_by") ?? [])
+        {
+            if (node is YamlScalarNode { Value: { } v } && v != "..." && !Names.IsLabelName(v))
+            {
+                map.Context.Error(node.Start, $"{path}: invalid label name \"{v}\"");
+            }
+        }
+
+        var routes = new List<RouteOptions>();
+        foreach (var (node, path) in map.Sequence("routes") ?? [])
+        {
+            var routeMap = YamlMap.From(map.Context, node, path);
+            if (routeMap is null)
+            {
+                continue;
+            }
+
+            var match = routeMap.StringMap("match", Names.IsLabelName, Names.LabelNameRule) ?? [];
+            var matchRe = new Dictionary<string, Regex>(StringComparer.Ordinal);
+            if (routeMap.Map("match_re") is { } reMap)
+            {
+                foreach (string label in reMap.Keys)
+                {
+                    if (!Names.IsLabelName(label))
+                    {
+                        map.Context.Error(reMap.KeyMark(label), $"{reMap.Field(label)}: invalid label name \"{label}\"");
+                        reMap.Has(label);
+                        continue;
+                    }
+
+                    if (ReadRegex(reMap, label) is { } regex)
+                    {
+                        matchRe[label] = regex;
+                    }
+                }
+
+                reMap.Finish();
+            }
+
+            var notify = ReceiverList(routeMap, "notify", receivers, required: true);
+            if (match.Count == 0 && matchRe.Count == 0)
+            {
+                map.Context.Error(routeMap.Start, $"{path}: a route needs match or match_re");
+            }
+
+            routeMap.Finish();
+            if (notify is not null)
+            {
+                routes.Add(new RouteOptions { Match = match, MatchRe = matchRe, Notify = notify });
+            }
+        }
+
+        result = result with
+        {
+            GroupBy = groupBy ?? result.GroupBy,
+            GroupWait = map.Duration("group_wait", allowZero: true) ?? result.GroupWait,
+            GroupInterval = map.Duration("group_interval") ?? result.GroupInterval,
+            Routes = routes,
+        };
+        map.Finish();
+        return result;
+    }
+
+    private static List<InhibitRule> ReadInhibit(YamlMap root)
+    {
+        var result = new List<InhibitRule>();
+        foreach (var (node, path) in root.Sequence("inhibit") ?? [])
+        {
+            var map = YamlMap.From(root.Context, node, path);
+            if (map is null)
+            {
+                continue;
+            }
+
+            var source = map.StringMap("source", Names.IsLabelName, Names.LabelNameRule);
+            var target = map.StringMap("target", Names.IsLabelName, Names.LabelNameRule);
+            var equal = map.Strings("equal") ?? [];
+            if (source is null || source.Count == 0)
+            {
+                map.Context.Error(map.Start, $"{path}.source: required (labels the inhibiting alert has)");
+            }
+
+            if (target is null || target.Count == 0)
+            {
+                map.Context.Error(map.Start, $"{path}.target: required (labels the inhibited alert has)");
+            }
+
+            foreach (string label in equal.Where(l => !Names.IsLabelName(l)))
+            {
+                map.Context.Error(map.Get("equal")!.Start, $"{path}.equal: invalid label name \"{label}\"");
+            }
+
+            map.Finish();
+            if (source is { Count: > 0 } && target is { Count: > 0 })
+            {
+                result.Add(new InhibitRule(source, target, equal));
+            }
+        }
+
+        return result;
+    }
+
+    private static (CronSchedule? Cron, TimeZoneInfo? Zone) ReadCronAndZone(YamlMap map)
+    {
+        CronSchedule? cron = null;
+        if (map.String("cron", required: true) is { } expression)
+        {
+            if (!CronSchedule.TryParse(expression, out cron, out string? error))
+            {
+                map.Context.Error(map.Get("cron")!.Start, $"{map.Field("cron")}: invalid cron expression \"{expression}\": {error}");
+            }
+        }
+
+        TimeZoneInfo? zone = TimeZoneInfo.Utc;
+        if (map.String("timezone") is { } zoneName)
+        {
+            try
+            {
+                zone = TimeZoneInfo.FindSystemTimeZoneById(zoneName);
+            }
+            catch (Exception e) when (e is TimeZoneNotFoundException or InvalidTimeZoneException)
+            {
+                map.Context.Error(map.Get("timezone")!.Start, $"{map.Field("timezone")}: unknown time zone \"{zoneName}\" (use an IANA name such as Asia/Seoul or UTC)");
+                zone = null;
+            }
+        }
+
+        return (cron, zone);
+    }
+
+    private static List<SilenceWindow> ReadSilences(YamlMap root)
+    {
+        var result = new List<SilenceWindow>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (node, path) in root.Sequence("silences") ?? [])
+        {
+            var map = YamlMap.From(root.Context, node, path);
+            if (map is null)
+            {
+                continue;
+            }
+
+            string? name = map.String("name", required: true);
+            if (name is not null && !seen.Add(name))
+            {
+                map.Context.Error(map.Get("name")!.Start, $"{path}.name: duplicate silence name \"{name}\"");
+            }
+
+            var (cron, zone) = ReadCronAndZone(map);
+            var duration = map.Duration("duration", required: true);
+            var matchers = map.StringMap("matchers", Names.IsLabelName, Names.LabelNameRule);
+            if (matchers is null || matchers.Count == 0)
+            {
+                map.Context.Error(map.Start, $"{path}.matchers: required (a silence without matchers would mute everything)");
+            }
+
+            string? comment = map.String("comment");
+            map.Finish();
+            if (name is not null && cron is not null && zone is not null && duration is not null && matchers is { Count: > 0 })
+            {
+                result.Add(new SilenceWindow { Name = name, Cron = cron, TimeZone = zone, Duration = duration.Value, Matchers = matchers, Comment = comment });
+            }
+        }
+
+        return result;
+    }
+
+    private static List<ReportOptions> ReadReports(YamlMap root, HashSet<string> receivers)
+    {
+        var result = new List<ReportOptions>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (node, path) in root.Sequence("reports") ?? [])
+        {
+            var map = YamlMap.From(root.Context, node, path);
+            if (map is null)
+            {
+                continue;
+            }
+
+            string? name = map.String("name", required: true);
+            if (name is not null && !seen.Add(name))
+            {
+                map.Context.Error(map.Get("name")!.Start, $"{path}.name: duplicate report name \"{name}\"");
+            }
+
+            var (cron, zone) = ReadCronAndZone(map);
+            var notify = ReceiverList(map, "notify", receivers, required: true);
+            map.Finish();
+            if (name is not null && cron is not null && zone is not null && notify is not null)
+            {
+                result.Add(new ReportOptions { Name = name, Cron = cron, TimeZone = zone, Notify = notify });
+            }
+        }
+
+        return result;
+    }
+}

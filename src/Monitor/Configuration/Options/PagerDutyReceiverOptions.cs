@@ -1,0 +1,10 @@
+namespace Monitor.Configuration;
+
+internal sealed record PagerDutyReceiverOptions
+{
+    /// <summary>Events API v2 integration key.</summary>
+    public required Secret RoutingKey { get; init; }
+
+    /// <summary>Enqueue endpoint. <value>Default <c>https://events.pagerduty.com/v2/enqueue</c>.</value></summary>
+    public Uri Url { get; init; } = new("https://events.pagerduty.com/v2/enqueue");
+}

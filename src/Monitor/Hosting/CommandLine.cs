@@ -1,0 +1,196 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Monitor.Api;
+using Monitor.Configuration;
+using Monitor.Metrics;
+
+namespace Monitor.Hosting;
+
+/// <summary>The commands of SPEC §2.</summary>
+internal static class CommandLine
+{
+    private const string Usage = """
+        usage: monitor [run] [--config FILE]
+               monitor check-config [--config FILE]
+               monitor test-rules FILE...
+               monitor test-notify --receiver NAME [--config FILE]
+               monitor --version
+
+        The configuration is --config, else $MONITOR_CONFIG, else ./monitor.yaml.
+        """;
+
+    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        var rest = new List<string>(args);
+        string command = rest.Count > 0 && !rest[0].StartsWith('-') ? Take(rest, 0) : "run";
+        if (rest.Remove("--version") || command == "version")
+        {
+            await stdout.WriteLineAsync($"monitor {SelfMetrics.Version}");
+            return 0;
+        }
+
+        if (rest.Remove("--help") || rest.Remove("-h") || command == "help")
+        {
+            await stdout.WriteLineAsync(Usage);
+            return 0;
+        }
+
+        string? configFlag = TakeOption(rest, "--config", out string? configError);
+        if (configError is not null)
+        {
+            await stderr.WriteLineAsync(configError);
+            return 2;
+        }
+
+        string configPath = configFlag ?? Environment.GetEnvironmentVariable("MONITOR_CONFIG") ?? "monitor.yaml";
+        switch (command)
+        {
+            case "run":
+                return await RunServiceAsync(configPath, rest, stderr);
+            case "check-config":
+                return await CheckConfigAsync(configPath, rest, stdout, stderr);
+            case "test-rules":
+            case "test-notify":
+                await stderr.WriteLineAsync($"monitor {command}: not available in this version yet (see the issue tracker)");
+                return 2;
+            default:
+                await stderr.WriteLineAsync($"monitor: unknown command \"{command}\"\n\n{Usage}");
+                return 2;
+        }
+    }
+
+    private static string Take(List<string> list, int index)
+    {
+        string value = list[index];
+        list.RemoveAt(index);
+        return value;
+    }
+
+    private static string? TakeOption(List<string> args, string name, out string? error)
+    {
+        error = null;
+        string? value = null;
+        for (int i = 0; i < args.Count; i++)
+        {
+            if (args[i] == name)
+            {
+                if (i + 1 >= args.Count)
+                {
+                    error = $"monitor: {name} needs a value";
+                    return null;
+                }
+
+                value = args[i + 1];
+                args.RemoveRange(i, 2);
+                i--;
+            }
+            else if (args[i].StartsWith(name + "=", StringComparison.Ordinal))
+            {
+                value = args[i][(name.Length + 1)..];
+                args.RemoveAt(i);
+                i--;
+            }
+        }
+
+        return value;
+    }
+
+    private static async Task<int> CheckConfigAsync(string configPath, List<string> rest, TextWriter stdout, TextWriter stderr)
+    {
+        if (rest.Count > 0)
+        {
+            await stderr.WriteLineAsync($"monitor check-config: unexpected argument \"{rest[0]}\"");
+            return 2;
+        }
+
+        var result = ConfigLoader.Load(configPath);
+        if (!result.Success)
+        {
+            foreach (var error in result.Errors)
+            {
+                await stdout.WriteLineAsync(error.ToString());
+            }
+
+            return 1;
+        }
+
+        await stdout.WriteLineAsync("OK");
+        return 0;
+    }
+
+    private static async Task<int> RunServiceAsync(string configPath, List<string> rest, TextWriter stderr)
+    {
+        if (rest.Count > 0)
+        {
+            await stderr.WriteLineAsync($"monitor: unexpected argument \"{rest[0]}\"\n\n{Usage}");
+            return 2;
+        }
+
+        var result = ConfigLoader.Load(configPath);
+        if (!result.Success)
+        {
+            await stderr.WriteLineAsync($"monitor: invalid configuration {configPath}; not starting:");
+            foreach (var error in result.Errors)
+            {
+                await stderr.WriteLineAsync(error.ToString());
+            }
+
+            return 1;
+        }
+
+        var options = result.Options!;
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+            o.UseUtcTimestamp = true;
+        });
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
+        builder.Logging.AddFilter("System.Net.Http.HttpClient", LogLevel.Warning);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            ConfigureListen(kestrel, options.Server.Listen);
+            kestrel.AddServerHeader = false;
+        });
+        builder.Services.AddMonitor(Path.GetFullPath(configPath), options);
+        await using var app = builder.Build();
+        app.MapMonitorEndpoints();
+        await app.StartAsync();
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Monitor");
+        Log.Listening(logger, SelfMetrics.Version, options.Server.Listen);
+        await app.WaitForShutdownAsync();
+        return 0;
+    }
+
+    private static void ConfigureListen(KestrelServerOptions kestrel, string listen)
+    {
+        if (!ConfigLoader.TryParseListen(listen, out string host, out int port))
+        {
+            throw new ArgumentException($"invalid listen address {listen}", nameof(listen));
+        }
+
+        if (host is "" or "0.0.0.0" or "*")
+        {
+            kestrel.ListenAnyIP(port);
+        }
+        else if (host == "localhost")
+        {
+            kestrel.ListenLocalhost(port);
+        }
+        else if (IPAddress.TryParse(host, out var address))
+        {
+            kestrel.Listen(address, port);
+        }
+        else
+        {
+            kestrel.Listen(Dns.GetHostAddresses(host)[0], port);
+        }
+    }
+}

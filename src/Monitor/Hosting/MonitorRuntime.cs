@@ -1,0 +1,72 @@
+using Microsoft.Extensions.Logging;
+using Monitor.Configuration;
+using Monitor.Metrics;
+using Monitor.Scheduling;
+
+namespace Monitor.Hosting;
+
+/// <summary>
+/// Owns the running configuration. A reload reads and validates the file completely before anything
+/// changes; an invalid file is logged error by error and the running configuration stays in force.
+/// </summary>
+internal sealed class MonitorRuntime
+{
+    private readonly string _configPath;
+    private readonly CheckScheduler _scheduler;
+    private readonly SelfMetrics _metrics;
+    private readonly TimeProvider _time;
+    private readonly ILogger<MonitorRuntime> _logger;
+    private readonly Lock _reloadLock = new();
+    private MonitorOptions _current;
+
+    public MonitorRuntime(string configPath, MonitorOptions initial, CheckScheduler scheduler, SelfMetrics metrics, TimeProvider timeProvider, ILogger<MonitorRuntime> logger)
+    {
+        _configPath = configPath;
+        _current = initial;
+        _scheduler = scheduler;
+        _metrics = metrics;
+        _time = timeProvider;
+        _logger = logger;
+    }
+
+    public MonitorOptions Current => Volatile.Read(ref _current);
+
+    /// <summary>Applies the configuration the process started with.</summary>
+    public void Start()
+    {
+        _scheduler.Apply(Current);
+        _metrics.ConfigReloaded(true, _time.GetUtcNow());
+        Log.ConfigLoaded(_logger, Current.SourceFile, Current.Checks.Count, Current.Receivers.Count, Current.ResolvedRuleFiles.Count);
+    }
+
+    public ReloadOutcome Reload(string source)
+    {
+        Log.ReloadRequested(_logger, source);
+        lock (_reloadLock)
+        {
+            var result = ConfigLoader.Load(_configPath);
+            if (!result.Success)
+            {
+                foreach (var error in result.Errors)
+                {
+                    Log.ReloadRejected(_logger, error.ToString());
+                }
+
+                _metrics.ConfigReloaded(false, _time.GetUtcNow());
+                return new ReloadOutcome(false, result.Errors);
+            }
+
+            var options = result.Options!;
+            if (options.Server.Listen != Current.Server.Listen)
+            {
+                Log.ListenChanged(_logger, Current.Server.Listen, options.Server.Listen);
+            }
+
+            _scheduler.Apply(options);
+            Volatile.Write(ref _current, options);
+            _metrics.ConfigReloaded(true, _time.GetUtcNow());
+            Log.ConfigLoaded(_logger, options.SourceFile, options.Checks.Count, options.Receivers.Count, options.ResolvedRuleFiles.Count);
+            return new ReloadOutcome(true, []);
+        }
+    }
+}

@@ -1,0 +1,11 @@
+namespace Monitor.Metrics;
+
+/// <summary>The metric types of the Prometheus exposition formats that Monitor writes.</summary>
+internal enum MetricType
+{
+    Gauge,
+    Counter,
+    Histogram,
+    /// <summary>Written as <c>untyped</c> in text 0.0.4 and <c>unknown</c> in OpenMetrics.</summary>
+    Unknown,
+}

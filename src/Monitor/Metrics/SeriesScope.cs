@@ -1,0 +1,104 @@
+namespace Monitor.Metrics;
+
+/// <summary>
+/// The series of one check: every series it creates carries <c>check="name"</c> and the check's labels, and
+/// disposing the scope removes them all (a check deleted by a reload leaves nothing behind).
+/// </summary>
+internal sealed class SeriesScope : IDisposable
+{
+    private readonly SeriesStore _store;
+    private readonly Label[] _baseLabels;
+    private readonly HashSet<Series> _owned = new(ReferenceEqualityComparer.Instance);
+    private readonly Lock _lock = new();
+    private bool _disposed;
+
+    public SeriesScope(SeriesStore store, string checkName, IReadOnlyDictionary<string, string> labels)
+    {
+        _store = store;
+        var list = new List<Label>(labels.Count + 1) { new("check", checkName) };
+        foreach (var (name, value) in labels.OrderBy(l => l.Key, StringComparer.Ordinal))
+        {
+            if (name != "check")
+            {
+                list.Add(new Label(name, value));
+            }
+        }
+
+        _baseLabels = [.. list];
+    }
+
+    public IReadOnlyList<Label> BaseLabels => _baseLabels;
+
+    public Sample Gauge(string name, string help, params Label[] labels) =>
+        Track(_store.Gauge(name, help, Merge(labels)));
+
+    public Sample Counter(string name, string help, params Label[] labels) =>
+        Track(_store.Counter(name, help, Merge(labels)));
+
+    public HistogramSeries Histogram(string name, string help, double[] bounds, params Label[] labels) =>
+        Track(_store.Histogram(name, help, bounds, Merge(labels)));
+
+    public void Remove(Series series)
+    {
+        lock (_lock)
+        {
+            _owned.Remove(series);
+        }
+
+        SeriesStore.Remove(series);
+    }
+
+    public void Dispose()
+    {
+        Series[] owned;
+        lock (_lock)
+        {
+            owned = [.. _owned];
+            _owned.Clear();
+            _disposed = true;
+        }
+
+        foreach (var series in owned)
+        {
+            SeriesStore.Remove(series);
+        }
+    }
+
+    private T Track<T>(T series)
+        where T : Series
+    {
+        lock (_lock)
+        {
+            if (!_disposed)
+            {
+                _owned.Add(series);
+                return series;
+            }
+        }
+
+        // A run that finishes after its check was removed must not bring the check's series back.
+        SeriesStore.Remove(series);
+        return series;
+    }
+
+    /// <summary>A series' own labels win over a check label of the same name (Prometheus' honor_labels).</summary>
+    private Label[] Merge(Label[] own)
+    {
+        if (own.Length == 0)
+        {
+            return _baseLabels;
+        }
+
+        var merged = new List<Label>(_baseLabels.Length + own.Length);
+        foreach (var label in _baseLabels)
+        {
+            if (Array.FindIndex(own, o => o.Name == label.Name) < 0)
+            {
+                merged.Add(label);
+            }
+        }
+
+        merged.AddRange(own);
+        return [.. merged];
+    }
+}

@@ -1,0 +1,3 @@
+using Monitor.Hosting;
+
+return await CommandLine.RunAsync(args, Console.Out, Console.Error);

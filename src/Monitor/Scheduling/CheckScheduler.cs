@@ -1,0 +1,313 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Monitor.Checks;
+using Monitor.Checks.Unsupported;
+using Monitor.Configuration;
+using Monitor.Metrics;
+
+namespace Monitor.Scheduling;
+
+/// <summary>
+/// Runs every check on its interval. One dispatcher loop takes the due checks off a priority queue and
+/// starts each run as its own task: a run waits for a concurrency slot, is cancelled at its timeout, and is
+/// abandoned (reported as a timeout) if it ignores cancellation, so a hanging target never delays another.
+/// A check whose previous run is still going is skipped, never run twice at once.
+/// </summary>
+internal sealed class CheckScheduler : BackgroundService
+{
+    // A run that ignores its cancellation token is abandoned this long after its timeout.
+    private static readonly TimeSpan HardTimeoutGrace = TimeSpan.FromSeconds(1);
+
+    private readonly SeriesStore _store;
+    private readonly CheckFactory _factory;
+    private readonly SelfMetrics _metrics;
+    private readonly TimeProvider _time;
+    private readonly ILogger<CheckScheduler> _logger;
+    private readonly Lock _lock = new();
+    private readonly PriorityQueue<ScheduledCheck, DateTimeOffset> _queue = new();
+    private Dictionary<string, ScheduledCheck> _checks = new(StringComparer.Ordinal);
+    private int _maxConcurrency = 2048;
+    private SemaphoreSlim _concurrency = new(2048);
+    private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public CheckScheduler(SeriesStore store, CheckFactory factory, SelfMetrics metrics, TimeProvider timeProvider, ILogger<CheckScheduler> logger)
+    {
+        _store = store;
+        _factory = factory;
+        _metrics = metrics;
+        _time = timeProvider;
+        _logger = logger;
+    }
+
+    /// <summary>True once a configuration has been applied.</summary>
+    public bool Scheduled { get; private set; }
+
+    public IReadOnlyList<ScheduledCheck> Checks
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return [.. _checks.Values.OrderBy(c => c.Options.Name, StringComparer.Ordinal)];
+            }
+        }
+    }
+
+    /// <summary>
+    /// Makes the schedule match <paramref name="options"/>. Unchanged checks keep their series and state; changed
+    /// ones are rebuilt (keeping their series when kind and labels stay); removed ones lose their series.
+    /// </summary>
+    public void Apply(MonitorOptions options)
+    {
+        var now = _time.GetUtcNow();
+        var wanted = options.Checks.Where(c => options.Shard?.Owns(c.Name) ?? true).ToList();
+        var offsets = SchedulePlanner.Offsets(wanted.Select(c => (c.Name, c.Interval)));
+        int added = 0, changed = 0, removed = 0;
+        var toDispose = new List<IDisposable>();
+        lock (_lock)
+        {
+            var next = new Dictionary<string, ScheduledCheck>(StringComparer.Ordinal);
+            foreach (var options1 in wanted)
+            {
+                _checks.TryGetValue(options1.Name, out var existing);
+                ScheduledCheck entry;
+                if (existing is not null && existing.Options.Fingerprint == options1.Fingerprint && SameLabels(existing.Options, options1))
+                {
+                    entry = existing;
+                }
+                else
+                {
+                    SeriesScope scope;
+                    if (existing is not null && existing.Options.Kind == options1.Kind && SameLabels(existing.Options, options1))
+                    {
+                        scope = existing.Scope;
+                        toDispose.Add(existing.Check);
+                    }
+                    else
+                    {
+                        if (existing is not null)
+                        {
+                            toDispose.Add(existing.Check);
+                            toDispose.Add(existing.Scope);
+                        }
+
+                        scope = new SeriesScope(_store, options1.Name, options1.Labels);
+                    }
+
+                    if (existing is not null)
+                    {
+                        existing.Removed = true;
+                        changed++;
+                    }
+                    else
+                    {
+                        added++;
+                    }
+
+                    var check = _factory.Create(options1, scope);
+                    if (check is UnsupportedCheck)
+                    {
+                        Log.KindNotImplemented(_logger, options1.Name, SelfMetrics.KindName(options1.Kind));
+                    }
+
+                    entry = new ScheduledCheck(check, scope, _metrics.CheckDuration(options1.Kind)) { LastPlanned = existing?.LastPlanned };
+                }
+
+                entry.Offset = offsets[options1.Name];
+                // Never run a kept check again sooner than half an interval after its last run.
+                var notBefore = entry.LastPlanned is { } last && last + (options1.Interval / 2) > now ? last + (options1.Interval / 2) : now;
+                entry.NextDue = SchedulePlanner.NextDue(notBefore, options1.Interval, entry.Offset);
+                next[options1.Name] = entry;
+            }
+
+            foreach (var (name, old) in _checks)
+            {
+                if (!next.ContainsKey(name))
+                {
+                    old.Removed = true;
+                    toDispose.Add(old.Check);
+                    toDispose.Add(old.Scope);
+                    removed++;
+                }
+            }
+
+            _checks = next;
+            _queue.Clear();
+            foreach (var entry in next.Values)
+            {
+                _queue.Enqueue(entry, entry.NextDue);
+            }
+
+            if (options.Defaults.MaxConcurrency != _maxConcurrency)
+            {
+                // Runs in flight release the semaphore they took; new runs use the new bound.
+                _maxConcurrency = options.Defaults.MaxConcurrency;
+                _concurrency = new SemaphoreSlim(_maxConcurrency);
+            }
+
+            Scheduled = true;
+        }
+
+        foreach (var disposable in toDispose)
+        {
+            disposable.Dispose();
+        }
+
+        Log.ScheduleUpdated(_logger, wanted.Count, added, changed, removed, options.Checks.Count - wanted.Count);
+        _wake.TrySetResult();
+    }
+
+    private static bool SameLabels(CheckOptions a, CheckOptions b) =>
+        a.Labels.Count == b.Labels.Count && a.Labels.All(l => b.Labels.TryGetValue(l.Key, out var v) && v == l.Value);
+
+    /// <summary>
+    /// Takes every check due at <paramref name="now"/> off the queue with its planned start and re-queues it
+    /// for its next slot. Slots missed entirely (the process was paused) are skipped, not caught up.
+    /// </summary>
+    internal List<(ScheduledCheck Check, DateTimeOffset Planned)> TakeDue(DateTimeOffset now, out DateTimeOffset? nextDue)
+    {
+        var due = new List<(ScheduledCheck, DateTimeOffset)>();
+        lock (_lock)
+        {
+            while (_queue.TryPeek(out var entry, out var at) && at <= now)
+            {
+                _queue.Dequeue();
+                due.Add((entry, at));
+                entry.LastPlanned = at;
+                var following = at + entry.Options.Interval;
+                if (following <= now)
+                {
+                    following = SchedulePlanner.NextDue(now, entry.Options.Interval, entry.Offset);
+                    if (following == now)
+                    {
+                        following += entry.Options.Interval;
+                    }
+                }
+
+                entry.NextDue = following;
+                _queue.Enqueue(entry, following);
+            }
+
+            nextDue = _queue.TryPeek(out _, out var next) ? next : null;
+        }
+
+        return due;
+    }
+
+    /// <summary>Starts the runs of the checks due now; returns when the next one is due.</summary>
+    internal DateTimeOffset? Tick(DateTimeOffset now, CancellationToken stoppingToken)
+    {
+        var due = TakeDue(now, out var nextDue);
+        foreach (var (entry, planned) in due)
+        {
+            if (!entry.TryBeginRun())
+            {
+                entry.RecordSkipped();
+                continue;
+            }
+
+            _ = RunAsync(entry, planned, stoppingToken);
+        }
+
+        return nextDue;
+    }
+
+    /// <summary>One run: wait for a slot, run with the timeout, record the outcome. Never throws.</summary>
+    internal async Task RunAsync(ScheduledCheck entry, DateTimeOffset planned, CancellationToken stoppingToken)
+    {
+        var semaphore = _concurrency;
+        bool acquired = false;
+        try
+        {
+            await semaphore.WaitAsync(stoppingToken);
+            acquired = true;
+            var started = _time.GetUtcNow();
+            _metrics.SchedulerLag.Observe(Math.Max(0, (started - planned).TotalSeconds));
+            long t0 = _time.GetTimestamp();
+            var timeout = entry.Options.Timeout;
+            CheckResult result;
+            using (var timeoutSource = new CancellationTokenSource(timeout, _time))
+            using (var linked = CancellationTokenSource.CreateLinkedTokenSource(timeoutSource.Token, stoppingToken))
+            {
+                try
+                {
+                    result = await entry.Check.RunAsync(linked.Token).WaitAsync(timeout + HardTimeoutGrace, _time, stoppingToken);
+                }
+                catch (TimeoutException)
+                {
+                    result = CheckResult.Fail(FailureReasons.Timeout, $"did not finish within {PromDuration.Format(timeout)}");
+                }
+                catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+                {
+                    return;
+                }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    Log.CheckThrew(_logger, entry.Options.Name, e);
+                    result = CheckResult.Fail(FailureReasons.Internal, e.Message);
+                }
+            }
+
+            if (entry.Removed)
+            {
+                return;
+            }
+
+            bool? previous = entry.Complete(result, started, _time.GetElapsedTime(t0));
+            if (!result.Success && previous != false)
+            {
+                Log.CheckFailed(_logger, entry.Options.Name, result.Reason, result.Error);
+            }
+            else if (result.Success && previous == false)
+            {
+                Log.CheckRecovered(_logger, entry.Options.Name);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            if (acquired)
+            {
+                semaphore.Release();
+            }
+
+            entry.EndRun();
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var wake = _wake;
+            var now = _time.GetUtcNow();
+            var next = Tick(now, stoppingToken);
+            var wait = next is { } n ? n - _time.GetUtcNow() : TimeSpan.FromHours(1);
+            if (wait > TimeSpan.Zero)
+            {
+                await Task.WhenAny(wake.Task, Task.Delay(wait, _time, stoppingToken));
+            }
+
+            if (wake.Task.IsCompleted)
+            {
+                Interlocked.CompareExchange(ref _wake, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), wake);
+            }
+        }
+    }
+
+    public override void Dispose()
+    {
+        lock (_lock)
+        {
+            foreach (var entry in _checks.Values)
+            {
+                entry.Check.Dispose();
+            }
+        }
+
+        _concurrency.Dispose();
+        base.Dispose();
+    }
+}

@@ -1,0 +1,16 @@
+namespace Monitor.Scheduling;
+
+/// <summary>What <c>/api/v1/checks</c> shows of a check's most recent run.</summary>
+internal sealed record CheckStatus(
+    DateTimeOffset? LastStart,
+    TimeSpan? LastDuration,
+    bool? Success,
+    string? Reason,
+    string? Error,
+    long Runs,
+    long Failures,
+    long Skipped,
+    DateTimeOffset? NextRun)
+{
+    public static readonly CheckStatus Never = new(null, null, null, null, null, 0, 0, 0, null);
+}
