@@ -37,26 +37,28 @@ internal static partial class ConfigLoader
                 continue;
             }
 
-            var check = ReadCheck(map, defaults);
-            if (check is null)
+            var (check, name) = ReadCheck(map, defaults);
+            if (name is not null)
             {
-                continue;
+                if (names.TryGetValue(name, out string? first))
+                {
+                    map.Context.Error(map.Get("name")!.Start, $"{path}.name: duplicate check name \"{name}\" (first used at {first})");
+                    continue;
+                }
+
+                names[name] = path;
             }
 
-            if (names.TryGetValue(check.Name, out string? first))
+            if (check is not null)
             {
-                map.Context.Error(map.Get("name")!.Start, $"{path}.name: duplicate check name \"{check.Name}\" (first used at {first})");
-                continue;
+                result.Add(check);
             }
-
-            names[check.Name] = path;
-            result.Add(check);
         }
 
         return result;
     }
 
-    private static CheckOptions? ReadCheck(YamlMap map, DefaultsOptions defaults)
+    private static (CheckOptions? Check, string? Name) ReadCheck(YamlMap map, DefaultsOptions defaults)
     {
         var ctx = map.Context;
         string? name = map.String("name", required: true);
@@ -82,7 +84,7 @@ internal static partial class ConfigLoader
             }
 
             map.Finish();
-            return null;
+            return (null, name);
         }
 
         var (kindKey, kind) = present[0];
@@ -117,15 +119,15 @@ internal static partial class ConfigLoader
         bool complete = name is not null && (check.Http ?? (object?)check.Tcp ?? check.Postgres ?? check.NvidiaSmi ?? check.Scrape ?? check.Disk ?? (object?)check.Kubernetes) is not null;
         if (!complete)
         {
-            return null;
+            return (null, name);
         }
 
-        return check with
+        return (check with
         {
             Interval = effectiveInterval,
             Timeout = effectiveTimeout,
             Fingerprint = string.Create(CultureInfo.InvariantCulture, $"{kind}|{effectiveInterval.Ticks}|{effectiveTimeout.Ticks}|{Canonical(ctx, map.Node.Children.Where(c => ((YamlScalarNode)c.Key).Value is not ("interval" or "timeout" or "name")).Select(c => c))}"),
-        };
+        }, name);
     }
 
     /// <summary>A canonical text of YAML entries with variables expanded, for change detection on reload.</summary>
@@ -137,7 +139,7 @@ internal static partial class ConfigLoader
             switch (node)
             {
                 case YamlScalarNode s:
-                    sb.Append('"').Append(ExpandSilently(ctx, s.Value ?? string.Empty).Replace("\"", "\\\"", StringComparison.Ordinal)).Append('"');
+                    sb.Append('"').Append(ExpandSilently(ctx, EnvReferences.Restore(s.Value ?? string.Empty)).Replace("\"", "\\\"", StringComparison.Ordinal)).Append('"');
                     break;
                 case YamlSequenceNode seq:
                     sb.Append('[');
@@ -227,7 +229,7 @@ internal static partial class ConfigLoader
         string? body = map.String("body");
         bool follow = map.Bool("follow_redirects") ?? true;
         bool insecure = map.Bool("insecure_skip_verify") ?? false;
-        var expect = ReadExpect(map.Map("expect"), url);
+        var expect = ReadExpect(map.Map("expect"));
         map.Finish();
         return url is null || expect is null ? null : new HttpCheckOptions
         {
@@ -241,7 +243,7 @@ internal static partial class ConfigLoader
         };
     }
 
-    private static HttpExpectOptions? ReadExpect(YamlMap? map, Uri? url)
+    private static HttpExpectOptions? ReadExpect(YamlMap? map)
     {
         if (map is null)
         {
@@ -300,12 +302,6 @@ internal static partial class ConfigLoader
         string? contains = map.String("body_contains");
         var maxResponse = map.Duration("max_response_time");
         long? minCertDays = map.Integer("min_cert_days", 0, 3650);
-        if (minCertDays is not null && url is not null && url.Scheme != "https")
-        {
-            ctx.Error(map.Get("min_cert_days")!.Start, $"{map.Field("min_cert_days")}: needs an https URL, got {url.Scheme}");
-            ok = false;
-        }
-
         map.Finish();
         return ok ? new HttpExpectOptions
         {

@@ -33,11 +33,11 @@ internal static partial class ConfigLoader
         var stream = new YamlStream();
         try
         {
-            stream.Load(new StringReader(text));
+            stream.Load(new StringReader(EnvReferences.Protect(text)));
         }
         catch (YamlException e)
         {
-            string message = e.InnerException is { } inner ? $"{e.Message}: {inner.Message}" : e.Message;
+            string message = EnvReferences.Restore(e.InnerException is { } inner ? $"{e.Message}: {inner.Message}" : e.Message);
             return new ConfigLoadResult(null, [new ConfigError(file, e.Start.Line, e.Start.Column, $"invalid YAML: {message}")]);
         }
 

@@ -72,7 +72,7 @@ internal sealed class YamlMap
     {
         YamlMappingNode => "a mapping",
         YamlSequenceNode => "a list",
-        YamlScalarNode s => $"\"{s.Value}\"",
+        YamlScalarNode s => $"\"{EnvReferences.Restore(s.Value ?? string.Empty)}\"",
         _ => "an alias",
     };
 
@@ -118,7 +118,7 @@ internal sealed class YamlMap
             return null;
         }
 
-        return Expand(scalar.Value ?? string.Empty, scalar.Start, field);
+        return Expand(EnvReferences.Restore(scalar.Value ?? string.Empty), scalar.Start, field);
     }
 
     private string? Expand(string raw, Mark mark, string field)
