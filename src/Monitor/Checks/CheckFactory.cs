@@ -8,7 +8,7 @@ using Monitor.Metrics;
 namespace Monitor.Checks;
 
 /// <summary>Builds the check for a configured kind. Adding a kind means one folder and one line here.</summary>
-internal sealed class CheckFactory(TimeProvider timeProvider)
+internal sealed class CheckFactory(TimeProvider timeProvider) : ICheckFactory
 {
     public ICheck Create(CheckOptions options, SeriesScope scope) => options.Kind switch
     {

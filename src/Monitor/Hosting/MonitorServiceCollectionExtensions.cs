@@ -17,7 +17,7 @@ internal static class MonitorServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<SeriesStore>();
         services.AddSingleton<SelfMetrics>();
-        services.AddSingleton<CheckFactory>();
+        services.AddSingleton<ICheckFactory, CheckFactory>();
         services.AddSingleton<CheckScheduler>();
         services.AddSingleton(sp => new MonitorRuntime(
             configPath,

@@ -19,7 +19,7 @@ internal sealed class CheckScheduler : BackgroundService
     private static readonly TimeSpan HardTimeoutGrace = TimeSpan.FromSeconds(1);
 
     private readonly SeriesStore _store;
-    private readonly CheckFactory _factory;
+    private readonly ICheckFactory _factory;
     private readonly SelfMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly ILogger<CheckScheduler> _logger;
@@ -30,7 +30,7 @@ internal sealed class CheckScheduler : BackgroundService
     private SemaphoreSlim _concurrency = new(2048);
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public CheckScheduler(SeriesStore store, CheckFactory factory, SelfMetrics metrics, TimeProvider timeProvider, ILogger<CheckScheduler> logger)
+    public CheckScheduler(SeriesStore store, ICheckFactory factory, SelfMetrics metrics, TimeProvider timeProvider, ILogger<CheckScheduler> logger)
     {
         _store = store;
         _factory = factory;
