@@ -133,3 +133,58 @@ public class ExpositionWriterTests
         Assert.Equal(Exposition.Text(store, ExpositionFormat.OpenMetrics100), System.Text.Encoding.UTF8.GetString(stream.ToArray()));
     }
 }
+
+public class SampleCacheTests
+{
+    [Fact]
+    public async Task Write_ConcurrentScrapesAndUpdates_NeverTearALine()
+    {
+        var store = new SeriesStore();
+        var samples = Enumerable.Range(0, 200).Select(i => store.Gauge("g", "G.", [new("i", i.ToString(System.Globalization.CultureInfo.InvariantCulture))])).ToArray();
+        double[] values = [0.1, 12345.678901, double.NaN, 1e-9, 42, double.PositiveInfinity, 3.141592653589793];
+        var allowed = new HashSet<string>(values.Select(v => v switch
+        {
+            double.NaN => "NaN",
+            double.PositiveInfinity => "+Inf",
+            _ => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+        }));
+        using var stop = new CancellationTokenSource();
+        var writer = Task.Run(() =>
+        {
+            var random = new Random(1);
+            while (!stop.IsCancellationRequested)
+            {
+                samples[random.Next(samples.Length)].Set(values[random.Next(values.Length)]);
+            }
+        });
+        var readers = Enumerable.Range(0, 3).Select(_ => Task.Run(() =>
+        {
+            for (int round = 0; round < 300; round++)
+            {
+                foreach (string line in Exposition.Text(store).Split('\n').Where(l => l.StartsWith("g{", StringComparison.Ordinal)))
+                {
+                    string value = line[(line.LastIndexOf(' ') + 1)..];
+                    Assert.Matches("^g\\{i=\"\\d+\"\\} ", line);
+                    Assert.True(allowed.Contains(value) || value == "0", $"torn or unexpected line: {line}");
+                }
+            }
+        })).ToArray();
+        await Task.WhenAll(readers);
+        await stop.CancelAsync();
+        await writer;
+    }
+
+    [Fact]
+    public void Write_ValueChangedAfterCaching_WritesTheNewValue()
+    {
+        var store = new SeriesStore();
+        var g = store.Gauge("g", "G.", []);
+        g.Set(1.5);
+        Assert.Equal("1.5", Exposition.Samples(store)["g"]);
+        Assert.Equal("1.5", Exposition.Samples(store)["g"]);
+        g.Set(0.25);
+        Assert.Equal("0.25", Exposition.Samples(store)["g"]);
+        g.Set(1.5);
+        Assert.Equal("1.5", Exposition.Samples(store)["g"]);
+    }
+}

@@ -73,11 +73,15 @@ public class CheckSchedulerTests
 
         private static async Task Settle()
         {
-            // Runs continue on the thread pool; give them a moment to reach their next await.
-            for (int i = 0; i < 2; i++)
+            // Runs continue on the thread pool; let its queue drain so they reach their next await.
+            for (int i = 0; i < 200; i++)
             {
                 await Task.Yield();
                 await Task.Delay(TimeSpan.FromMilliseconds(1), TimeProvider.System);
+                if (i >= 1 && ThreadPool.PendingWorkItemCount == 0)
+                {
+                    return;
+                }
             }
         }
     }

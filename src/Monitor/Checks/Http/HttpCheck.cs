@@ -72,9 +72,11 @@ internal sealed partial class HttpCheck : ICheck
             while (true)
             {
                 using var request = BuildRequest(method, url, body);
+                long hopStart = _time.GetTimestamp();
                 var response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
                 long headersAt = _time.GetTimestamp();
-                trace.Processing += _time.GetElapsedTime(trace.ReadyAt == 0 ? start : trace.ReadyAt, headersAt);
+                // Processing runs from the moment this hop's connection (and TLS) was ready to the response headers.
+                trace.Processing += _time.GetElapsedTime(trace.ReadyAt > hopStart ? trace.ReadyAt : hopStart, headersAt);
                 using (response)
                 {
                     status = (int)response.StatusCode;
@@ -97,7 +99,6 @@ internal sealed partial class HttpCheck : ICheck
                             body = null;
                         }
 
-                        trace.ReadyAt = 0;
                         continue;
                     }
 

@@ -1,0 +1,78 @@
+using Monitor.Tests.TestSupport;
+
+namespace Monitor.IntegrationTests.TestSupport;
+
+/// <summary>The real <c>monitor</c> executable, run on a config file in a temp directory.</summary>
+internal sealed class MonitorProcess : IAsyncDisposable
+{
+    private readonly ExternalProcess _process;
+
+    private MonitorProcess(ExternalProcess process, string directory, int port)
+    {
+        _process = process;
+        Directory = directory;
+        Port = port;
+        BaseUri = new Uri($"http://127.0.0.1:{port}");
+    }
+
+    public string Directory { get; }
+
+    public int Port { get; }
+
+    public Uri BaseUri { get; }
+
+    public string ConfigPath => Path.Combine(Directory, "monitor.yaml");
+
+    public string Output => _process.Output;
+
+    public int Pid => _process.Id;
+
+    public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(30) };
+
+    /// <summary>Starts Monitor with <paramref name="configBody"/> (the listen address is added) and waits for /readyz.</summary>
+    public static async Task<MonitorProcess> StartAsync(string configBody, IDictionary<string, string>? environment = null)
+    {
+        string dir = Tools.TempDirectory();
+        int port = FreePort.Get();
+        await File.WriteAllTextAsync(Path.Combine(dir, "monitor.yaml"), ConfigWithListen(configBody, port));
+        var process = new ExternalProcess("dotnet", [Tools.MonitorDll, "run", "--config", Path.Combine(dir, "monitor.yaml")], environment, dir);
+        var monitor = new MonitorProcess(process, dir, port);
+        await Eventually.HoldsAsync(
+            async () => !process.HasExited && (await monitor.Http.GetAsync(new Uri(monitor.BaseUri, "/readyz"))).IsSuccessStatusCode,
+            TimeSpan.FromSeconds(60),
+            () => $"Monitor did not become ready:\n{process.Output}");
+        return monitor;
+    }
+
+    public static string ConfigWithListen(string configBody, int port) =>
+        $"server:\n  listen: 127.0.0.1:{port}\n{configBody.Replace("server:\n", string.Empty, StringComparison.Ordinal)}";
+
+    public async Task<string> GetStringAsync(string path, string? accept = null)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(BaseUri, path));
+        if (accept is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Accept", accept);
+        }
+
+        using var response = await Http.SendAsync(request);
+        response.EnsureSuccessStatusCode();
+        return await response.Content.ReadAsStringAsync();
+    }
+
+    public void Signal(string signal) => _process.Signal(signal);
+
+    public async ValueTask DisposeAsync()
+    {
+        _process.Dispose();
+        Http.Dispose();
+        await Task.CompletedTask;
+        try
+        {
+            System.IO.Directory.Delete(Directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
