@@ -13,43 +13,6 @@ internal static class BenchmarkProgram
 {
     public static async Task<int> Main(string[] args)
     {
-        if (args.Length > 0 && args[0] == "expprobe")
-        {
-            foreach (int n in new[] { 10_000, 100_000 })
-            {
-                foreach (bool integral in new[] { false, true })
-                {
-                    var b = new Exposition.ExpositionBenchmarks { Series = n };
-                    b.Setup();
-                    if (integral)
-                    {
-                        foreach (var f in b.Store.Families)
-                        {
-                            foreach (var s in f.Snapshot)
-                            {
-                                ((Monitor.Metrics.Sample)s).Set(200);
-                            }
-                        }
-                    }
-
-                    for (int i = 0; i < 20; i++)
-                    {
-                        b.Text004();
-                    }
-
-                    long t0 = TimeProvider.System.GetTimestamp();
-                    for (int i = 0; i < 50; i++)
-                    {
-                        b.Text004();
-                    }
-
-                    Console.WriteLine($"{n} integral={integral}: {TimeProvider.System.GetElapsedTime(t0).TotalMilliseconds / 50:0.00} ms");
-                }
-            }
-
-            return 0;
-        }
-
         if (args.Length > 0 && args[0] == "load")
         {
             return await Load.LoadHarness.RunAsync(args[1..]);

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Globalization;
 using System.IO.Pipelines;
 using BenchmarkDotNet.Attributes;
 using Monitor.Metrics;
@@ -17,7 +16,6 @@ public class ExpositionBenchmarks
     private readonly ArrayBufferWriter<byte> _buffer = new(16 * 1024 * 1024);
     private SeriesStore _store = null!;
 
-    internal SeriesStore Store => _store;
     private PipeWriter _pipe = null!;
     private Sample[] _samples = [];
     private double _bump;
@@ -89,5 +87,4 @@ public class ExpositionBenchmarks
         return _buffer.WrittenCount;
     }
 
-    public static string Describe(int series) => series.ToString("N0", CultureInfo.InvariantCulture);
 }
