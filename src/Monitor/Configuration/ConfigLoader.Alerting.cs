@@ -265,11 +265,16 @@ internal static partial class ConfigLoader
         return (cron, zone);
     }
 
-    private static List<SilenceWindow> ReadSilences(YamlMap root)
+    /// <summary>
+    /// Reads a list of mappings that each have a unique <c>name</c>; <paramref name="readItem"/> reads the rest
+    /// and returns null when the item is invalid (its errors already recorded).
+    /// </summary>
+    private static List<T> ReadNamedList<T>(YamlMap root, string key, string what, Func<YamlMap, string?, T?> readItem)
+        where T : class
     {
-        var result = new List<SilenceWindow>();
+        var result = new List<T>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var (node, path) in root.Sequence("silences") ?? [])
+        foreach (var (node, path) in root.Sequence(key) ?? [])
         {
             var map = YamlMap.From(root.Context, node, path);
             if (map is null)
@@ -280,55 +285,42 @@ internal static partial class ConfigLoader
             string? name = map.String("name", required: true);
             if (name is not null && !seen.Add(name))
             {
-                map.Context.Error(map.Get("name")!.Start, $"{path}.name: duplicate silence name \"{name}\"");
+                map.Context.Error(map.Get("name")!.Start, $"{path}.name: duplicate {what} name \"{name}\"");
             }
 
-            var (cron, zone) = ReadCronAndZone(map);
-            var duration = map.Duration("duration", required: true);
-            var matchers = map.StringMap("matchers", Names.IsLabelName, Names.LabelNameRule);
-            if (matchers is null || matchers.Count == 0)
-            {
-                map.Context.Error(map.Start, $"{path}.matchers: required (a silence without matchers would mute everything)");
-            }
-
-            string? comment = map.String("comment");
+            var item = readItem(map, name);
             map.Finish();
-            if (name is not null && cron is not null && zone is not null && duration is not null && matchers is { Count: > 0 })
+            if (item is not null && name is not null)
             {
-                result.Add(new SilenceWindow { Name = name, Cron = cron, TimeZone = zone, Duration = duration.Value, Matchers = matchers, Comment = comment });
+                result.Add(item);
             }
         }
 
         return result;
     }
 
-    private static List<ReportOptions> ReadReports(YamlMap root, HashSet<string> receivers)
+    private static List<SilenceWindow> ReadSilences(YamlMap root) => ReadNamedList(root, "silences", "silence", (map, name) =>
     {
-        var result = new List<ReportOptions>();
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var (node, path) in root.Sequence("reports") ?? [])
+        var (cron, zone) = ReadCronAndZone(map);
+        var duration = map.Duration("duration", required: true);
+        var matchers = map.StringMap("matchers", Names.IsLabelName, Names.LabelNameRule);
+        if (matchers is null || matchers.Count == 0)
         {
-            var map = YamlMap.From(root.Context, node, path);
-            if (map is null)
-            {
-                continue;
-            }
-
-            string? name = map.String("name", required: true);
-            if (name is not null && !seen.Add(name))
-            {
-                map.Context.Error(map.Get("name")!.Start, $"{path}.name: duplicate report name \"{name}\"");
-            }
-
-            var (cron, zone) = ReadCronAndZone(map);
-            var notify = ReceiverList(map, "notify", receivers, required: true);
-            map.Finish();
-            if (name is not null && cron is not null && zone is not null && notify is not null)
-            {
-                result.Add(new ReportOptions { Name = name, Cron = cron, TimeZone = zone, Notify = notify });
-            }
+            map.Context.Error(map.Start, $"{map.Path}.matchers: required (a silence without matchers would mute everything)");
         }
 
-        return result;
-    }
+        string? comment = map.String("comment");
+        return name is not null && cron is not null && zone is not null && duration is not null && matchers is { Count: > 0 }
+            ? new SilenceWindow { Name = name, Cron = cron, TimeZone = zone, Duration = duration.Value, Matchers = matchers, Comment = comment }
+            : null;
+    });
+
+    private static List<ReportOptions> ReadReports(YamlMap root, HashSet<string> receivers) => ReadNamedList(root, "reports", "report", (map, name) =>
+    {
+        var (cron, zone) = ReadCronAndZone(map);
+        var notify = ReceiverList(map, "notify", receivers, required: true);
+        return name is not null && cron is not null && zone is not null && notify is not null
+            ? new ReportOptions { Name = name, Cron = cron, TimeZone = zone, Notify = notify }
+            : null;
+    });
 }

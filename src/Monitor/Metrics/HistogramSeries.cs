@@ -71,17 +71,7 @@ internal sealed class HistogramSeries : Series
         }
 
         Interlocked.Increment(ref _counts[i]);
-        double current = Volatile.Read(ref _sum);
-        while (true)
-        {
-            double seen = Interlocked.CompareExchange(ref _sum, current + value, current);
-            if (seen.Equals(current))
-            {
-                return;
-            }
-
-            current = seen;
-        }
+        AtomicDouble.Add(ref _sum, value);
     }
 
     internal override void Write(IBufferWriter<byte> writer)

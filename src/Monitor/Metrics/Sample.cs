@@ -34,20 +34,7 @@ internal sealed class Sample : Series
 
     public void Set(double value) => Volatile.Write(ref _value, value);
 
-    public void Add(double delta)
-    {
-        double current = Volatile.Read(ref _value);
-        while (true)
-        {
-            double seen = Interlocked.CompareExchange(ref _value, current + delta, current);
-            if (seen.Equals(current))
-            {
-                return;
-            }
-
-            current = seen;
-        }
-    }
+    public void Add(double delta) => AtomicDouble.Add(ref _value, delta);
 
     public void Inc() => Add(1);
 
