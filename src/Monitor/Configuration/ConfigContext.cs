@@ -24,6 +24,9 @@ internal sealed class ConfigContext
 
     public List<ConfigError> Errors { get; } = [];
 
+    /// <summary>Whether <c>${VAR}</c> and <c>$$</c> are expanded; off for rule files, whose templates use <c>$</c>.</summary>
+    public bool ExpandVariables { get; init; } = true;
+
     public void Error(Mark mark, string message) => Errors.Add(new ConfigError(File, mark.Line, mark.Column, message));
 
     public string ResolvePath(string path) => Path.IsPathRooted(path) ? path : Path.GetFullPath(Path.Combine(BaseDirectory, path));

@@ -118,7 +118,8 @@ internal sealed class YamlMap
             return null;
         }
 
-        return Expand(EnvReferences.Restore(scalar.Value ?? string.Empty), scalar.Start, field);
+        string raw = EnvReferences.Restore(scalar.Value ?? string.Empty);
+        return _ctx.ExpandVariables ? Expand(raw, scalar.Start, field) : raw;
     }
 
     private string? Expand(string raw, Mark mark, string field)

@@ -16,7 +16,7 @@ internal static class CommandLine
     private const string Usage = """
         usage: monitor [run] [--config FILE]
                monitor check-config [--config FILE]
-               monitor test-rules FILE...
+               monitor test-rules FILE...       (promtool test rules format)
                monitor test-notify --receiver NAME [--config FILE]
                monitor --version
 
@@ -54,6 +54,13 @@ internal static class CommandLine
             case "check-config":
                 return await CheckConfigAsync(configPath, rest, stdout, stderr);
             case "test-rules":
+                if (rest.Count == 0)
+                {
+                    await stderr.WriteLineAsync("monitor test-rules: give one or more test files");
+                    return 2;
+                }
+
+                return Rules.Testing.RuleTestRunner.Run(rest, stdout, stderr);
             case "test-notify":
                 await stderr.WriteLineAsync($"monitor {command}: not available in this version yet (see the issue tracker)");
                 return 2;
@@ -108,9 +115,15 @@ internal static class CommandLine
         }
 
         var result = ConfigLoader.Load(configPath);
-        if (!result.Success)
+        var errors = new List<ConfigError>(result.Errors);
+        foreach (string ruleFile in result.Options?.ResolvedRuleFiles ?? [])
         {
-            foreach (var error in result.Errors)
+            errors.AddRange(Rules.RuleFiles.RuleFileLoader.Load(ruleFile).Errors);
+        }
+
+        if (errors.Count > 0)
+        {
+            foreach (var error in errors)
             {
                 await stdout.WriteLineAsync(error.ToString());
             }

@@ -1,0 +1,23 @@
+using Monitor.Metrics;
+
+namespace Monitor.Rules.Alerting;
+
+/// <summary>An alert of one rule for one label set, as Prometheus keeps it between evaluations.</summary>
+internal sealed class ActiveAlert
+{
+    public required Label[] Labels { get; init; }
+
+    public IReadOnlyDictionary<string, string> Annotations { get; set; } = new Dictionary<string, string>();
+
+    public AlertState State { get; set; }
+
+    public double Value { get; set; }
+
+    public required DateTimeOffset ActiveAt { get; init; }
+
+    public DateTimeOffset? FiredAt { get; set; }
+
+    public DateTimeOffset? ResolvedAt { get; set; }
+
+    public DateTimeOffset? KeepFiringSince { get; set; }
+}

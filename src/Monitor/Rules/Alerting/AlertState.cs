@@ -1,0 +1,8 @@
+namespace Monitor.Rules.Alerting;
+
+internal enum AlertState
+{
+    Inactive,
+    Pending,
+    Firing,
+}

@@ -1,0 +1,101 @@
+using Monitor.Metrics;
+using Monitor.Rules.Evaluation;
+using Monitor.Rules.RuleFiles;
+using Monitor.Rules.Templates;
+
+namespace Monitor.Rules.Alerting;
+
+/// <summary>
+/// Prometheus' AlertingRule.Eval: results become pending alerts, pending alerts fire after <c>for</c>, an
+/// alert whose series is gone resolves (after <c>keep_firing_for</c>), and resolved alerts are kept 15 m so
+/// their resolution can still be sent.
+/// </summary>
+internal sealed class AlertingRuleState(RuleDefinition rule, IReadOnlyDictionary<string, string> externalLabels)
+{
+    private static readonly TimeSpan ResolvedRetention = TimeSpan.FromMinutes(15);
+
+    private readonly Dictionary<string, ActiveAlert> _active = new(StringComparer.Ordinal);
+
+    public RuleDefinition Rule { get; } = rule;
+
+    public IEnumerable<ActiveAlert> Alerts => _active.Values;
+
+    public List<AlertTransition> Evaluate(List<PromSample> result, DateTimeOffset ts)
+    {
+        var transitions = new List<AlertTransition>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var sample in result)
+        {
+            var templateLabels = sample.Labels.ToDictionary(l => l.Name, l => l.Value, StringComparer.Ordinal);
+            var labels = new List<Label>(LabelSet.DropName(sample.Labels));
+            foreach (var (name, template) in Rule.Labels)
+            {
+                labels.RemoveAll(l => l.Name == name);
+                labels.Add(new Label(name, TemplateExpander.Expand(template, templateLabels, sample.Value, externalLabels)));
+            }
+
+            labels.RemoveAll(l => l.Name == LabelSet.MetricName || l.Name == "alertname");
+            labels.Add(new Label("alertname", Rule.Alert!));
+            var sorted = LabelSet.Sorted(labels);
+            string key = LabelSet.Key(sorted);
+            if (!seen.Add(key))
+            {
+                throw new PromQL.PromQLException("vector contains metrics with the same labelset after applying alert labels");
+            }
+
+            var annotations = Rule.Annotations.ToDictionary(a => a.Key, a => TemplateExpander.Expand(a.Value, templateLabels, sample.Value, externalLabels), StringComparer.Ordinal);
+            if (_active.TryGetValue(key, out var existing) && existing.State != AlertState.Inactive)
+            {
+                existing.Value = sample.Value;
+                existing.Annotations = annotations;
+                continue;
+            }
+
+            _active[key] = new ActiveAlert { Labels = sorted, Annotations = annotations, ActiveAt = ts, State = AlertState.Pending, Value = sample.Value };
+            transitions.Add(new AlertTransition(Rule.Name, _active[key], AlertState.Inactive, AlertState.Pending));
+        }
+
+        foreach (var (key, alert) in _active.ToList())
+        {
+            if (!seen.Contains(key))
+            {
+                bool keepFiring = false;
+                if (alert.State == AlertState.Firing && Rule.KeepFiringFor > TimeSpan.Zero)
+                {
+                    alert.KeepFiringSince ??= ts;
+                    keepFiring = ts - alert.KeepFiringSince.Value < Rule.KeepFiringFor;
+                }
+
+                if (alert.State == AlertState.Pending || (alert.ResolvedAt is { } resolved && ts - resolved > ResolvedRetention))
+                {
+                    _active.Remove(key);
+                }
+
+                if (alert.State != AlertState.Inactive && !keepFiring)
+                {
+                    transitions.Add(new AlertTransition(Rule.Name, alert, alert.State, AlertState.Inactive));
+                    alert.State = AlertState.Inactive;
+                    alert.ResolvedAt = ts;
+                }
+
+                if (!keepFiring)
+                {
+                    continue;
+                }
+            }
+            else
+            {
+                alert.KeepFiringSince = null;
+            }
+
+            if (alert.State == AlertState.Pending && ts - alert.ActiveAt >= Rule.For)
+            {
+                alert.State = AlertState.Firing;
+                alert.FiredAt = ts;
+                transitions.Add(new AlertTransition(Rule.Name, alert, AlertState.Pending, AlertState.Firing));
+            }
+        }
+
+        return transitions;
+    }
+}

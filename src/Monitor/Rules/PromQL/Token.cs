@@ -1,0 +1,3 @@
+namespace Monitor.Rules.PromQL;
+
+internal readonly record struct Token(TokenKind Kind, string Text, int Position);

@@ -1,0 +1,33 @@
+namespace Monitor.Rules.PromQL;
+
+internal enum TokenKind
+{
+    Eof,
+    Identifier,
+    Number,
+    String,
+    Duration,
+    LeftParen,
+    RightParen,
+    LeftBrace,
+    RightBrace,
+    LeftBracket,
+    RightBracket,
+    Comma,
+    Assign,
+    Colon,
+    EqlRegex,
+    NeqRegex,
+    Eql,
+    Neq,
+    Gtr,
+    Lss,
+    Gte,
+    Lte,
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Mod,
+    Pow,
+}

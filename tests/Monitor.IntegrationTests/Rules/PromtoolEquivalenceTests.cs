@@ -1,0 +1,122 @@
+using Monitor.IntegrationTests.TestSupport;
+
+namespace Monitor.IntegrationTests.Rules;
+
+/// <summary>
+/// The equivalence suite of issue #3: every rule unit-test file must pass BOTH Prometheus 2.42's
+/// <c>promtool test rules</c> and <c>monitor test-rules</c>, and the rule files must pass
+/// <c>promtool check rules</c> — so the rules users paste work the same in Monitor and in Prometheus.
+/// </summary>
+public sealed class PromtoolEquivalenceTests
+{
+    public static TheoryData<string> TestFiles()
+    {
+        var data = new TheoryData<string>();
+        foreach (string file in Directory.EnumerateFiles(Path.Combine(Repository.Root, "alerts", "tests"), "*.test.yml")
+            .Concat(Directory.EnumerateFiles(Path.Combine(Repository.Root, "tests", "Monitor.IntegrationTests", "RuleEquivalence"), "*.test.yml"))
+            .Order(StringComparer.Ordinal))
+        {
+            data.Add(Path.GetRelativePath(Repository.Root, file));
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(TestFiles))]
+    public async Task TestRules_PassesInPromtoolAndInMonitor(string relativePath)
+    {
+        string file = Path.Combine(Repository.Root, relativePath);
+        var (promtoolCode, promtoolOutput) = await ExternalProcess.RunAsync(Tools.Promtool, ["test", "rules", file]);
+        Assert.True(promtoolCode == 0, $"promtool test rules {relativePath} failed:\n{promtoolOutput}");
+
+        var (monitorCode, monitorOutput) = await ExternalProcess.RunAsync("dotnet", [Tools.MonitorDll, "test-rules", file]);
+        Assert.True(monitorCode == 0, $"monitor test-rules {relativePath} failed:\n{monitorOutput}");
+        Assert.Contains("SUCCESS", monitorOutput);
+    }
+
+    [Fact]
+    public async Task TestRules_WrongExpectations_FailInBothWithTheSameReport()
+    {
+        string dir = Tools.TempDirectory();
+        string source = Path.Combine(Repository.Root, "tests", "Monitor.IntegrationTests", "RuleEquivalence");
+        File.Copy(Path.Combine(source, "constructs.rules.yml"), Path.Combine(dir, "constructs.rules.yml"));
+        string test = await File.ReadAllTextAsync(Path.Combine(source, "constructs.test.yml"));
+        // One wrong sample value and one wrong annotation.
+        test = test.Replace("web at 533.3m req/s", "web at 1 req/s", StringComparison.Ordinal);
+        int at = test.IndexOf("expr: \"time()\"", StringComparison.Ordinal);
+        int value = test.IndexOf("value: ", at, StringComparison.Ordinal);
+        int end = test.IndexOf('\n', value);
+        test = test[..value] + "value: 1234" + test[end..];
+        string path = Path.Combine(dir, "wrong.test.yml");
+        await File.WriteAllTextAsync(path, test);
+
+        var (promtoolCode, promtoolOutput) = await ExternalProcess.RunAsync(Tools.Promtool, ["test", "rules", path]);
+        var (monitorCode, monitorOutput) = await ExternalProcess.RunAsync("dotnet", [Tools.MonitorDll, "test-rules", path]);
+        Assert.Equal(1, promtoolCode);
+        Assert.Equal(1, monitorCode);
+        foreach (string expected in new[]
+        {
+            "    expr: \"time()\", time: 7m,\n        exp: {} 1.234E+03\n        got: {} 4.2E+02",
+            "Annotations:{summary=\"web at 533.3m req/s\"}",
+            "    alertname: ErrorRatioHigh, time: 7m, \n        exp:[",
+        })
+        {
+            Assert.Contains(expected, promtoolOutput);
+            Assert.Contains(expected, monitorOutput);
+        }
+
+        Directory.Delete(dir, recursive: true);
+    }
+
+    [Fact]
+    public async Task RuleFiles_PassPromtoolCheckRules_AndMonitorCheckConfig()
+    {
+        var files = Directory.EnumerateFiles(Path.Combine(Repository.Root, "alerts"), "*.rules.yml")
+            .Append(Path.Combine(Repository.Root, "tests", "Monitor.IntegrationTests", "RuleEquivalence", "constructs.rules.yml"))
+            .ToList();
+        var (code, output) = await ExternalProcess.RunAsync(Tools.Promtool, ["check", "rules", .. files]);
+        Assert.True(code == 0, output);
+
+        string dir = Tools.TempDirectory();
+        string config = Path.Combine(dir, "monitor.yaml");
+        await File.WriteAllTextAsync(config, $"rule_files: [\"{Path.Combine(Repository.Root, "alerts")}/*.rules.yml\"]\n");
+        (code, output) = await ExternalProcess.RunAsync("dotnet", [Tools.MonitorDll, "check-config", "--config", config]);
+        Assert.True(code == 0, output);
+        Assert.Equal("OK", output.Trim());
+        Directory.Delete(dir, recursive: true);
+    }
+
+    [Fact]
+    public async Task CheckConfig_ReportsRuleErrorsWithPositions_IncludingUnsupportedPromQL()
+    {
+        string dir = Tools.TempDirectory();
+        string rules = Path.Combine(dir, "bad.rules.yml");
+        await File.WriteAllTextAsync(rules, """
+            groups:
+            - name: g
+              rules:
+              - alert: A
+                expr: sum(rate(x[5m]) by (job)
+              - alert: B
+                expr: topk(3, x)
+              - record: C
+                expr: x offset 5m
+              - alert: D
+                expr: up == 0
+                for: soon
+            """);
+        string config = Path.Combine(dir, "monitor.yaml");
+        await File.WriteAllTextAsync(config, "rule_files: [bad.rules.yml]\n");
+        var (code, output) = await ExternalProcess.RunAsync("dotnet", [Tools.MonitorDll, "check-config", "--config", config]);
+        Assert.Equal(1, code);
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(4, lines.Length);
+        Assert.StartsWith($"{rules}:5:", lines[0]);
+        Assert.Contains("groups[0].rules[0].expr:", lines[0]);
+        Assert.StartsWith($"{rules}:7:11: groups[0].rules[1].expr: aggregation \"topk\" is not supported", lines[1]);
+        Assert.StartsWith($"{rules}:9:13: groups[0].rules[2].expr: offset modifiers are not supported", lines[2]);
+        Assert.StartsWith($"{rules}:12:10: groups[0].rules[3].for: invalid duration \"soon\"", lines[3]);
+        Directory.Delete(dir, recursive: true);
+    }
+}

@@ -1,0 +1,19 @@
+namespace Monitor.IntegrationTests.TestSupport;
+
+internal static class Repository
+{
+    /// <summary>The checkout's root (where Monitor.sln is).</summary>
+    public static string Root
+    {
+        get
+        {
+            var dir = new DirectoryInfo(AppContext.BaseDirectory);
+            while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Monitor.sln")))
+            {
+                dir = dir.Parent;
+            }
+
+            return dir?.FullName ?? throw new InvalidOperationException("repository root not found");
+        }
+    }
+}
