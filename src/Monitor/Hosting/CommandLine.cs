@@ -114,13 +114,7 @@ internal static class CommandLine
             return 2;
         }
 
-        var result = ConfigLoader.Load(configPath);
-        var errors = new List<ConfigError>(result.Errors);
-        foreach (string ruleFile in result.Options?.ResolvedRuleFiles ?? [])
-        {
-            errors.AddRange(Rules.RuleFiles.RuleFileLoader.Load(ruleFile).Errors);
-        }
-
+        var errors = LoadAll(configPath, out _);
         if (errors.Count > 0)
         {
             foreach (var error in errors)
@@ -143,11 +137,11 @@ internal static class CommandLine
             return 2;
         }
 
-        var result = ConfigLoader.Load(configPath);
-        if (!result.Success)
+        var errors = LoadAll(configPath, out var loaded);
+        if (errors.Count > 0)
         {
             await stderr.WriteLineAsync($"monitor: invalid configuration {configPath}; not starting:");
-            foreach (var error in result.Errors)
+            foreach (var error in errors)
             {
                 await stderr.WriteLineAsync(error.ToString());
             }
@@ -155,7 +149,7 @@ internal static class CommandLine
             return 1;
         }
 
-        var options = result.Options!;
+        var options = loaded!;
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o =>
@@ -180,6 +174,20 @@ internal static class CommandLine
         Log.Listening(logger, SelfMetrics.Version, options.Server.Listen);
         await app.WaitForShutdownAsync();
         return 0;
+    }
+
+    /// <summary>The configuration and every rule file it names, with all their errors.</summary>
+    private static List<ConfigError> LoadAll(string configPath, out MonitorOptions? options)
+    {
+        var result = ConfigLoader.Load(configPath);
+        options = result.Options;
+        var errors = new List<ConfigError>(result.Errors);
+        if (result.Options is not null)
+        {
+            errors.AddRange(Rules.Engine.RuleEngine.Load(result.Options).Errors);
+        }
+
+        return errors;
     }
 
     private static void ConfigureListen(KestrelServerOptions kestrel, string listen)

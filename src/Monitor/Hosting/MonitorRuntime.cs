@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Monitor.Configuration;
 using Monitor.Metrics;
+using Monitor.Rules.Engine;
 using Monitor.Scheduling;
 
 namespace Monitor.Hosting;
@@ -13,17 +14,19 @@ internal sealed class MonitorRuntime
 {
     private readonly string _configPath;
     private readonly CheckScheduler _scheduler;
+    private readonly RuleEngine _rules;
     private readonly SelfMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly ILogger<MonitorRuntime> _logger;
     private readonly Lock _reloadLock = new();
     private MonitorOptions _current;
 
-    public MonitorRuntime(string configPath, MonitorOptions initial, CheckScheduler scheduler, SelfMetrics metrics, TimeProvider timeProvider, ILogger<MonitorRuntime> logger)
+    public MonitorRuntime(string configPath, MonitorOptions initial, CheckScheduler scheduler, RuleEngine rules, SelfMetrics metrics, TimeProvider timeProvider, ILogger<MonitorRuntime> logger)
     {
         _configPath = configPath;
         _current = initial;
         _scheduler = scheduler;
+        _rules = rules;
         _metrics = metrics;
         _time = timeProvider;
         _logger = logger;
@@ -34,6 +37,14 @@ internal sealed class MonitorRuntime
     /// <summary>Applies the configuration the process started with.</summary>
     public void Start()
     {
+        var (groups, errors) = RuleEngine.Load(Current);
+        if (errors.Count > 0)
+        {
+            // The command line validated them before starting; a file changed in between is refused here too.
+            throw new InvalidOperationException($"invalid rule files: {string.Join("; ", errors)}");
+        }
+
+        _rules.Apply(Current, groups);
         _scheduler.Apply(Current);
         _metrics.ConfigReloaded(true, _time.GetUtcNow());
         Log.ConfigLoaded(_logger, Current.SourceFile, Current.Checks.Count, Current.Receivers.Count, Current.ResolvedRuleFiles.Count);
@@ -45,15 +56,18 @@ internal sealed class MonitorRuntime
         lock (_reloadLock)
         {
             var result = ConfigLoader.Load(_configPath);
-            if (!result.Success)
+            var errors = new List<ConfigError>(result.Errors);
+            var (groups, ruleErrors) = result.Success ? RuleEngine.Load(result.Options!) : ([], []);
+            errors.AddRange(ruleErrors);
+            if (errors.Count > 0)
             {
-                foreach (var error in result.Errors)
+                foreach (var error in errors)
                 {
                     Log.ReloadRejected(_logger, error.ToString());
                 }
 
                 _metrics.ConfigReloaded(false, _time.GetUtcNow());
-                return new ReloadOutcome(false, result.Errors);
+                return new ReloadOutcome(false, errors);
             }
 
             var options = result.Options!;
@@ -62,6 +76,7 @@ internal sealed class MonitorRuntime
                 Log.ListenChanged(_logger, Current.Server.Listen, options.Server.Listen);
             }
 
+            _rules.Apply(options, groups);
             _scheduler.Apply(options);
             Volatile.Write(ref _current, options);
             _metrics.ConfigReloaded(true, _time.GetUtcNow());

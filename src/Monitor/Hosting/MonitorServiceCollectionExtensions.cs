@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Monitor.Checks;
 using Monitor.Configuration;
 using Monitor.Metrics;
+using Monitor.Rules.Engine;
 using Monitor.Scheduling;
 
 namespace Monitor.Hosting;
@@ -19,10 +20,13 @@ internal static class MonitorServiceCollectionExtensions
         services.AddSingleton<SelfMetrics>();
         services.AddSingleton<ICheckFactory, CheckFactory>();
         services.AddSingleton<CheckScheduler>();
+        services.TryAddSingleton<IAlertSink, LoggingAlertSink>();
+        services.AddSingleton<RuleEngine>();
         services.AddSingleton(sp => new MonitorRuntime(
             configPath,
             options,
             sp.GetRequiredService<CheckScheduler>(),
+            sp.GetRequiredService<RuleEngine>(),
             sp.GetRequiredService<SelfMetrics>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<MonitorRuntime>>()));
@@ -30,6 +34,7 @@ internal static class MonitorServiceCollectionExtensions
         // Order matters: the configuration is applied before the scheduler's loop starts.
         services.AddHostedService<MonitorStartup>();
         services.AddHostedService(sp => sp.GetRequiredService<CheckScheduler>());
+        services.AddHostedService(sp => sp.GetRequiredService<RuleEngine>());
         return services;
     }
 }

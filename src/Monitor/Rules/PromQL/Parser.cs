@@ -229,7 +229,7 @@ internal sealed class Parser
                 throw new PromQLException($"invalid duration \"{duration.Text}\"", duration.Position);
             }
 
-            if (Peek.Kind == TokenKind.Colon)
+            if (Peek.Kind == TokenKind.Colon || (Peek.Kind == TokenKind.Identifier && Peek.Text.StartsWith(':')))
             {
                 throw new PromQLException("subqueries are not supported by Monitor's rule engine", Peek.Position);
             }

@@ -1,0 +1,165 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Monitor.Configuration;
+using Monitor.Metrics;
+using Monitor.Rules.Alerting;
+using Monitor.Rules.Evaluation;
+using Monitor.Rules.PromQL;
+using Monitor.Rules.RuleFiles;
+
+namespace Monitor.Rules.Engine;
+
+/// <summary>
+/// Evaluates the loaded rule groups every <c>evaluation_interval</c> over the live series (through
+/// <see cref="LiveHistory"/>) and hands alert transitions to the <see cref="IAlertSink"/>. A reload keeps the
+/// alert state of groups whose rules did not change.
+/// </summary>
+internal sealed class RuleEngine : BackgroundService
+{
+    private readonly SeriesStore _store;
+    private readonly TimeProvider _time;
+    private readonly IAlertSink _sink;
+    private readonly ILogger<RuleEngine> _logger;
+    private readonly Lock _lock = new();
+    private readonly MemoryStorage _output = new();
+    private readonly LiveHistory _history;
+    private readonly HistogramSeries _duration;
+    private readonly Sample _historySeries;
+    private Dictionary<string, GroupEvaluator> _groups = new(StringComparer.Ordinal);
+    private TimeSpan _interval = TimeSpan.FromSeconds(15);
+    private IReadOnlyDictionary<string, string> _externalLabels = new Dictionary<string, string>();
+
+    public RuleEngine(SeriesStore store, TimeProvider timeProvider, IAlertSink sink, ILogger<RuleEngine> logger)
+    {
+        _store = store;
+        _time = timeProvider;
+        _sink = sink;
+        _logger = logger;
+        _history = new LiveHistory(store, TimeSpan.FromMinutes(5));
+        _duration = store.Histogram("monitor_rule_evaluation_duration_seconds", "Time taken to evaluate all rule groups once.", SelfMetrics.CheckDurationBuckets, []);
+        _historySeries = store.Gauge("monitor_rule_history_series", "Series held in the rule engine's sample history.", []);
+    }
+
+    public LiveHistory History => _history;
+
+    /// <summary>Every alert the rules hold now (pending, firing, and resolved ones kept for 15 m).</summary>
+    public IReadOnlyList<(string Group, ActiveAlert Alert)> Alerts
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return [.. _groups.Values.SelectMany(g => g.AlertStates.Values.SelectMany(s => s.Alerts.Select(a => (g.Group.Name, a))))];
+            }
+        }
+    }
+
+    /// <summary>Reads and validates every rule file; the errors, if any, reject the whole configuration.</summary>
+    public static (List<RuleGroup> Groups, List<ConfigError> Errors) Load(MonitorOptions options)
+    {
+        var groups = new List<RuleGroup>();
+        var errors = new List<ConfigError>();
+        foreach (string file in options.ResolvedRuleFiles)
+        {
+            var (loaded, fileErrors) = RuleFileLoader.Load(file);
+            groups.AddRange(loaded);
+            errors.AddRange(fileErrors);
+        }
+
+        return (groups, errors);
+    }
+
+    public void Apply(MonitorOptions options, IReadOnlyList<RuleGroup> groups)
+    {
+        lock (_lock)
+        {
+            _interval = options.EvaluationInterval;
+            _externalLabels = options.ExternalLabels;
+            var next = new Dictionary<string, GroupEvaluator>(StringComparer.Ordinal);
+            foreach (var group in groups)
+            {
+                string key = GroupKey(group);
+                next[key] = _groups.TryGetValue(key, out var kept) ? kept : new GroupEvaluator(group, new CompositeStorage(_history, _output), _output, _externalLabels);
+            }
+
+            _groups = next;
+            var longestRange = groups.SelectMany(g => g.Rules).Select(r => LongestRange(r.Expr)).DefaultIfEmpty(TimeSpan.Zero).Max();
+            _history.Window = longestRange + TimeSpan.FromMilliseconds(Evaluator.LookbackMs) + _interval;
+            int rules = groups.Sum(g => g.Rules.Count);
+            Log.RulesLoaded(_logger, groups.Count, rules, _history.Window);
+        }
+    }
+
+    /// <summary>Identity of a group for reloads: its file, name and the full text of its rules.</summary>
+    private static string GroupKey(RuleGroup group) =>
+        string.Join("\u0001", new[] { group.File, group.Name }.Concat(group.Rules.Select(r =>
+            $"{r.Alert}|{r.Record}|{r.ExprText}|{r.For}|{r.KeepFiringFor}|{string.Join(",", r.Labels.Select(l => l.Key + "=" + l.Value))}|{string.Join(",", r.Annotations.Select(a => a.Key + "=" + a.Value))}")));
+
+    internal static TimeSpan LongestRange(Expr expr) => expr switch
+    {
+        MatrixSelector m => m.Range,
+        Call c => c.Args.Select(LongestRange).DefaultIfEmpty(TimeSpan.Zero).Max(),
+        Aggregate a => LongestRange(a.Inner),
+        Binary b => TimeSpan.FromTicks(Math.Max(LongestRange(b.Lhs).Ticks, LongestRange(b.Rhs).Ticks)),
+        Unary u => LongestRange(u.Inner),
+        Paren p => LongestRange(p.Inner),
+        _ => TimeSpan.Zero,
+    };
+
+    /// <summary>One evaluation: record the live values, evaluate every group in order, publish transitions.</summary>
+    public void Tick(DateTimeOffset now)
+    {
+        long start = _time.GetTimestamp();
+        List<AlertTransition> transitions = [];
+        lock (_lock)
+        {
+            _history.Record(now.ToUnixTimeMilliseconds());
+            foreach (var group in _groups.Values)
+            {
+                try
+                {
+                    transitions.AddRange(group.Evaluate(now));
+                }
+                catch (PromQLException e)
+                {
+                    Log.GroupFailed(_logger, group.Group.Name, e.Message);
+                }
+            }
+
+            _historySeries.Set(_history.SeriesCount);
+        }
+
+        _duration.Observe(_time.GetElapsedTime(start).TotalSeconds);
+        if (transitions.Count > 0)
+        {
+            _sink.Publish(transitions, now);
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            TimeSpan interval;
+            lock (_lock)
+            {
+                interval = _interval;
+            }
+
+            // Aligned to the interval, as Prometheus aligns group evaluations.
+            var now = _time.GetUtcNow();
+            long ticks = interval.Ticks;
+            var next = new DateTimeOffset(((now.UtcTicks / ticks) + 1) * ticks, TimeSpan.Zero);
+            try
+            {
+                await Task.Delay(next - now, _time, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            Tick(next);
+        }
+    }
+}

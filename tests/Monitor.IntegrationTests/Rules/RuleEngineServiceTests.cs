@@ -1,0 +1,49 @@
+using Monitor.IntegrationTests.TestSupport;
+using Monitor.Tests.TestSupport;
+
+namespace Monitor.IntegrationTests.Rules;
+
+/// <summary>The running service evaluates its rule files over its own live series.</summary>
+public sealed class RuleEngineServiceTests
+{
+    [Fact]
+    public async Task Service_EvaluatesRulesOverLiveChecks_AndFiresAndResolves()
+    {
+        string rulesDir = Tools.TempDirectory();
+        await File.WriteAllTextAsync(Path.Combine(rulesDir, "probe.rules.yml"), """
+            groups:
+            - name: probes
+              rules:
+              - alert: ProbeDown
+                expr: probe_success == 0
+                for: 2s
+                labels: { severity: P1 }
+                annotations: { summary: "{{ $labels.check }} is down" }
+            """);
+        int closed = FreePort.Get();
+        await using var monitor = await MonitorProcess.StartAsync($$"""
+            evaluation_interval: 1s
+            rule_files: ["{{rulesDir}}/*.rules.yml"]
+            checks:
+              - name: dead
+                tcp: { address: "127.0.0.1:{{closed}}" }
+                interval: 1s
+                timeout: 500ms
+            """);
+        await Eventually.HoldsAsync(
+            () => Task.FromResult(monitor.Output.Contains("Alert ProbeDown {alertname=\"ProbeDown\", check=\"dead\", severity=\"P1\"}: Pending -> Firing", StringComparison.Ordinal)),
+            TimeSpan.FromSeconds(30),
+            () => monitor.Output);
+        Assert.Contains("Rules loaded: 1 groups, 1 rules", monitor.Output);
+        Assert.Contains("monitor_rule_evaluation_duration_seconds_count", await monitor.GetStringAsync("/metrics"));
+
+        // The port opens: the alert resolves.
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, closed);
+        listener.Start();
+        await Eventually.HoldsAsync(
+            () => Task.FromResult(monitor.Output.Contains("Firing -> Inactive", StringComparison.Ordinal)),
+            TimeSpan.FromSeconds(30),
+            () => monitor.Output);
+        Directory.Delete(rulesDir, recursive: true);
+    }
+}

@@ -1,0 +1,124 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Monitor.Configuration;
+using Monitor.Metrics;
+using Monitor.Rules.Alerting;
+using Monitor.Rules.Engine;
+using Monitor.Rules.RuleFiles;
+using Monitor.Tests.TestSupport;
+
+namespace Monitor.Tests.Rules;
+
+public class RuleEngineTests
+{
+    private sealed class RecordingSink : IAlertSink
+    {
+        public List<(AlertTransition Transition, DateTimeOffset At)> Seen { get; } = [];
+
+        public void Publish(IReadOnlyList<AlertTransition> transitions, DateTimeOffset at) => Seen.AddRange(transitions.Select(t => (t, at)));
+    }
+
+    private static readonly DateTimeOffset T0 = new(2026, 11, 22, 0, 0, 0, TimeSpan.Zero);
+
+    [Fact]
+    public void Tick_OverLiveSeries_PendingFiringResolved()
+    {
+        var store = new SeriesStore();
+        var time = new FakeTimeProvider(T0);
+        var sink = new RecordingSink();
+        var engine = new RuleEngine(store, time, sink, NullLogger<RuleEngine>.Instance);
+        var (groups, errors) = RuleFileLoader.Parse("""
+            groups:
+            - name: g
+              rules:
+              - alert: Down
+                expr: probe_success == 0
+                for: 1m
+                labels: { severity: P2 }
+                annotations: { summary: "{{ $labels.check }} down" }
+              - alert: Flapping
+                expr: changes_proxy > 2
+            """, "t.rules.yml");
+        Assert.Empty(errors);
+        engine.Apply(new MonitorOptions { SourceFile = "t", EvaluationInterval = TimeSpan.FromSeconds(15) }, groups);
+        var scope = new SeriesScope(store, "web", new Dictionary<string, string> { ["team"] = "ops" });
+        var success = scope.Gauge("probe_success", "S.");
+        success.Set(1);
+
+        engine.Tick(T0);
+        success.Set(0);
+        engine.Tick(T0.AddSeconds(15));
+        engine.Tick(T0.AddSeconds(60));
+        engine.Tick(T0.AddSeconds(75));
+        success.Set(1);
+        engine.Tick(T0.AddSeconds(90));
+
+        Assert.Equal(
+            [(AlertState.Inactive, AlertState.Pending, 15), (AlertState.Pending, AlertState.Firing, 75), (AlertState.Firing, AlertState.Inactive, 90)],
+            sink.Seen.Select(s => (s.Transition.From, s.Transition.To, (int)(s.At - T0).TotalSeconds)));
+        var alert = sink.Seen[1].Transition.Alert;
+        Assert.Equal("web down", alert.Annotations["summary"]);
+        Assert.Equal(["alertname", "check", "severity", "team"], alert.Labels.Select(l => l.Name));
+    }
+
+    [Fact]
+    public void Tick_SeriesRemoved_BecomesStaleAndResolves()
+    {
+        var store = new SeriesStore();
+        var sink = new RecordingSink();
+        var engine = new RuleEngine(store, new FakeTimeProvider(T0), sink, NullLogger<RuleEngine>.Instance);
+        var (groups, _) = RuleFileLoader.Parse("groups: [ { name: g, rules: [ { alert: Up, expr: probe_success == 1 } ] } ]", "t.rules.yml");
+        engine.Apply(new MonitorOptions { SourceFile = "t" }, groups);
+        var scope = new SeriesScope(store, "gone", new Dictionary<string, string>());
+        scope.Gauge("probe_success", "S.").Set(1);
+        engine.Tick(T0);
+        scope.Dispose(); // the check was removed by a reload
+        engine.Tick(T0.AddSeconds(15));
+        Assert.Equal([AlertState.Pending, AlertState.Firing, AlertState.Inactive], sink.Seen.Select(s => s.Transition.To));
+        Assert.Equal(T0.AddSeconds(15), sink.Seen[^1].At);
+    }
+
+    [Fact]
+    public void Tick_RateOverHistogramAndCounters_UsesHistory()
+    {
+        var store = new SeriesStore();
+        var engine = new RuleEngine(store, new FakeTimeProvider(T0), new RecordingSink(), NullLogger<RuleEngine>.Instance);
+        var (groups, errors) = RuleFileLoader.Parse("""
+            groups:
+            - name: g
+              rules:
+              - record: check:runs:rate1m
+                expr: sum by (check) (rate(monitor_check_runs_total[1m]))
+              - record: lag:p99
+                expr: histogram_quantile(0.99, rate(monitor_scheduler_lag_seconds_bucket[1m]))
+            """, "t.rules.yml");
+        Assert.Empty(errors);
+        engine.Apply(new MonitorOptions { SourceFile = "t" }, groups);
+        var runs = store.Counter("monitor_check_runs_total", "R.", [new("check", "a"), new("result", "success")]);
+        var lag = store.Histogram("monitor_scheduler_lag_seconds", "L.", SelfMetrics.LagBuckets, []);
+        for (int i = 0; i <= 8; i++)
+        {
+            runs.Add(15); // one run a second
+            for (int j = 0; j < 15; j++)
+            {
+                lag.Observe(0.002);
+            }
+
+            engine.Tick(T0.AddSeconds(15 * i));
+        }
+
+        var evaluator = new Monitor.Rules.Evaluation.Evaluator(new CompositeStorage(engine.History));
+        var rate = (List<Monitor.Rules.Evaluation.PromSample>)evaluator.Evaluate(Monitor.Rules.PromQL.Parser.Parse("sum by (check) (rate(monitor_check_runs_total[1m]))"), T0.AddSeconds(120).ToUnixTimeMilliseconds());
+        Assert.Equal(1.0, Assert.Single(rate).Value, 9);
+        var p99 = (List<Monitor.Rules.Evaluation.PromSample>)evaluator.Evaluate(Monitor.Rules.PromQL.Parser.Parse("histogram_quantile(0.99, rate(monitor_scheduler_lag_seconds_bucket[1m]))"), T0.AddSeconds(120).ToUnixTimeMilliseconds());
+        Assert.InRange(Assert.Single(p99).Value, 0.001, 0.0025);
+    }
+
+    [Fact]
+    public void Apply_HistoryWindow_FollowsTheLongestRange()
+    {
+        var engine = new RuleEngine(new SeriesStore(), new FakeTimeProvider(T0), new RecordingSink(), NullLogger<RuleEngine>.Instance);
+        var (groups, _) = RuleFileLoader.Parse("groups: [ { name: g, rules: [ { record: r, expr: 'predict_linear(x[6h], 3600) + rate(y[5m])' } ] } ]", "t.rules.yml");
+        engine.Apply(new MonitorOptions { SourceFile = "t", EvaluationInterval = TimeSpan.FromSeconds(15) }, groups);
+        Assert.Equal(TimeSpan.FromHours(6) + TimeSpan.FromMinutes(5) + TimeSpan.FromSeconds(15), engine.History.Window);
+    }
+}
