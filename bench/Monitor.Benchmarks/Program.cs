@@ -13,6 +13,12 @@ internal static class BenchmarkProgram
 {
     public static async Task<int> Main(string[] args)
     {
+        if (args.Length > 0 && args[0] == "rules-profile")
+        {
+            Rules.RuleEvaluationBenchmarks.Profile();
+            return 0;
+        }
+
         if (args.Length > 0 && args[0] == "load")
         {
             return await Load.LoadHarness.RunAsync(args[1..]);

@@ -114,6 +114,31 @@ public class RuleEngineTests
     }
 
     [Fact]
+    public void Tick_GroupInterval_IsHonoured()
+    {
+        var store = new SeriesStore();
+        var sink = new RecordingSink();
+        var engine = new RuleEngine(store, new FakeTimeProvider(T0), sink, NullLogger<RuleEngine>.Instance);
+        var (groups, _) = RuleFileLoader.Parse("""
+            groups:
+            - { name: fast, rules: [ { alert: Fast, expr: 'up == 1', for: 30s } ] }
+            - { name: slow, interval: 1m, rules: [ { alert: Slow, expr: 'up == 1', for: 30s } ] }
+            """, "t.rules.yml");
+        engine.Apply(new MonitorOptions { SourceFile = "t", EvaluationInterval = TimeSpan.FromSeconds(15) }, groups);
+        store.Gauge("up", "U.", []).Set(1);
+        for (int i = 0; i < 8; i++)
+        {
+            engine.Tick(T0.AddSeconds(15 * i));
+        }
+
+        // Fast is evaluated every 15 s and fires at 30 s; Slow only at 0 s and 60 s, so it fires at 60 s.
+        Assert.Equal([T0, T0.AddSeconds(30)], sink.Seen.Where(s => s.Transition.Rule == "Fast").Select(s => s.At));
+        Assert.Equal([T0, T0.AddSeconds(60)], sink.Seen.Where(s => s.Transition.Rule == "Slow").Select(s => s.At));
+        var slow = engine.Alerts.Single(a => a.Group == "slow").Alert;
+        Assert.Equal(AlertState.Firing, slow.State);
+    }
+
+    [Fact]
     public void Apply_HistoryWindow_FollowsTheLongestRange()
     {
         var engine = new RuleEngine(new SeriesStore(), new FakeTimeProvider(T0), new RecordingSink(), NullLogger<RuleEngine>.Instance);

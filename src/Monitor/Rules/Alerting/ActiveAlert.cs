@@ -20,4 +20,7 @@ internal sealed class ActiveAlert
     public DateTimeOffset? ResolvedAt { get; set; }
 
     public DateTimeOffset? KeepFiringSince { get; set; }
+
+    /// <summary>The <c>ALERTS</c> series of the alert's current state, kept so it is not looked up every evaluation.</summary>
+    internal (AlertState State, Evaluation.StoredSeries Series)? AlertsSeries { get; set; }
 }

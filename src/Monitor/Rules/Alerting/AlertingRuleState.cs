@@ -15,6 +15,9 @@ internal sealed class AlertingRuleState(RuleDefinition rule, IReadOnlyDictionary
     private static readonly TimeSpan ResolvedRetention = TimeSpan.FromMinutes(15);
 
     private readonly Dictionary<string, ActiveAlert> _active = new(StringComparer.Ordinal);
+    private readonly bool _labelsTemplated = rule.Labels.Values.Any(v => v.Contains("{{", StringComparison.Ordinal));
+    private readonly bool _annotationsTemplated = rule.Annotations.Values.Any(v => v.Contains("{{", StringComparison.Ordinal));
+    private Dictionary<Label[], (Label[] Labels, string Key)> _labelCache = new(ReferenceEqualityComparer.Instance);
 
     public RuleDefinition Rule { get; } = rule;
 
@@ -24,37 +27,53 @@ internal sealed class AlertingRuleState(RuleDefinition rule, IReadOnlyDictionary
     {
         var transitions = new List<AlertTransition>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
+        var nextCache = new Dictionary<Label[], (Label[] Labels, string Key)>(ReferenceEqualityComparer.Instance);
         foreach (var sample in result)
         {
-            var templateLabels = sample.Labels.ToDictionary(l => l.Name, l => l.Value, StringComparer.Ordinal);
-            var labels = new List<Label>(LabelSet.DropName(sample.Labels));
-            foreach (var (name, template) in Rule.Labels)
+            IReadOnlyDictionary<string, string>? templateLabels = null;
+            IReadOnlyDictionary<string, string> TemplateLabels() =>
+                templateLabels ??= sample.Labels.ToDictionary(l => l.Name, l => l.Value, StringComparer.Ordinal);
+
+            if (_labelsTemplated || !_labelCache.TryGetValue(sample.Labels, out var cached))
             {
-                labels.RemoveAll(l => l.Name == name);
-                labels.Add(new Label(name, TemplateExpander.Expand(template, templateLabels, sample.Value, externalLabels)));
+                var labels = new List<Label>(LabelSet.DropName(sample.Labels));
+                foreach (var (name, template) in Rule.Labels)
+                {
+                    labels.RemoveAll(l => l.Name == name);
+                    labels.Add(new Label(name, TemplateExpander.Expand(template, TemplateLabels(), sample.Value, externalLabels)));
+                }
+
+                labels.RemoveAll(l => l.Name == LabelSet.MetricName || l.Name == "alertname");
+                labels.Add(new Label("alertname", Rule.Alert!));
+                var built = LabelSet.Sorted(labels);
+                cached = (built, LabelSet.Key(built));
             }
 
-            labels.RemoveAll(l => l.Name == LabelSet.MetricName || l.Name == "alertname");
-            labels.Add(new Label("alertname", Rule.Alert!));
-            var sorted = LabelSet.Sorted(labels);
-            string key = LabelSet.Key(sorted);
+            nextCache[sample.Labels] = cached;
+            var (sorted, key) = cached;
             if (!seen.Add(key))
             {
                 throw new PromQL.PromQLException("vector contains metrics with the same labelset after applying alert labels");
             }
 
-            var annotations = Rule.Annotations.ToDictionary(a => a.Key, a => TemplateExpander.Expand(a.Value, templateLabels, sample.Value, externalLabels), StringComparer.Ordinal);
             if (_active.TryGetValue(key, out var existing) && existing.State != AlertState.Inactive)
             {
                 existing.Value = sample.Value;
-                existing.Annotations = annotations;
+                if (_annotationsTemplated)
+                {
+                    existing.Annotations = Annotations(TemplateLabels(), sample.Value);
+                }
+
                 continue;
             }
+
+            var annotations = Annotations(TemplateLabels(), sample.Value);
 
             _active[key] = new ActiveAlert { Labels = sorted, Annotations = annotations, ActiveAt = ts, State = AlertState.Pending, Value = sample.Value };
             transitions.Add(new AlertTransition(Rule.Name, _active[key], AlertState.Inactive, AlertState.Pending));
         }
 
+        _labelCache = nextCache;
         foreach (var (key, alert) in _active.ToList())
         {
             if (!seen.Contains(key))
@@ -98,4 +117,7 @@ internal sealed class AlertingRuleState(RuleDefinition rule, IReadOnlyDictionary
 
         return transitions;
     }
+
+    private Dictionary<string, string> Annotations(IReadOnlyDictionary<string, string> labels, double value) =>
+        Rule.Annotations.ToDictionary(a => a.Key, a => TemplateExpander.Expand(a.Value, labels, value, externalLabels), StringComparer.Ordinal);
 }

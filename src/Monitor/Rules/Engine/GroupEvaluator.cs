@@ -14,7 +14,7 @@ internal sealed class GroupEvaluator
 {
     private readonly MemoryStorage _output;
     private readonly Evaluator _evaluator;
-    private readonly Dictionary<RuleDefinition, HashSet<string>> _previous = [];
+    private readonly Dictionary<RuleDefinition, HashSet<StoredSeries>> _previous = [];
 
     public GroupEvaluator(RuleGroup group, ISampleStorage input, MemoryStorage output, IReadOnlyDictionary<string, string> externalLabels)
     {
@@ -41,7 +41,7 @@ internal sealed class GroupEvaluator
                 double d => [new PromSample([], d)],
                 _ => [],
             };
-            var written = new List<Label[]>();
+            var written = new HashSet<StoredSeries>(ReferenceEqualityComparer.Instance);
             if (rule.Record is { } record)
             {
                 foreach (var sample in vector)
@@ -52,8 +52,9 @@ internal sealed class GroupEvaluator
                         labels = LabelSet.With(labels, name, v);
                     }
 
-                    _output.GetOrAdd(labels).Add(t, sample.Value);
-                    written.Add(labels);
+                    var series = _output.GetOrAdd(labels);
+                    series.Add(t, sample.Value);
+                    written.Add(series);
                 }
             }
             else
@@ -62,22 +63,26 @@ internal sealed class GroupEvaluator
                 transitions.AddRange(state.Evaluate(vector, ts));
                 foreach (var alert in state.Alerts.Where(a => a.State != AlertState.Inactive))
                 {
-                    var labels = LabelSet.With(LabelSet.With(alert.Labels, LabelSet.MetricName, "ALERTS"), "alertstate", alert.State == AlertState.Firing ? "firing" : "pending");
-                    _output.GetOrAdd(labels).Add(t, 1);
-                    written.Add(labels);
+                    if (alert.AlertsSeries is not { } cached || cached.State != alert.State)
+                    {
+                        var labels = LabelSet.With(LabelSet.With(alert.Labels, LabelSet.MetricName, "ALERTS"), "alertstate", alert.State == AlertState.Firing ? "firing" : "pending");
+                        alert.AlertsSeries = cached = (alert.State, _output.GetOrAdd(labels));
+                    }
+
+                    cached.Series.Add(t, 1);
+                    written.Add(cached.Series);
                 }
             }
 
-            var keys = written.Select(LabelSet.Key).ToHashSet(StringComparer.Ordinal);
             if (_previous.TryGetValue(rule, out var before))
             {
-                foreach (string gone in before.Where(k => !keys.Contains(k)))
+                foreach (var gone in before.Where(s => !written.Contains(s)))
                 {
-                    _output.GetByKey(gone)?.Add(t, StoredSeries.StaleNaN);
+                    gone.Add(t, StoredSeries.StaleNaN);
                 }
             }
 
-            _previous[rule] = keys;
+            _previous[rule] = written;
         }
 
         return transitions;

@@ -27,6 +27,7 @@ internal sealed class RuleEngine : BackgroundService
     private readonly Sample _historySeries;
     private Dictionary<string, GroupEvaluator> _groups = new(StringComparer.Ordinal);
     private TimeSpan _interval = TimeSpan.FromSeconds(15);
+    private TimeSpan _defaultInterval = TimeSpan.FromSeconds(15);
     private IReadOnlyDictionary<string, string> _externalLabels = new Dictionary<string, string>();
 
     public RuleEngine(SeriesStore store, TimeProvider timeProvider, IAlertSink sink, ILogger<RuleEngine> logger)
@@ -73,7 +74,16 @@ internal sealed class RuleEngine : BackgroundService
     {
         lock (_lock)
         {
-            _interval = options.EvaluationInterval;
+            // The loop ticks at the greatest common divisor of every group's interval (at least 1 s), and a
+            // group is evaluated at the ticks aligned to its own interval, as Prometheus aligns groups.
+            long gcd = (long)options.EvaluationInterval.TotalMilliseconds;
+            foreach (var group in groups)
+            {
+                gcd = Gcd(gcd, (long)(group.Interval ?? options.EvaluationInterval).TotalMilliseconds);
+            }
+
+            _interval = TimeSpan.FromMilliseconds(Math.Max(gcd, 1000));
+            _defaultInterval = options.EvaluationInterval;
             _externalLabels = options.ExternalLabels;
             var next = new Dictionary<string, GroupEvaluator>(StringComparer.Ordinal);
             foreach (var group in groups)
@@ -94,6 +104,8 @@ internal sealed class RuleEngine : BackgroundService
     private static string GroupKey(RuleGroup group) =>
         string.Join("\u0001", new[] { group.File, group.Name }.Concat(group.Rules.Select(r =>
             $"{r.Alert}|{r.Record}|{r.ExprText}|{r.For}|{r.KeepFiringFor}|{string.Join(",", r.Labels.Select(l => l.Key + "=" + l.Value))}|{string.Join(",", r.Annotations.Select(a => a.Key + "=" + a.Value))}")));
+
+    private static long Gcd(long a, long b) => b == 0 ? a : Gcd(b, a % b);
 
     internal static TimeSpan LongestRange(Expr expr) => expr switch
     {
@@ -116,6 +128,12 @@ internal sealed class RuleEngine : BackgroundService
             _history.Record(now.ToUnixTimeMilliseconds());
             foreach (var group in _groups.Values)
             {
+                long groupInterval = (long)(group.Group.Interval ?? _defaultInterval).TotalMilliseconds;
+                if (now.ToUnixTimeMilliseconds() % groupInterval >= (long)_interval.TotalMilliseconds)
+                {
+                    continue; // not this group's turn
+                }
+
                 try
                 {
                     transitions.AddRange(group.Evaluate(now));
@@ -126,6 +144,8 @@ internal sealed class RuleEngine : BackgroundService
                 }
             }
 
+            // Recorded series and ALERTS are history too: keep them to the same window.
+            _output.Trim(now.ToUnixTimeMilliseconds() - (long)_history.Window.TotalMilliseconds);
             _historySeries.Set(_history.SeriesCount);
         }
 

@@ -24,7 +24,20 @@ internal static class LabelSet
         return string.Empty;
     }
 
-    public static Label[] DropName(Label[] labels) => labels.Any(l => l.Name == MetricName) ? [.. labels.Where(l => l.Name != MetricName)] : labels;
+    // Series label arrays live as long as their series; caching the name-less copy per array keeps the
+    // results of functions and arithmetic the same array from one evaluation to the next, which is what
+    // lets the alerting state recognise them without rebuilding keys.
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Label[], Label[]> WithoutName = new();
+
+    public static Label[] DropName(Label[] labels)
+    {
+        if (!labels.Any(l => l.Name == MetricName))
+        {
+            return labels;
+        }
+
+        return WithoutName.GetValue(labels, static l => [.. l.Where(x => x.Name != MetricName)]);
+    }
 
     public static Label[] Keep(Label[] labels, IReadOnlyCollection<string> names) => [.. labels.Where(l => names.Contains(l.Name))];
 

@@ -7,6 +7,7 @@ namespace Monitor.Rules.Evaluation;
 internal sealed class MemoryStorage : ISampleStorage
 {
     private readonly Dictionary<string, StoredSeries> _series = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, HashSet<StoredSeries>> _byName = new(StringComparer.Ordinal);
 
     public StoredSeries GetOrAdd(Label[] labels)
     {
@@ -15,13 +16,49 @@ internal sealed class MemoryStorage : ISampleStorage
         if (!_series.TryGetValue(key, out var series))
         {
             series = _series[key] = new StoredSeries(sorted);
+            string name = LabelSet.Get(sorted, LabelSet.MetricName);
+            if (!_byName.TryGetValue(name, out var named))
+            {
+                named = _byName[name] = new HashSet<StoredSeries>(ReferenceEqualityComparer.Instance);
+            }
+
+            named.Add(series);
         }
 
         return series;
     }
 
-    public StoredSeries? GetByKey(string key) => _series.GetValueOrDefault(key);
+    /// <summary>Drops samples older than <paramref name="oldest"/>, and series left with none.</summary>
+    public void Trim(long oldest)
+    {
+        foreach (var (key, series) in _series.ToList())
+        {
+            int drop = 0;
+            while (drop < series.Times.Count && series.Times[drop] < oldest)
+            {
+                drop++;
+            }
 
-    public IEnumerable<StoredSeries> Select(IReadOnlyList<LabelMatcher> matchers) =>
-        _series.Values.Where(s => matchers.All(m => m.Matches(LabelSet.Get(s.Labels, m.Name))));
+            if (drop == series.Times.Count)
+            {
+                _series.Remove(key);
+                _byName[LabelSet.Get(series.Labels, LabelSet.MetricName)].Remove(series);
+            }
+            else if (drop > 0)
+            {
+                series.Times.RemoveRange(0, drop);
+                series.Values.RemoveRange(0, drop);
+            }
+        }
+    }
+
+    public IEnumerable<StoredSeries> Select(IReadOnlyList<LabelMatcher> matchers)
+    {
+        // Nearly every selector names its metric: look that up instead of scanning every series.
+        var byName = matchers.FirstOrDefault(m => m.Name == LabelSet.MetricName && m.Type == MatcherType.Equal);
+        IEnumerable<StoredSeries> candidates = byName is not null
+            ? _byName.GetValueOrDefault(byName.Value) ?? []
+            : _series.Values;
+        return candidates.Where(s => matchers.All(m => m.Matches(LabelSet.Get(s.Labels, m.Name))));
+    }
 }

@@ -48,6 +48,11 @@ internal static class TemplateExpander
     /// <summary>Expands <paramref name="template"/>; an error gives Prometheus' "&lt;error expanding template: ...&gt;".</summary>
     public static string Expand(string template, IReadOnlyDictionary<string, string> labels, double value, IReadOnlyDictionary<string, string> externalLabels)
     {
+        if (!template.Contains("{{", StringComparison.Ordinal))
+        {
+            return template;
+        }
+
         try
         {
             var sb = new StringBuilder();

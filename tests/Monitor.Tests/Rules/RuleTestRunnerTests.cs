@@ -1,0 +1,57 @@
+using Monitor.Rules.Testing;
+
+namespace Monitor.Tests.Rules;
+
+/// <summary>
+/// Every function and operator of the subset, through the promtool-format files whose expectations were
+/// produced by Prometheus 2.42 (the integration tests also run them through promtool itself).
+/// </summary>
+public class RuleTestRunnerTests
+{
+    private static string RepoFile(string relative)
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Monitor.sln")))
+        {
+            dir = dir.Parent;
+        }
+
+        return Path.Combine(dir!.FullName, relative);
+    }
+
+    [Theory]
+    [InlineData("tests/Monitor.IntegrationTests/RuleEquivalence/constructs.test.yml")]
+    [InlineData("alerts/tests/openwebui.test.yml")]
+    [InlineData("alerts/tests/kubernetes.test.yml")]
+    [InlineData("alerts/tests/node.test.yml")]
+    [InlineData("alerts/tests/monitor.test.yml")]
+    public void RunFile_PrometheusExpectations_AllHold(string file) => Assert.Empty(RuleTestRunner.RunFile(RepoFile(file)));
+
+    [Theory]
+    [InlineData("1+2x3", "1 3 5 7")]
+    [InlineData("5-1x2", "5 4 3")]
+    [InlineData("7x2", "7 7 7")]
+    [InlineData("1 _ 3", "1 _ 3")]
+    [InlineData("_x3 4", "_ _ _ 4")]
+    [InlineData("1 stale", "1 stale")]
+    [InlineData("-2+0.5x2 Inf", "-2 -1.5 -1 +Inf")]
+    public void SeriesValues_ExpandPromtoolNotation(string input, string expected)
+    {
+        var values = SeriesValues.Expand(input).Select(v => v switch
+        {
+            null => "_",
+            { } d when Monitor.Rules.Evaluation.StoredSeries.IsStale(d) => "stale",
+            { } d when double.IsPositiveInfinity(d) => "+Inf",
+            { } d => d.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        });
+        Assert.Equal(expected, string.Join(" ", values));
+    }
+
+    [Theory]
+    [InlineData(1, "1E+00")]
+    [InlineData(0.5, "5E-01")]
+    [InlineData(420, "4.2E+02")]
+    [InlineData(0.16666666666666669, "1.6666666666666669E-01")]
+    [InlineData(double.NaN, "NaN")]
+    public void FormatE_MatchesGoStrconv(double value, string expected) => Assert.Equal(expected, RuleTestRunner.FormatE(value));
+}
