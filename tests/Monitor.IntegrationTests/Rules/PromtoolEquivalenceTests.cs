@@ -1,4 +1,5 @@
 using Monitor.IntegrationTests.TestSupport;
+using Monitor.Tests.TestSupport;
 
 namespace Monitor.IntegrationTests.Rules;
 

@@ -1,4 +1,5 @@
 using Monitor.Configuration;
+using Monitor.Tests.TestSupport;
 
 namespace Monitor.Tests.Configuration;
 
@@ -20,22 +21,11 @@ public class ConfigLoaderTests
     private static string[] Errors(string yaml, IDictionary<string, string>? env = null) =>
         [.. Parse(yaml, env).Errors.Select(e => e.ToString())];
 
-    private static string RepoFile(string relative)
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Monitor.sln")))
-        {
-            dir = dir.Parent;
-        }
-
-        return Path.Combine(dir?.FullName ?? throw new InvalidOperationException("repository root not found"), relative);
-    }
-
     [Fact]
     public void Parse_SpecExample_IsValid()
     {
         // The whole §3 example of SPEC.md, as a user would paste it.
-        var result = Parse(File.ReadAllText(RepoFile("tests/Monitor.Tests/Configuration/spec-example.yaml")));
+        var result = Parse(File.ReadAllText(Repository.File("tests/Monitor.Tests/Configuration/spec-example.yaml")));
         Assert.Empty(result.Errors);
         var o = result.Options!;
         Assert.Equal(7, o.Checks.Count);
@@ -64,7 +54,7 @@ public class ConfigLoaderTests
     [Fact]
     public void Parse_SpecExampleVerbatim_FlagsTheTwoUndefinedReceivers()
     {
-        string yaml = File.ReadAllText(RepoFile("tests/Monitor.Tests/Configuration/spec-example.yaml"));
+        string yaml = File.ReadAllText(Repository.File("tests/Monitor.Tests/Configuration/spec-example.yaml"));
         yaml = yaml[..yaml.IndexOf("  # Not in SPEC", StringComparison.Ordinal)] + yaml[yaml.IndexOf("reports:", StringComparison.Ordinal)..];
         var errors = Parse(yaml).Errors.Select(e => e.Message).ToList();
         Assert.Equal(2, errors.Count);
@@ -75,7 +65,7 @@ public class ConfigLoaderTests
     [Fact]
     public void Load_ShippedConfig_IsValidWithoutAnySecrets()
     {
-        var result = ConfigLoader.Load(RepoFile("monitor.yaml"), _ => null);
+        var result = ConfigLoader.Load(Repository.File("monitor.yaml"), _ => null);
         Assert.Empty(result.Errors);
         Assert.Contains(result.Options!.Checks, c => c.Kind == CheckKind.Disk);
         Assert.Contains(result.Options.Checks, c => c.Kind == CheckKind.Http && c.Http!.Url.AbsolutePath == "/healthz");

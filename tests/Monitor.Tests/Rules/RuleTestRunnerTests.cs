@@ -1,4 +1,5 @@
 using Monitor.Rules.Testing;
+using Monitor.Tests.TestSupport;
 
 namespace Monitor.Tests.Rules;
 
@@ -8,24 +9,13 @@ namespace Monitor.Tests.Rules;
 /// </summary>
 public class RuleTestRunnerTests
 {
-    private static string RepoFile(string relative)
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Monitor.sln")))
-        {
-            dir = dir.Parent;
-        }
-
-        return Path.Combine(dir!.FullName, relative);
-    }
-
     [Theory]
     [InlineData("tests/Monitor.IntegrationTests/RuleEquivalence/constructs.test.yml")]
     [InlineData("alerts/tests/openwebui.test.yml")]
     [InlineData("alerts/tests/kubernetes.test.yml")]
     [InlineData("alerts/tests/node.test.yml")]
     [InlineData("alerts/tests/monitor.test.yml")]
-    public void RunFile_PrometheusExpectations_AllHold(string file) => Assert.Empty(RuleTestRunner.RunFile(RepoFile(file)));
+    public void RunFile_PrometheusExpectations_AllHold(string file) => Assert.Empty(RuleTestRunner.RunFile(Repository.File(file)));
 
     [Theory]
     [InlineData("1+2x3", "1 3 5 7")]

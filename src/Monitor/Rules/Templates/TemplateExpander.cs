@@ -331,31 +331,33 @@ internal static class TemplateExpander
         _ => throw new FormatException($"can't convert {Print(value)} to float"),
     };
 
-    public static string Humanize(double v)
+    private static readonly string[] LargePrefixes = ["k", "M", "G", "T", "P", "E", "Z", "Y"];
+    private static readonly string[] BinaryPrefixes = ["ki", "Mi", "Gi", "Ti", "Pi", "Ei", "Zi", "Yi"];
+    private static readonly string[] SmallPrefixes = ["m", "u", "n", "p", "f", "a", "z", "y"];
+
+    /// <summary>Divides by <paramref name="step"/> while |v| ≥ step, as Prometheus' humanize functions do.</summary>
+    private static string ScaleUp(ref double v, double step, string[] prefixes)
     {
-        if (v == 0 || double.IsNaN(v) || double.IsInfinity(v))
-        {
-            return GoFormat.G(v, 4);
-        }
-
         string prefix = string.Empty;
-        if (Math.Abs(v) >= 1)
+        foreach (string p in prefixes)
         {
-            foreach (string p in new[] { "k", "M", "G", "T", "P", "E", "Z", "Y" })
+            if (Math.Abs(v) < step)
             {
-                if (Math.Abs(v) < 1000)
-                {
-                    break;
-                }
-
-                prefix = p;
-                v /= 1000;
+                break;
             }
 
-            return GoFormat.G(v, 4) + prefix;
+            prefix = p;
+            v /= step;
         }
 
-        foreach (string p in new[] { "m", "u", "n", "p", "f", "a", "z", "y" })
+        return prefix;
+    }
+
+    /// <summary>Multiplies by 1000 while |v| &lt; 1 (milli, micro, …).</summary>
+    private static string ScaleDown(ref double v)
+    {
+        string prefix = string.Empty;
+        foreach (string p in SmallPrefixes)
         {
             if (Math.Abs(v) >= 1)
             {
@@ -366,6 +368,17 @@ internal static class TemplateExpander
             v *= 1000;
         }
 
+        return prefix;
+    }
+
+    public static string Humanize(double v)
+    {
+        if (v == 0 || double.IsNaN(v) || double.IsInfinity(v))
+        {
+            return GoFormat.G(v, 4);
+        }
+
+        string prefix = Math.Abs(v) >= 1 ? ScaleUp(ref v, 1000, LargePrefixes) : ScaleDown(ref v);
         return GoFormat.G(v, 4) + prefix;
     }
 
@@ -376,18 +389,7 @@ internal static class TemplateExpander
             return GoFormat.G(v, 4);
         }
 
-        string prefix = string.Empty;
-        foreach (string p in new[] { "ki", "Mi", "Gi", "Ti", "Pi", "Ei", "Zi", "Yi" })
-        {
-            if (Math.Abs(v) < 1024)
-            {
-                break;
-            }
-
-            prefix = p;
-            v /= 1024;
-        }
-
+        string prefix = ScaleUp(ref v, 1024, BinaryPrefixes);
         return GoFormat.G(v, 4) + prefix;
     }
 
@@ -414,18 +416,7 @@ internal static class TemplateExpander
                 : $"{sign}{GoFormat.G(Math.Abs(v), 4)}s";
         }
 
-        string prefix = string.Empty;
-        foreach (string p in new[] { "m", "u", "n", "p", "f", "a", "z", "y" })
-        {
-            if (Math.Abs(v) >= 1)
-            {
-                break;
-            }
-
-            prefix = p;
-            v *= 1000;
-        }
-
+        string prefix = ScaleDown(ref v);
         return GoFormat.G(v, 4) + prefix + "s";
     }
 

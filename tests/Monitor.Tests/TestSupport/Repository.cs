@@ -1,4 +1,4 @@
-namespace Monitor.IntegrationTests.TestSupport;
+namespace Monitor.Tests.TestSupport;
 
 internal static class Repository
 {
@@ -8,7 +8,7 @@ internal static class Repository
         get
         {
             var dir = new DirectoryInfo(AppContext.BaseDirectory);
-            while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Monitor.sln")))
+            while (dir is not null && !System.IO.File.Exists(Path.Combine(dir.FullName, "Monitor.sln")))
             {
                 dir = dir.Parent;
             }
@@ -16,4 +16,6 @@ internal static class Repository
             return dir?.FullName ?? throw new InvalidOperationException("repository root not found");
         }
     }
+
+    public static string File(string relative) => Path.Combine(Root, relative);
 }
