@@ -1,4 +1,5 @@
 using Monitor.Checks.Disk;
+using Monitor.Checks.Gpu;
 using Monitor.Checks.Http;
 using Monitor.Checks.Tcp;
 using Monitor.Checks.Unsupported;
@@ -15,6 +16,7 @@ internal sealed class CheckFactory(TimeProvider timeProvider) : ICheckFactory
         CheckKind.Http => new HttpCheck(options, scope, timeProvider),
         CheckKind.Tcp => new TcpCheck(options, scope, timeProvider),
         CheckKind.Disk => new DiskCheck(options, scope, timeProvider, LinuxFileSystemStats.Instance, DiskCheck.DefaultMountTable),
+        CheckKind.NvidiaSmi => new NvidiaSmiCheck(options, scope),
         _ => new UnsupportedCheck(options),
     };
 }

@@ -18,5 +18,7 @@ internal static class FailureReasons
     public const string DeviceError = "device_error";
     public const string NotMounted = "not_mounted";
     public const string NotImplemented = "not_implemented";
+    public const string Exec = "exec";
+    public const string Parse = "parse";
     public const string Internal = "internal";
 }
