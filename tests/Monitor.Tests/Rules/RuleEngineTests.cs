@@ -139,6 +139,31 @@ public class RuleEngineTests
     }
 
     [Fact]
+    public void Record_KeepsOnlyTheFamiliesRulesSelect_AndNothingWithoutRules()
+    {
+        var store = new SeriesStore();
+        var engine = new RuleEngine(store, new FakeTimeProvider(T0), new RecordingSink(), NullLogger<RuleEngine>.Instance);
+        store.Gauge("probe_success", "S.", [new("check", "a")]).Set(1);
+        store.Gauge("unrelated", "U.", []).Set(1);
+        store.Histogram("lag_seconds", "L.", [0.1, 1], []).Observe(0.5);
+
+        engine.Apply(new MonitorOptions { SourceFile = "t" }, []);
+        engine.Tick(T0);
+        Assert.Equal(0, engine.History.SeriesCount);
+
+        var (groups, _) = RuleFileLoader.Parse("groups: [ { name: g, rules: [ { record: r, expr: 'probe_success + on() group_left sum(rate(lag_seconds_bucket[1m]))' } ] } ]", "t.rules.yml");
+        engine.Apply(new MonitorOptions { SourceFile = "t" }, groups);
+        engine.Tick(T0.AddSeconds(15));
+        Assert.Equal(1 + 5, engine.History.SeriesCount); // probe_success, and the histogram's 3 buckets + sum + count
+
+        (groups, _) = RuleFileLoader.Parse("groups: [ { name: g, rules: [ { record: r, expr: '{check=\"a\"}' } ] } ]", "t.rules.yml");
+        engine.Apply(new MonitorOptions { SourceFile = "t" }, groups);
+        engine.Tick(T0.AddSeconds(30));
+        // A selector without a metric name needs everything, the engine's own series included.
+        Assert.Single(engine.History.Select([new Monitor.Rules.PromQL.LabelMatcher("__name__", Monitor.Rules.PromQL.MatcherType.Equal, "unrelated")]));
+    }
+
+    [Fact]
     public void Apply_HistoryWindow_FollowsTheLongestRange()
     {
         var engine = new RuleEngine(new SeriesStore(), new FakeTimeProvider(T0), new RecordingSink(), NullLogger<RuleEngine>.Instance);

@@ -20,6 +20,7 @@ internal sealed class LiveHistory : ISampleStorage
     private readonly Dictionary<string, List<StoredSeries>> _byName = new(StringComparer.Ordinal);
     private readonly List<(long DropAfter, StoredSeries Series)> _retired = [];
     private long _window;
+    private IReadOnlySet<string>? _names = new HashSet<string>(StringComparer.Ordinal);
 
     public LiveHistory(SeriesStore store, TimeSpan window)
     {
@@ -32,6 +33,35 @@ internal sealed class LiveHistory : ISampleStorage
     {
         get => TimeSpan.FromMilliseconds(_window);
         set => _window = (long)value.TotalMilliseconds;
+    }
+
+    /// <summary>
+    /// The metric names rules select; only their families are recorded. Null records every family (a rule
+    /// has a selector without a metric name); empty records nothing (no rules), so a Monitor without rules
+    /// pays nothing for the history.
+    /// </summary>
+    public IReadOnlySet<string>? RecordedNames
+    {
+        get => _names;
+        set => _names = value;
+    }
+
+    private bool Wanted(MetricFamily family)
+    {
+        var names = _names;
+        if (names is null)
+        {
+            return true;
+        }
+
+        if (names.Count == 0)
+        {
+            return false;
+        }
+
+        string name = family.Name;
+        return names.Contains(name) || (family.Type == MetricType.Histogram
+            && (names.Contains(name + "_bucket") || names.Contains(name + "_sum") || names.Contains(name + "_count")));
     }
 
     public int SeriesCount
@@ -55,6 +85,11 @@ internal sealed class LiveHistory : ISampleStorage
             var seen = new HashSet<Series>(ReferenceEqualityComparer.Instance);
             foreach (var family in _store.Families)
             {
+                if (!Wanted(family))
+                {
+                    continue;
+                }
+
                 foreach (var series in family.Snapshot)
                 {
                     seen.Add(series);

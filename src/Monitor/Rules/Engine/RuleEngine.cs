@@ -95,6 +95,7 @@ internal sealed class RuleEngine : BackgroundService
             _groups = next;
             var longestRange = groups.SelectMany(g => g.Rules).Select(r => LongestRange(r.Expr)).DefaultIfEmpty(TimeSpan.Zero).Max();
             _history.Window = longestRange + TimeSpan.FromMilliseconds(Evaluator.LookbackMs) + _interval;
+            _history.RecordedNames = SelectedNames(groups.SelectMany(g => g.Rules).Select(r => r.Expr));
             int rules = groups.Sum(g => g.Rules.Count);
             Log.RulesLoaded(_logger, groups.Count, rules, _history.Window);
         }
@@ -104,6 +105,44 @@ internal sealed class RuleEngine : BackgroundService
     private static string GroupKey(RuleGroup group) =>
         string.Join("\u0001", new[] { group.File, group.Name }.Concat(group.Rules.Select(r =>
             $"{r.Alert}|{r.Record}|{r.ExprText}|{r.For}|{r.KeepFiringFor}|{string.Join(",", r.Labels.Select(l => l.Key + "=" + l.Value))}|{string.Join(",", r.Annotations.Select(a => a.Key + "=" + a.Value))}")));
+
+    /// <summary>The metric names the expressions select, or null when a selector names no metric.</summary>
+    internal static HashSet<string>? SelectedNames(IEnumerable<Expr> expressions)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        bool all = false;
+        void Visit(Expr e)
+        {
+            switch (e)
+            {
+                case VectorSelector v:
+                    var name = v.Matchers.FirstOrDefault(m => m.Name == LabelSet.MetricName && m.Type == MatcherType.Equal);
+                    if (name is null)
+                    {
+                        all = true;
+                    }
+                    else
+                    {
+                        names.Add(name.Value);
+                    }
+
+                    break;
+                case MatrixSelector m: Visit(m.Selector); break;
+                case Call c: c.Args.ToList().ForEach(Visit); break;
+                case Aggregate a: Visit(a.Inner); break;
+                case Binary b: Visit(b.Lhs); Visit(b.Rhs); break;
+                case Unary u: Visit(u.Inner); break;
+                case Paren p: Visit(p.Inner); break;
+            }
+        }
+
+        foreach (var expr in expressions)
+        {
+            Visit(expr);
+        }
+
+        return all ? null : names;
+    }
 
     private static long Gcd(long a, long b) => b == 0 ? a : Gcd(b, a % b);
 
