@@ -1,6 +1,7 @@
 using Monitor.Checks.Disk;
 using Monitor.Checks.Gpu;
 using Monitor.Checks.Http;
+using Monitor.Checks.Scrape;
 using Monitor.Checks.Tcp;
 using Monitor.Checks.Unsupported;
 using Monitor.Configuration;
@@ -9,7 +10,7 @@ using Monitor.Metrics;
 namespace Monitor.Checks;
 
 /// <summary>Builds the check for a configured kind. Adding a kind means one folder and one line here.</summary>
-internal sealed class CheckFactory(TimeProvider timeProvider) : ICheckFactory
+internal sealed class CheckFactory(TimeProvider timeProvider, SeriesStore store) : ICheckFactory
 {
     public ICheck Create(CheckOptions options, SeriesScope scope) => options.Kind switch
     {
@@ -17,6 +18,7 @@ internal sealed class CheckFactory(TimeProvider timeProvider) : ICheckFactory
         CheckKind.Tcp => new TcpCheck(options, scope, timeProvider),
         CheckKind.Disk => new DiskCheck(options, scope, timeProvider, LinuxFileSystemStats.Instance, DiskCheck.DefaultMountTable),
         CheckKind.NvidiaSmi => new NvidiaSmiCheck(options, scope),
+        CheckKind.Scrape => new ScrapeCheck(options, store, scope),
         _ => new UnsupportedCheck(options),
     };
 }

@@ -20,5 +20,6 @@ internal static class FailureReasons
     public const string NotImplemented = "not_implemented";
     public const string Exec = "exec";
     public const string Parse = "parse";
+    public const string Conflict = "conflict";
     public const string Internal = "internal";
 }

@@ -93,6 +93,7 @@ internal sealed class MetricFamily
         {
             (MetricType.Gauge, _) => "gauge",
             (MetricType.Histogram, _) => "histogram",
+            (MetricType.Summary, _) => "summary",
             (MetricType.Counter, ExpositionFormat.Text004) => "counter",
             // OpenMetrics counters must be named x with samples x_total; a counter mirrored without _total
             // (postgres_exporter's pg_stat_database_*) cannot be an OpenMetrics counter.

@@ -21,14 +21,18 @@ internal sealed class Sample : Series
     private long _cachedBits = BitConverter.DoubleToInt64Bits(double.NaN) ^ 1; // matches no value
     private int _cachedLength;
 
-    internal Sample(MetricFamily family, Label[] labels, string key)
+    internal Sample(MetricFamily family, Label[] labels, string key, string? sampleName = null)
         : base(family, labels, key)
     {
-        byte[] prefix = ExpositionText.EncodeSeriesPrefix(family.Name, labels, null);
+        SampleName = sampleName ?? family.Name;
+        byte[] prefix = ExpositionText.EncodeSeriesPrefix(SampleName, labels, null);
         _prefixLength = prefix.Length;
         _line = new byte[prefix.Length + MaxValueBytes + 1];
         prefix.CopyTo(_line, 0);
     }
+
+    /// <summary>The name written on the sample line: the family's, or a suffixed one (<c>x_bucket</c>) for re-exposed histograms.</summary>
+    public string SampleName { get; }
 
     public double Value => Volatile.Read(ref _value);
 

@@ -38,6 +38,10 @@ internal sealed class SeriesScope : IDisposable
     public HistogramSeries Histogram(string name, string help, double[] bounds, params Label[] labels) =>
         Track(_store.Histogram(name, help, bounds, Merge(labels)));
 
+    /// <summary>A sample of an existing family with its own sample name; check labels win (scraped labels that collide become <c>exported_*</c>).</summary>
+    public Sample Sample(MetricFamily family, string sampleName, Label[] labels) =>
+        Track(SeriesStore.GetSample(family, sampleName, MergeExported(labels)));
+
     public void Remove(Series series)
     {
         lock (_lock)
@@ -79,6 +83,19 @@ internal sealed class SeriesScope : IDisposable
         // A run that finishes after its check was removed must not bring the check's series back.
         SeriesStore.Remove(series);
         return series;
+    }
+
+    /// <summary>Prometheus' honor_labels: false: a scraped label that collides with a check label is renamed.</summary>
+    private Label[] MergeExported(Label[] scraped)
+    {
+        var merged = new List<Label>(_baseLabels.Length + scraped.Length);
+        merged.AddRange(_baseLabels);
+        foreach (var label in scraped)
+        {
+            merged.Add(Array.Exists(_baseLabels, b => b.Name == label.Name) ? new Label("exported_" + label.Name, label.Value) : label);
+        }
+
+        return [.. merged];
     }
 
     /// <summary>A series' own labels win over a check label of the same name (Prometheus' honor_labels).</summary>

@@ -70,6 +70,12 @@ internal sealed class SeriesStore
     public static Sample GetSample(MetricFamily family, Label[] labels) =>
         (Sample)family.GetOrAdd(KeyOf(labels), (f, k) => new Sample(f, labels, k));
 
+    /// <summary>A sample whose line carries its own name (<c>x_bucket</c>, <c>x_sum</c>) inside family x.</summary>
+    public static Sample GetSample(MetricFamily family, string sampleName, Label[] labels) =>
+        sampleName == family.Name
+            ? GetSample(family, labels)
+            : (Sample)family.GetOrAdd(sampleName + "\u0003" + KeyOf(labels), (f, k) => new Sample(f, labels, k, sampleName));
+
     public static bool Remove(Series series) => series.Family.Remove(series);
 
     /// <summary>A canonical key of a label set: sorted by name, separated by bytes that cannot occur in names.</summary>

@@ -1,0 +1,134 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Security;
+using Monitor.Configuration;
+using Monitor.Metrics;
+
+namespace Monitor.Checks.Scrape;
+
+/// <summary>
+/// Fetches a Prometheus endpoint (OpenMetrics preferred, text 0.0.4, gzip) and re-exposes its series with
+/// <c>check</c> and the check's labels added, the way DCGM exporter or node_exporter data gets in. A family
+/// with the name of one Monitor already has (<c>process_*</c>) joins it, so there is never a second TYPE line;
+/// one whose type differs from the existing family is left out and named in the failure. Series that an
+/// endpoint stops exposing disappear with the next scrape.
+/// </summary>
+internal sealed class ScrapeCheck : ICheck
+{
+    private const string Accept = "application/openmetrics-text;version=1.0.0;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+
+    private readonly ScrapeCheckOptions _scrape;
+    private readonly SeriesStore _store;
+    private readonly SeriesScope _scope;
+    private readonly HttpClient _client;
+    private readonly Sample _samples;
+    private HashSet<Series> _owned = new(ReferenceEqualityComparer.Instance);
+
+    public ScrapeCheck(CheckOptions options, SeriesStore store, SeriesScope scope)
+    {
+        Options = options;
+        _scrape = options.Scrape ?? throw new ArgumentException("not a scrape check", nameof(options));
+        _store = store;
+        _scope = scope;
+        var handler = new SocketsHttpHandler
+        {
+            AutomaticDecompression = DecompressionMethods.GZip | DecompressionMethods.Deflate,
+            UseCookies = false,
+            SslOptions = new SslClientAuthenticationOptions
+            {
+                RemoteCertificateValidationCallback = (_, _, _, errors) => _scrape.InsecureSkipVerify || errors == SslPolicyErrors.None,
+            },
+        };
+        _client = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
+        _samples = scope.Gauge("monitor_scrape_samples", "Samples re-exposed from the last scrape of the check's endpoint.");
+    }
+
+    public CheckOptions Options { get; }
+
+    public async Task<CheckResult> RunAsync(CancellationToken cancellationToken)
+    {
+        string body;
+        bool openMetrics;
+        try
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, _scrape.Url);
+            request.Headers.TryAddWithoutValidation("Accept", Accept);
+            request.Headers.AcceptEncoding.Add(new StringWithQualityHeaderValue("gzip"));
+            foreach (var (name, value) in _scrape.Headers)
+            {
+                request.Headers.TryAddWithoutValidation(name, value);
+            }
+
+            if (_scrape.BearerToken is { } token)
+            {
+                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token.Reveal());
+            }
+
+            using var response = await _client.SendAsync(request, cancellationToken);
+            if (!response.IsSuccessStatusCode)
+            {
+                return CheckResult.Fail(FailureReasons.Status, $"{_scrape.Url} answered {(int)response.StatusCode}");
+            }
+
+            openMetrics = response.Content.Headers.ContentType?.MediaType == "application/openmetrics-text";
+            body = await response.Content.ReadAsStringAsync(cancellationToken);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return ProbeNetwork.Classify(e, cancellationToken.IsCancellationRequested);
+        }
+
+        List<ParsedFamily> families;
+        try
+        {
+            families = ExpositionParser.Parse(body, openMetrics);
+        }
+        catch (ExpositionParseException e)
+        {
+            return CheckResult.Fail(FailureReasons.Parse, $"{(openMetrics ? "OpenMetrics" : "text 0.0.4")} from {_scrape.Url}: {e.Message}");
+        }
+
+        var conflicts = new List<string>();
+        var owned = new HashSet<Series>(ReferenceEqualityComparer.Instance);
+        int count = 0;
+        foreach (var parsed in families)
+        {
+            if (!Kept(parsed.Name))
+            {
+                continue;
+            }
+
+            var existing = _store.Find(parsed.Name);
+            if (existing is not null && existing.Type != parsed.Type)
+            {
+                conflicts.Add($"{parsed.Name} is a {parsed.Type.ToString().ToLowerInvariant()} there and a {existing.Type.ToString().ToLowerInvariant()} here");
+                continue;
+            }
+
+            var family = existing ?? _store.Family(parsed.Name, parsed.Type, parsed.Help);
+            foreach (var sample in parsed.Samples)
+            {
+                var series = _scope.Sample(family, sample.Name, sample.Labels);
+                series.Set(sample.Value);
+                owned.Add(series);
+                count++;
+            }
+        }
+
+        foreach (var gone in _owned.Where(s => !owned.Contains(s)))
+        {
+            _scope.Remove(gone);
+        }
+
+        _owned = owned;
+        _samples.Set(count);
+        return conflicts.Count == 0
+            ? CheckResult.Ok
+            : CheckResult.Fail(FailureReasons.Conflict, "left out, the type differs from Monitor's family of that name: " + string.Join("; ", conflicts));
+    }
+
+    private bool Kept(string family) =>
+        (_scrape.Keep is null || _scrape.Keep.IsMatch(family)) && (_scrape.Drop is null || !_scrape.Drop.IsMatch(family));
+
+    public void Dispose() => _client.Dispose();
+}

@@ -1,0 +1,128 @@
+using System.IO.Compression;
+using System.Net;
+using System.Text;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Monitor.Checks;
+using Monitor.Checks.Scrape;
+using Monitor.Configuration;
+using Monitor.Metrics;
+using Monitor.Tests.TestSupport;
+
+namespace Monitor.Tests.Checks;
+
+public sealed class ScrapeCheckTests : IAsyncLifetime
+{
+    private WebApplication _app = null!;
+    private Uri _base = null!;
+
+    public string Body { get; set; } = string.Empty;
+
+    public string ContentType { get; set; } = "text/plain; version=0.0.4";
+
+    public bool Gzip { get; set; }
+
+    public async Task InitializeAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        _app = builder.Build();
+        _app.MapGet("/metrics", async (HttpContext context) =>
+        {
+            context.Response.ContentType = ContentType;
+            byte[] bytes = Encoding.UTF8.GetBytes(Body);
+            if (Gzip)
+            {
+                using var buffer = new MemoryStream();
+                await using (var gzip = new GZipStream(buffer, CompressionLevel.Fastest, leaveOpen: true))
+                {
+                    await gzip.WriteAsync(bytes);
+                }
+
+                bytes = buffer.ToArray();
+                context.Response.Headers.ContentEncoding = "gzip";
+            }
+
+            await context.Response.Body.WriteAsync(bytes);
+        });
+        await _app.StartAsync();
+        _base = new Uri(_app.Urls.First());
+    }
+
+    public async Task DisposeAsync() => await _app.DisposeAsync();
+
+    private ScrapeCheck Check(SeriesStore store, ScrapeCheckOptions? options = null) => new(
+        new CheckOptions { Name = "exp", Kind = CheckKind.Scrape, Scrape = options ?? new ScrapeCheckOptions { Url = new Uri(_base, "/metrics") }, Interval = TimeSpan.FromSeconds(30), Timeout = TimeSpan.FromSeconds(5) },
+        store,
+        new SeriesScope(store, "exp", new Dictionary<string, string> { ["team"] = "gpu" }));
+
+    [Fact]
+    public async Task Run_ReexposesWithCheckLabels_MergesWithOwnFamilies_DropsVanishedSeries()
+    {
+        var store = new SeriesStore();
+        store.Counter("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.", []).Add(1);
+        Body = "# HELP process_cpu_seconds_total CPU.\n# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total 7.5\n"
+            + "# TYPE DCGM_FI_DEV_GPU_UTIL gauge\nDCGM_FI_DEV_GPU_UTIL{gpu=\"0\",UUID=\"GPU-1\",check=\"theirs\"} 87\n"
+            + "# TYPE rpc_seconds histogram\nrpc_seconds_bucket{le=\"0.5\"} 1\nrpc_seconds_bucket{le=\"+Inf\"} 2\nrpc_seconds_sum 0.7\nrpc_seconds_count 2\n";
+        using var check = Check(store);
+        var result = await check.RunAsync(CancellationToken.None);
+        Assert.True(result.Success, result.Error);
+        string text = Exposition.Text(store);
+        Assert.Equal(1, text.Split('\n').Count(l => l == "# TYPE process_cpu_seconds_total counter"));
+        Assert.Contains("process_cpu_seconds_total 1\nprocess_cpu_seconds_total{check=\"exp\",team=\"gpu\"} 7.5\n", text);
+        Assert.Contains("DCGM_FI_DEV_GPU_UTIL{check=\"exp\",team=\"gpu\",gpu=\"0\",UUID=\"GPU-1\",exported_check=\"theirs\"} 87", text);
+        Assert.Contains("# TYPE rpc_seconds histogram\nrpc_seconds_bucket{check=\"exp\",team=\"gpu\",le=\"0.5\"} 1\nrpc_seconds_bucket{check=\"exp\",team=\"gpu\",le=\"+Inf\"} 2\nrpc_seconds_sum{check=\"exp\",team=\"gpu\"} 0.7\nrpc_seconds_count{check=\"exp\",team=\"gpu\"} 2\n", text);
+
+        Body = "# TYPE DCGM_FI_DEV_GPU_UTIL gauge\nDCGM_FI_DEV_GPU_UTIL{gpu=\"0\",UUID=\"GPU-1\",check=\"theirs\"} 12\n";
+        Assert.True((await check.RunAsync(CancellationToken.None)).Success);
+        text = Exposition.Text(store);
+        Assert.DoesNotContain("rpc_seconds", text);
+        Assert.Contains("exported_check=\"theirs\"} 12", text);
+        Assert.Contains("process_cpu_seconds_total 1\n", text);
+        Assert.DoesNotContain("process_cpu_seconds_total{check=\"exp\"", text);
+    }
+
+    [Fact]
+    public async Task Run_OpenMetricsGzipKeepDrop()
+    {
+        var store = new SeriesStore();
+        ContentType = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+        Gzip = true;
+        Body = "# TYPE jobs counter\njobs_total 5\n# TYPE go_goroutines gauge\ngo_goroutines 9\n# TYPE node_load1 gauge\nnode_load1 0.5\n# EOF\n";
+        using var check = Check(store, new ScrapeCheckOptions
+        {
+            Url = new Uri(_base, "/metrics"),
+            Keep = new System.Text.RegularExpressions.Regex("^(?:jobs_total|go_.*|node_.*)$"),
+            Drop = new System.Text.RegularExpressions.Regex("^(?:go_.*)$"),
+        });
+        var result = await check.RunAsync(CancellationToken.None);
+        Assert.True(result.Success, result.Error);
+        var s = Exposition.Samples(store);
+        Assert.Equal("5", s["jobs_total{check=\"exp\",team=\"gpu\"}"]);
+        Assert.Equal("0.5", s["node_load1{check=\"exp\",team=\"gpu\"}"]);
+        Assert.DoesNotContain("go_goroutines{check=\"exp\",team=\"gpu\"}", s.Keys);
+        Assert.Equal("2", s["monitor_scrape_samples{check=\"exp\",team=\"gpu\"}"]);
+    }
+
+    [Fact]
+    public async Task Run_TypeConflictAndMalformedInput_AreClearFailures()
+    {
+        var store = new SeriesStore();
+        store.Gauge("process_cpu_seconds_total", "Own, as a gauge for this test.", []).Set(1);
+        Body = "# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total 7.5\n# TYPE ok gauge\nok 1\n";
+        using var check = Check(store);
+        var result = await check.RunAsync(CancellationToken.None);
+        Assert.Equal(FailureReasons.Conflict, result.Reason);
+        Assert.Contains("process_cpu_seconds_total is a counter there and a gauge here", result.Error);
+        Assert.Contains("ok{check=\"exp\",team=\"gpu\"} 1", Exposition.Text(store));
+
+        Body = "ok{broken 1\n";
+        result = await check.RunAsync(CancellationToken.None);
+        Assert.Equal(FailureReasons.Parse, result.Reason);
+        Assert.Contains("text 0.0.4 from", result.Error);
+        Assert.Contains("line 1, column", result.Error);
+    }
+}
