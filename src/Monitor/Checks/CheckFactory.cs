@@ -1,6 +1,7 @@
 using Monitor.Checks.Disk;
 using Monitor.Checks.Gpu;
 using Monitor.Checks.Http;
+using Monitor.Checks.Postgres;
 using Monitor.Checks.Scrape;
 using Monitor.Checks.Tcp;
 using Monitor.Checks.Unsupported;
@@ -19,6 +20,7 @@ internal sealed class CheckFactory(TimeProvider timeProvider, SeriesStore store)
         CheckKind.Disk => new DiskCheck(options, scope, timeProvider, LinuxFileSystemStats.Instance, DiskCheck.DefaultMountTable),
         CheckKind.NvidiaSmi => new NvidiaSmiCheck(options, scope),
         CheckKind.Scrape => new ScrapeCheck(options, store, scope),
+        CheckKind.Postgres => new PostgresCheck(options, scope),
         _ => new UnsupportedCheck(options),
     };
 }

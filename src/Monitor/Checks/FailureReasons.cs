@@ -21,5 +21,8 @@ internal static class FailureReasons
     public const string Exec = "exec";
     public const string Parse = "parse";
     public const string Conflict = "conflict";
+    public const string Auth = "auth";
+    public const string Query = "query";
+    public const string Config = "config";
     public const string Internal = "internal";
 }

@@ -1,0 +1,178 @@
+using Monitor.Checks;
+using Monitor.Checks.Postgres;
+using Monitor.Configuration;
+using Monitor.IntegrationTests.TestSupport;
+using Monitor.Metrics;
+using Monitor.Tests.TestSupport;
+using Npgsql;
+
+namespace Monitor.IntegrationTests.Checks;
+
+/// <summary>The postgres check against a real PostgreSQL 15 with load in every connection state.</summary>
+public sealed class PostgresCheckTests : IAsyncLifetime
+{
+    private PostgresServer _pg = null!;
+
+    public async Task InitializeAsync() => _pg = await PostgresServer.StartAsync();
+
+    public async Task DisposeAsync() => await _pg.DisposeAsync();
+
+    private static (PostgresCheck Check, SeriesStore Store) Check(string dsn, bool statements = false, string[]? databases = null)
+    {
+        var store = new SeriesStore();
+        var options = new CheckOptions
+        {
+            Name = "db",
+            Kind = CheckKind.Postgres,
+            Postgres = new PostgresCheckOptions { Dsn = new Secret(dsn), Statements = statements, Databases = databases ?? [] },
+            Interval = TimeSpan.FromSeconds(30),
+            Timeout = TimeSpan.FromSeconds(10),
+        };
+        return (new PostgresCheck(options, new SeriesScope(store, "db", new Dictionary<string, string>())), store);
+    }
+
+    private static async Task Exec(NpgsqlConnection connection, string sql, CancellationToken cancellationToken = default)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static double Value(Dictionary<string, string> samples, string key) =>
+        samples.TryGetValue(key, out var v) ? double.Parse(v, System.Globalization.CultureInfo.InvariantCulture) : double.NaN;
+
+    [Fact]
+    public async Task Run_UnderLoad_PublishesPostgresExporterSeries()
+    {
+        await using var idleInTx = _pg.Connect();
+        await idleInTx.OpenAsync();
+        await Exec(idleInTx, "BEGIN; SELECT 1");
+        await using var active = _pg.Connect();
+        await active.OpenAsync();
+        await using var work = _pg.Connect();
+        await work.OpenAsync();
+        await Exec(work, "SET work_mem = '64kB'; SELECT count(*) FROM (SELECT g FROM generate_series(1, 200000) g ORDER BY g DESC) s");
+        await Exec(work, "CREATE TABLE t (id int PRIMARY KEY, v int); INSERT INTO t VALUES (1, 0), (2, 0)");
+        await Deadlock();
+        await Task.Delay(TimeSpan.FromSeconds(1.5), TimeProvider.System);
+        using var stopSleeping = new CancellationTokenSource();
+        var sleeping = Exec(active, "SELECT pg_sleep(60)", stopSleeping.Token);
+
+        var (check, store) = Check(_pg.Dsn("app"));
+        Dictionary<string, string> s = [];
+        await Eventually.HoldsAsync(
+            async () =>
+            {
+                var result = await check.RunAsync(CancellationToken.None);
+                Assert.True(result.Success, result.Error);
+                s = Exposition.Samples(store);
+                return Value(s, "pg_stat_database_temp_files{check=\"db\",datid=\"" + Datid(s) + "\",datname=\"app\"}") >= 1
+                    && Value(s, "pg_stat_database_deadlocks{check=\"db\",datid=\"" + Datid(s) + "\",datname=\"app\"}") >= 1;
+            },
+            TimeSpan.FromSeconds(20),
+            () => string.Join("\n", s.Where(kv => kv.Key.Contains("app", StringComparison.Ordinal)).Select(kv => $"{kv.Key} {kv.Value}")));
+
+        Assert.Equal("1", s["pg_up{check=\"db\"}"]);
+        Assert.Contains(s.Keys, k => k.StartsWith("pg_static{check=\"db\",short_version=\"15.", StringComparison.Ordinal));
+        foreach (string state in new[] { "active", "idle", "idle in transaction", "idle in transaction (aborted)", "fastpath function call", "disabled" })
+        {
+            Assert.Contains(s.Keys, k => k.StartsWith($"pg_stat_activity_count{{check=\"db\",datname=\"app\",state=\"{state}\"", StringComparison.Ordinal));
+        }
+
+        string activity = string.Join("\n", s.Where(kv => kv.Key.StartsWith("pg_stat_activity", StringComparison.Ordinal) && kv.Key.Contains("app", StringComparison.Ordinal)).Select(kv => $"{kv.Key} {kv.Value}"));
+        Assert.True(s.Where(kv => kv.Key.Contains("datname=\"app\",state=\"idle in transaction\",", StringComparison.Ordinal) && kv.Key.StartsWith("pg_stat_activity_count", StringComparison.Ordinal)).Sum(kv => double.Parse(kv.Value, System.Globalization.CultureInfo.InvariantCulture)) >= 1, activity);
+        Assert.True(s.Where(kv => kv.Key.Contains("datname=\"app\",state=\"idle in transaction\",usename=\"postgres\"", StringComparison.Ordinal) && kv.Key.StartsWith("pg_stat_activity_max_tx_duration", StringComparison.Ordinal)).Max(kv => double.Parse(kv.Value, System.Globalization.CultureInfo.InvariantCulture)) >= 1);
+        Assert.True(s.Where(kv => kv.Key.Contains("datname=\"app\",state=\"active\",", StringComparison.Ordinal) && kv.Key.StartsWith("pg_stat_activity_count", StringComparison.Ordinal)).Sum(kv => double.Parse(kv.Value, System.Globalization.CultureInfo.InvariantCulture)) >= 1);
+        Assert.True(Value(s, "pg_database_size_bytes{check=\"db\",datname=\"app\"}") > 1_000_000);
+        Assert.Equal(-1, Value(s, "pg_database_connection_limit{check=\"db\",datname=\"app\"}"));
+        Assert.Equal(100, Value(s, "pg_settings_max_connections{check=\"db\"}"));
+        Assert.Equal(0, Value(s, "pg_replication_is_replica{check=\"db\"}"));
+        Assert.Contains("pg_locks_count{check=\"db\",datname=\"app\",mode=\"accesssharelock\"}", s.Keys);
+        Assert.Contains("pg_stat_database_xact_commit{check=\"db\",datid=\"" + Datid(s) + "\",datname=\"app\"}", s.Keys);
+        Assert.DoesNotContain(s.Keys, k => k.Contains("datname=\"\"", StringComparison.Ordinal));
+        await stopSleeping.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => sleeping);
+    }
+
+    private static string Datid(Dictionary<string, string> s) =>
+        s.Keys.Where(k => k.StartsWith("pg_stat_database_numbackends{", StringComparison.Ordinal) && k.Contains("datname=\"app\"", StringComparison.Ordinal))
+            .Select(k => k[(k.IndexOf("datid=\"", StringComparison.Ordinal) + 7)..].Split('"')[0]).FirstOrDefault() ?? "?";
+
+    private async Task Deadlock()
+    {
+        await using var a = _pg.Connect();
+        await using var b = _pg.Connect();
+        await a.OpenAsync();
+        await b.OpenAsync();
+        await Exec(a, "BEGIN; UPDATE t SET v = 1 WHERE id = 1");
+        await Exec(b, "BEGIN; UPDATE t SET v = 1 WHERE id = 2");
+        var first = Exec(a, "UPDATE t SET v = 2 WHERE id = 2");
+        var second = Exec(b, "UPDATE t SET v = 2 WHERE id = 1");
+        // One of them is chosen as the victim; the other then proceeds.
+        var outcomes = await Task.WhenAll(Capture(first), Capture(second));
+        Assert.Contains(outcomes, o => o is PostgresException { SqlState: "40P01" });
+        await Exec(a, "ROLLBACK");
+        await Exec(b, "ROLLBACK");
+    }
+
+    private static async Task<Exception?> Capture(Task task)
+    {
+        try
+        {
+            await task;
+            return null;
+        }
+        catch (PostgresException e)
+        {
+            return e;
+        }
+    }
+
+    [Fact]
+    public async Task Run_Statements_TopQueriesWithSeconds()
+    {
+        await using (var connection = _pg.Connect("postgres"))
+        {
+            await connection.OpenAsync();
+            await Exec(connection, "SELECT pg_sleep(0.3)");
+        }
+
+        var (check, store) = Check(_pg.Dsn("postgres"), statements: true);
+        var result = await check.RunAsync(CancellationToken.None);
+        Assert.True(result.Success, result.Error);
+        var s = Exposition.Samples(store);
+        var seconds = s.Where(kv => kv.Key.StartsWith("pg_stat_statements_seconds_total{check=\"db\",user=\"postgres\",datname=\"postgres\",queryid=", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(seconds);
+        Assert.True(seconds.Max(kv => double.Parse(kv.Value, System.Globalization.CultureInfo.InvariantCulture)) >= 0.3);
+        Assert.Contains(s.Keys, k => k.StartsWith("pg_stat_statements_calls_total{", StringComparison.Ordinal));
+        Assert.Contains(s.Keys, k => k.StartsWith("pg_stat_statements_rows_total{", StringComparison.Ordinal));
+
+        // Without the extension in the database: not an error, said once.
+        var (appCheck, _) = Check(_pg.Dsn("app"), statements: true);
+        var first = await appCheck.RunAsync(CancellationToken.None);
+        Assert.True(first.Success);
+        Assert.Contains("pg_stat_statements is not installed", first.Error);
+        Assert.Null((await appCheck.RunAsync(CancellationToken.None)).Error);
+    }
+
+    [Fact]
+    public async Task Run_WrongPasswordOrServerDown_IsPgUpZeroWithReason()
+    {
+        var (badAuth, store) = Check(_pg.Dsn("app", password: "wrong"));
+        var result = await badAuth.RunAsync(CancellationToken.None);
+        Assert.Equal(FailureReasons.Auth, result.Reason);
+        Assert.DoesNotContain("wrong", result.Error);
+        Assert.Equal("0", Exposition.Samples(store)["pg_up{check=\"db\"}"]);
+
+        var (check, upStore) = Check(_pg.Dsn("app"));
+        Assert.True((await check.RunAsync(CancellationToken.None)).Success);
+        Assert.Contains("pg_database_size_bytes{check=\"db\",datname=\"app\"}", Exposition.Samples(upStore).Keys);
+        await _pg.StopAsync();
+        result = await check.RunAsync(CancellationToken.None);
+        Assert.False(result.Success); // the pooled connection died with the server: "connect"
+        result = await check.RunAsync(CancellationToken.None);
+        Assert.Equal(FailureReasons.ConnectionRefused, result.Reason);
+        var s = Exposition.Samples(upStore);
+        Assert.Equal("0", s["pg_up{check=\"db\"}"]);
+        Assert.DoesNotContain("pg_database_size_bytes{check=\"db\",datname=\"app\"}", s.Keys);
+    }
+}
