@@ -35,6 +35,9 @@ internal sealed class SeriesScope : IDisposable
     public Sample Counter(string name, string help, params Label[] labels) =>
         Track(_store.Counter(name, help, Merge(labels)));
 
+    public Sample Untyped(string name, string help, params Label[] labels) =>
+        Track(SeriesStore.GetSample(_store.Family(name, MetricType.Unknown, help), Merge(labels)));
+
     public HistogramSeries Histogram(string name, string help, double[] bounds, params Label[] labels) =>
         Track(_store.Histogram(name, help, bounds, Merge(labels)));
 

@@ -1,5 +1,8 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
 using Monitor.Checks;
 using Monitor.Checks.Postgres;
+using Monitor.Checks.Scrape;
 using Monitor.Configuration;
 using Monitor.IntegrationTests.TestSupport;
 using Monitor.Metrics;
@@ -175,4 +178,88 @@ public sealed class PostgresCheckTests : IAsyncLifetime
         Assert.Equal("0", s["pg_up{check=\"db\"}"]);
         Assert.DoesNotContain("pg_database_size_bytes{check=\"db\",datname=\"app\"}", s.Keys);
     }
+
+    /// <summary>
+    /// postgres_exporter 0.11 (Debian) against the same server in the same run: every family it publishes
+    /// for the views Monitor mirrors exists in Monitor's output, its label names (less its `server`) are a
+    /// subset of Monitor's (less `check`), and values agree — counters between the Monitor reads taken
+    /// before and after the exporter's, gauges within the sessions and locks the readers themselves hold.
+    /// </summary>
+    [Fact]
+    public async Task Compare_WithPostgresExporter011_SameFamiliesLabelsAndValues()
+    {
+        int port = FreePort.Get();
+        using var exporter = new ExternalProcess(
+            Tools.Require("prometheus-postgres-exporter", "prometheus-postgres-exporter"),
+            [$"--web.listen-address=127.0.0.1:{port}", "--log.level=warn"],
+            new Dictionary<string, string> { ["DATA_SOURCE_NAME"] = _pg.Dsn("app") });
+        using var http = new HttpClient();
+        var metricsUri = new Uri($"http://127.0.0.1:{port}/metrics");
+        await Eventually.HoldsAsync(async () => (await http.GetStringAsync(metricsUri)).Contains("pg_up 1", StringComparison.Ordinal), TimeSpan.FromSeconds(30), () => exporter.Output);
+        await using (var work = _pg.Connect())
+        {
+            await work.OpenAsync();
+            await Exec(work, "CREATE TABLE load (id int); INSERT INTO load SELECT generate_series(1, 1000); DELETE FROM load WHERE id < 100");
+        }
+
+        var (check, store) = Check(_pg.Dsn("app"));
+        Assert.True((await check.RunAsync(CancellationToken.None)).Success);
+        var before = Index(ExpositionParser.Parse(Exposition.Text(store), openMetrics: false), "check");
+        var theirs = Index(ExpositionParser.Parse(await http.GetStringAsync(metricsUri), openMetrics: false), "server");
+        Assert.True((await check.RunAsync(CancellationToken.None)).Success);
+        var after = Index(ExpositionParser.Parse(Exposition.Text(store), openMetrics: false), "check");
+
+        var views = new Regex("^pg_(up|static|stat_activity_.*|stat_database_.*|database_size_bytes|locks_count|settings_max_connections)$");
+        var compared = 0;
+        foreach (var (family, (type, samples)) in theirs.Where(f => views.IsMatch(f.Key)))
+        {
+            Assert.True(before.ContainsKey(family), $"postgres_exporter publishes {family}; Monitor does not");
+            foreach (var (labels, value) in samples)
+            {
+                if (labels.TryGetValue("datname", out var datname) && datname.Length == 0)
+                {
+                    continue; // the shared-objects row of pg_stat_database: Monitor skips NULL datname, as METRICS.md says
+                }
+
+                var ours1 = Matching(before[family].Samples, labels);
+                var ours2 = Matching(after[family].Samples, labels);
+                Assert.True(ours1.Count > 0, $"{family}{{{string.Join(",", labels.Select(l => $"{l.Key}={l.Value}"))}}} has no match in Monitor's output");
+                Assert.True(labels.Keys.All(k => ours1[0].Labels.ContainsKey(k)), $"{family}: label names {string.Join(",", labels.Keys)} not all in Monitor's {string.Join(",", ours1[0].Labels.Keys)}");
+                double a = ours1.Sum(s => s.Value), b = ours2.Sum(s => s.Value);
+                string what = $"{family}{{{string.Join(",", labels.Select(l => $"{l.Key}={l.Value}"))}}}: Monitor {a} then {b}, exporter {value}";
+                if (double.IsNaN(value))
+                {
+                    Assert.True(double.IsNaN(a), what);
+                }
+                else if (family is "pg_stat_activity_max_tx_duration")
+                {
+                    // Durations of live transactions: only their presence compares.
+                }
+                else if (family is "pg_stat_activity_count" or "pg_stat_database_numbackends" or "pg_locks_count")
+                {
+                    Assert.True(Math.Abs(value - a) <= 3 || Math.Abs(value - b) <= 3, what); // the readers' own sessions and locks
+                }
+                else if (family == "pg_database_size_bytes")
+                {
+                    Assert.True(Math.Abs(value - b) <= 2 * 1048576, what);
+                }
+                else
+                {
+                    Assert.True(Math.Min(a, b) <= value + 1e-6 && value <= Math.Max(a, b) + 1e-6, what);
+                }
+
+                compared++;
+            }
+        }
+
+        Assert.True(compared > 100, $"only {compared} series compared");
+    }
+
+    private static Dictionary<string, (Monitor.Metrics.MetricType Type, List<(Dictionary<string, string> Labels, double Value)> Samples)> Index(List<ParsedFamily> families, string dropLabel) =>
+        families.ToDictionary(
+            f => f.Name,
+            f => (f.Type, f.Samples.Select(s => (s.Labels.Where(l => l.Name != dropLabel).ToDictionary(l => l.Name, l => l.Value), s.Value)).ToList()));
+
+    private static List<(Dictionary<string, string> Labels, double Value)> Matching(List<(Dictionary<string, string> Labels, double Value)> ours, Dictionary<string, string> theirs) =>
+        [.. ours.Where(o => theirs.All(t => o.Labels.TryGetValue(t.Key, out var v) && v == t.Value))];
 }

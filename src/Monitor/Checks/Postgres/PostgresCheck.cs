@@ -88,25 +88,38 @@ internal sealed class PostgresCheck : ICheck
                 Publish(published, Gauge("pg_stat_activity_max_tx_duration", "max duration in seconds any active transaction has been running", labels), r.GetDouble(5));
             }, cancellationToken);
 
-            await Query(connection, PostgresQueries.Database, r =>
+            // pg_stat_database and pg_stat_database_conflicts column by column, as the exporter maps them:
+            // the classic counters as counters (without _total), numbackends as a gauge, any other column of
+            // this server version (sessions, session_time, stats_reset, ...) untyped; NULL is NaN.
+            foreach (var (sql, prefix) in new[] { (PostgresQueries.Database, "pg_stat_database_"), (PostgresQueries.DatabaseConflicts, "pg_stat_database_conflicts_") })
             {
-                string datname = r.GetString(1);
-                if (!Wanted(datname))
+                await Query(connection, sql, r =>
                 {
-                    return;
-                }
+                    string datname = r.GetString(r.GetOrdinal("datname"));
+                    if (!Wanted(datname))
+                    {
+                        return;
+                    }
 
-                Label[] labels = [new("datid", r.GetString(0)), new("datname", datname)];
-                for (int i = 0; i < StatDatabaseColumns.Length; i++)
-                {
-                    string name = "pg_stat_database_" + StatDatabaseColumns[i];
-                    double value = r.IsDBNull(i + 2) ? 0 : Convert.ToDouble(r.GetValue(i + 2), System.Globalization.CultureInfo.InvariantCulture);
-                    var series = i == 0
-                        ? Gauge(name, "Number of backends currently connected to this database.", labels)
-                        : _scope.Counter(name, $"{StatDatabaseColumns[i]} from pg_stat_database.", labels);
-                    Publish(published, series, value);
-                }
-            }, cancellationToken);
+                    Label[] labels = [new("datid", Convert.ToString(r.GetValue(r.GetOrdinal("datid")), System.Globalization.CultureInfo.InvariantCulture) ?? string.Empty), new("datname", datname)];
+                    for (int i = 0; i < r.FieldCount; i++)
+                    {
+                        string column = r.GetName(i);
+                        if (column is "datid" or "datname")
+                        {
+                            continue;
+                        }
+
+                        string name = prefix + column;
+                        var series = column == "numbackends"
+                            ? Gauge(name, "Number of backends currently connected to this database.", labels)
+                            : StatDatabaseColumns.Contains(column) || prefix.EndsWith("conflicts_", StringComparison.Ordinal)
+                                ? _scope.Counter(name, $"{column} from {prefix.TrimEnd('_')}.", labels)
+                                : _scope.Untyped(name, $"{column} from {prefix.TrimEnd('_')}.", labels);
+                        Publish(published, series, ToDouble(r.GetValue(i)));
+                    }
+                }, cancellationToken);
+            }
 
             await Query(connection, PostgresQueries.DatabaseSize, r =>
             {
@@ -176,6 +189,15 @@ internal sealed class PostgresCheck : ICheck
     }
 
     private Sample Gauge(string name, string help, params Label[] labels) => _scope.Gauge(name, help, labels);
+
+    private static double ToDouble(object value) => value switch
+    {
+        DBNull => double.NaN,
+        DateTime t => new DateTimeOffset(DateTime.SpecifyKind(t, DateTimeKind.Utc)).ToUnixTimeMilliseconds() / 1000.0,
+        DateTimeOffset t => t.ToUnixTimeMilliseconds() / 1000.0,
+        IConvertible c => c.ToDouble(System.Globalization.CultureInfo.InvariantCulture),
+        _ => double.NaN,
+    };
 
     private static void Publish(HashSet<Series> published, Sample series, double value)
     {

@@ -19,17 +19,14 @@ internal static class PostgresQueries
             WHERE pid <> pg_backend_pid() AND datname IS NOT NULL
             GROUP BY datname, state, usename, application_name
         ) a ON a.datname = d.datname AND a.state = s.state
-        WHERE d.datallowconn
         """;
 
-    public const string Database = """
-        SELECT datid::text, datname, numbackends, xact_commit, xact_rollback, blks_read, blks_hit, tup_returned,
-               tup_fetched, tup_inserted, tup_updated, tup_deleted, conflicts, temp_files, temp_bytes, deadlocks,
-               blk_read_time, blk_write_time
-        FROM pg_stat_database WHERE datname IS NOT NULL
-        """;
+    /// <summary>Every column, whichever the server version has (PostgreSQL 14 added the session columns).</summary>
+    public const string Database = "SELECT * FROM pg_stat_database WHERE datname IS NOT NULL";
 
-    public const string DatabaseSize = "SELECT datname, pg_database_size(datname)::float8, datconnlimit FROM pg_database WHERE datallowconn";
+    public const string DatabaseConflicts = "SELECT * FROM pg_stat_database_conflicts WHERE datname IS NOT NULL";
+
+    public const string DatabaseSize = "SELECT datname, pg_database_size(datname)::float8, datconnlimit FROM pg_database";
 
     public const string MaxConnections = "SELECT setting::float8 FROM pg_settings WHERE name = 'max_connections'";
 
@@ -48,7 +45,6 @@ internal static class PostgresQueries
         LEFT JOIN (SELECT database, lower(mode) AS mode, count(*) AS count FROM pg_locks
                    WHERE database IS NOT NULL GROUP BY database, lower(mode)) l
           ON l.database = d.oid AND l.mode = m.mode
-        WHERE d.datallowconn
         """;
 
     public const string HasStatements = "SELECT count(*) FROM pg_extension WHERE extname = 'pg_stat_statements'";
