@@ -19,6 +19,11 @@ internal static class BenchmarkProgram
             return 0;
         }
 
+        if (args.Length > 1 && args[0] == "postgres")
+        {
+            return await Postgres.PostgresCheckBench.RunAsync(args[1..]);
+        }
+
         if (args.Length > 0 && args[0] == "load")
         {
             return await Load.LoadHarness.RunAsync(args[1..]);
