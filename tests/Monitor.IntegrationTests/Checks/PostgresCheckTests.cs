@@ -49,6 +49,10 @@ public sealed class PostgresCheckTests : IAsyncLifetime
         await using var idleInTx = _pg.Connect();
         await idleInTx.OpenAsync();
         await Exec(idleInTx, "BEGIN; SELECT 1");
+        await using var aborted = _pg.Connect();
+        await aborted.OpenAsync();
+        await Exec(aborted, "BEGIN");
+        await Assert.ThrowsAsync<PostgresException>(() => Exec(aborted, "SELECT 1/0"));
         await using var active = _pg.Connect();
         await active.OpenAsync();
         await using var work = _pg.Connect();
@@ -84,6 +88,7 @@ public sealed class PostgresCheckTests : IAsyncLifetime
         string activity = string.Join("\n", s.Where(kv => kv.Key.StartsWith("pg_stat_activity", StringComparison.Ordinal) && kv.Key.Contains("app", StringComparison.Ordinal)).Select(kv => $"{kv.Key} {kv.Value}"));
         Assert.True(s.Where(kv => kv.Key.Contains("datname=\"app\",state=\"idle in transaction\",", StringComparison.Ordinal) && kv.Key.StartsWith("pg_stat_activity_count", StringComparison.Ordinal)).Sum(kv => double.Parse(kv.Value, System.Globalization.CultureInfo.InvariantCulture)) >= 1, activity);
         Assert.True(s.Where(kv => kv.Key.Contains("datname=\"app\",state=\"idle in transaction\",usename=\"postgres\"", StringComparison.Ordinal) && kv.Key.StartsWith("pg_stat_activity_max_tx_duration", StringComparison.Ordinal)).Max(kv => double.Parse(kv.Value, System.Globalization.CultureInfo.InvariantCulture)) >= 1);
+        Assert.True(s.Where(kv => kv.Key.Contains("datname=\"app\",state=\"idle in transaction (aborted)\",", StringComparison.Ordinal) && kv.Key.StartsWith("pg_stat_activity_count", StringComparison.Ordinal)).Sum(kv => double.Parse(kv.Value, System.Globalization.CultureInfo.InvariantCulture)) >= 1, activity);
         Assert.True(s.Where(kv => kv.Key.Contains("datname=\"app\",state=\"active\",", StringComparison.Ordinal) && kv.Key.StartsWith("pg_stat_activity_count", StringComparison.Ordinal)).Sum(kv => double.Parse(kv.Value, System.Globalization.CultureInfo.InvariantCulture)) >= 1);
         Assert.True(Value(s, "pg_database_size_bytes{check=\"db\",datname=\"app\"}") > 1_000_000);
         Assert.Equal(-1, Value(s, "pg_database_connection_limit{check=\"db\",datname=\"app\"}"));
