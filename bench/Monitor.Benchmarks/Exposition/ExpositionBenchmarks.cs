@@ -27,7 +27,7 @@ public class ExpositionBenchmarks
     public void Setup()
     {
         _store = new SeriesStore();
-        string[] families = ["probe_success", "probe_duration_seconds", "probe_http_status_code", "probe_http_content_length", "probe_dns_lookup_time_seconds", "probe_http_version", "probe_http_redirects", "probe_http_ssl", "probe_failed_due_to_regex", "probe_ssl_earliest_cert_expiry"];
+        string[] families = ProbeFamilies.Names;
         int checks = Series / families.Length;
         var random = new Random(42);
         for (int c = 0; c < checks; c++)

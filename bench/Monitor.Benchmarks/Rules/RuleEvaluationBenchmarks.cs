@@ -61,7 +61,7 @@ public class RuleEvaluationBenchmarks
     private void BuildStore()
     {
         var store = _store = new SeriesStore();
-        string[] families = ["probe_success", "probe_duration_seconds", "probe_http_status_code", "probe_http_content_length", "probe_dns_lookup_time_seconds", "probe_http_version", "probe_http_redirects", "probe_http_ssl", "probe_failed_due_to_regex", "probe_ssl_earliest_cert_expiry"];
+        string[] families = ProbeFamilies.Names;
         var values = new List<Sample>();
         for (int c = 0; c < Checks; c++)
         {
