@@ -1,6 +1,7 @@
 using Monitor.Checks.Disk;
 using Monitor.Checks.Gpu;
 using Monitor.Checks.Http;
+using Monitor.Checks.Kubernetes;
 using Monitor.Checks.Postgres;
 using Monitor.Checks.Scrape;
 using Monitor.Checks.Tcp;
@@ -21,6 +22,7 @@ internal sealed class CheckFactory(TimeProvider timeProvider, SeriesStore store)
         CheckKind.NvidiaSmi => new NvidiaSmiCheck(options, scope),
         CheckKind.Scrape => new ScrapeCheck(options, store, scope),
         CheckKind.Postgres => new PostgresCheck(options, scope),
+        CheckKind.Kubernetes => new KubernetesCheck(options, scope, timeProvider),
         _ => new UnsupportedCheck(options),
     };
 }

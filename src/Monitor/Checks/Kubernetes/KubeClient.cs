@@ -1,0 +1,170 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
+using System.Text.Json;
+
+namespace Monitor.Checks.Kubernetes;
+
+/// <summary>
+/// The narrow part of the Kubernetes REST API the check needs: paged LIST (<c>limit</c>/<c>continue</c>,
+/// restarted on 410 Gone), a bearer token re-read from its file at least every minute, the cluster CA or
+/// insecure-skip-tls-verify, a client certificate; 401/403 reported with the verb and resource.
+/// </summary>
+internal sealed class KubeClient : IDisposable
+{
+    private const int PageSize = 500;
+    private static readonly TimeSpan TokenRefresh = TimeSpan.FromMinutes(1);
+
+    private readonly KubeConnection _connection;
+    private readonly TimeProvider _time;
+    private readonly HttpClient _http;
+    private string? _token;
+    private long _tokenReadAt = long.MinValue;
+
+    public KubeClient(KubeConnection connection, TimeProvider timeProvider)
+    {
+        _connection = connection;
+        _time = timeProvider;
+        var handler = new SocketsHttpHandler
+        {
+            SslOptions = new SslClientAuthenticationOptions
+            {
+                RemoteCertificateValidationCallback = ValidateServer,
+                ClientCertificates = connection.ClientCertificate is { } cert ? [cert] : null,
+            },
+            UseProxy = false,
+            AutomaticDecompression = DecompressionMethods.GZip,
+        };
+        _http = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
+    }
+
+    private bool ValidateServer(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
+    {
+        if (_connection.InsecureSkipTlsVerify)
+        {
+            return true;
+        }
+
+        if (_connection.CertificateAuthority is not { Count: > 0 } authority || certificate is null)
+        {
+            return errors == SslPolicyErrors.None;
+        }
+
+        // Trust exactly the cluster's CA, as kubectl does; the host name must still match.
+        if ((errors & (SslPolicyErrors.RemoteCertificateNameMismatch | SslPolicyErrors.RemoteCertificateNotAvailable)) != 0)
+        {
+            return false;
+        }
+
+        using var custom = new X509Chain();
+        custom.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        custom.ChainPolicy.CustomTrustStore.AddRange(authority);
+        custom.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        return custom.Build(new X509Certificate2(certificate));
+    }
+
+    private string? Token()
+    {
+        if (_connection.TokenFile is not { } file)
+        {
+            return _connection.Token;
+        }
+
+        long now = _time.GetTimestamp();
+        if (_token is null || _time.GetElapsedTime(_tokenReadAt, now) >= TokenRefresh)
+        {
+            _token = File.ReadAllText(file).Trim();
+            _tokenReadAt = now;
+        }
+
+        return _token;
+    }
+
+    /// <summary>All items of a LIST, page by page; a 410 (the continue token expired) restarts the list once.</summary>
+    public async Task<List<JsonElement>> ListAsync(string path, string resource, CancellationToken cancellationToken)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            var items = new List<JsonElement>();
+            string? next = null;
+            bool gone = false;
+            do
+            {
+                string query = $"?limit={PageSize}" + (next is null ? string.Empty : "&continue=" + Uri.EscapeDataString(next));
+                using var response = await SendAsync(new Uri(_connection.Server, path + query), cancellationToken);
+                if (response.StatusCode == HttpStatusCode.Gone && attempt == 0)
+                {
+                    gone = true;
+                    break;
+                }
+
+                await EnsureSuccessAsync(response, resource, cancellationToken);
+                using var document = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(cancellationToken), cancellationToken: cancellationToken);
+                foreach (var item in document.RootElement.GetProperty("items").EnumerateArray())
+                {
+                    items.Add(item.Clone());
+                }
+
+                next = document.RootElement.TryGetProperty("metadata", out var meta) && meta.TryGetProperty("continue", out var c) && c.GetString() is { Length: > 0 } token ? token : null;
+            }
+            while (next is not null);
+
+            if (!gone)
+            {
+                return items;
+            }
+        }
+    }
+
+    private async Task<HttpResponseMessage> SendAsync(Uri uri, CancellationToken cancellationToken)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, uri);
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        if (Token() is { Length: > 0 } token)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+
+        var response = await _http.SendAsync(request, cancellationToken);
+        if (response.StatusCode == HttpStatusCode.Unauthorized && _connection.TokenFile is not null)
+        {
+            // The token may have just rotated: read it again now rather than in a minute.
+            response.Dispose();
+            _token = null;
+            request = new HttpRequestMessage(HttpMethod.Get, uri);
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Token());
+            response = await _http.SendAsync(request, cancellationToken);
+        }
+
+        return response;
+    }
+
+    private static async Task EnsureSuccessAsync(HttpResponseMessage response, string resource, CancellationToken cancellationToken)
+    {
+        if (response.IsSuccessStatusCode)
+        {
+            return;
+        }
+
+        string body = await response.Content.ReadAsStringAsync(cancellationToken);
+        string message = body;
+        try
+        {
+            using var status = JsonDocument.Parse(body);
+            message = status.RootElement.TryGetProperty("message", out var m) ? m.GetString() ?? body : body;
+        }
+        catch (JsonException)
+        {
+        }
+
+        throw response.StatusCode switch
+        {
+            HttpStatusCode.Forbidden => new KubeException(FailureReasons.Auth, $"RBAC: the service account may not \"list\" {resource}; grant get/list/watch on {resource} ({message})"),
+            HttpStatusCode.Unauthorized => new KubeException(FailureReasons.Auth, $"unauthorized listing {resource}: {message}"),
+            _ => new KubeException(FailureReasons.Status, $"listing {resource}: {(int)response.StatusCode} {message}"),
+        };
+    }
+
+    public void Dispose() => _http.Dispose();
+}

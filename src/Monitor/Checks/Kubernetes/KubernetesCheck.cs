@@ -1,0 +1,202 @@
+using System.Text.Json;
+using Monitor.Configuration;
+using Monitor.Metrics;
+
+namespace Monitor.Checks.Kubernetes;
+
+/// <summary>
+/// kube-state-metrics' series for pods, containers, nodes, deployments and PVCs of the configured namespaces
+/// (all when none), limited to the series METRICS.md lists so cardinality stays bounded. Objects that go
+/// away take their series with them at the next run.
+/// </summary>
+internal sealed class KubernetesCheck : ICheck
+{
+    private static readonly string[] PodPhases = ["Pending", "Running", "Succeeded", "Failed", "Unknown"];
+    private static readonly string[] PvcPhases = ["Lost", "Bound", "Pending"];
+    private static readonly string[] ConditionStatuses = ["true", "false", "unknown"];
+
+    private readonly KubernetesCheckOptions _kube;
+    private readonly SeriesScope _scope;
+    private readonly Func<KubeConnection> _connect;
+    private readonly TimeProvider _time;
+    private KubeClient? _client;
+    private HashSet<Series> _published = new(ReferenceEqualityComparer.Instance);
+
+    public KubernetesCheck(CheckOptions options, SeriesScope scope, TimeProvider timeProvider, Func<KubeConnection>? connect = null)
+    {
+        Options = options;
+        _kube = options.Kubernetes ?? throw new ArgumentException("not a kubernetes check", nameof(options));
+        _scope = scope;
+        _time = timeProvider;
+        _connect = connect ?? (() => _kube.Kubeconfig is { } path ? KubeConnection.FromKubeconfig(path) : KubeConnection.InCluster(Environment.GetEnvironmentVariable));
+    }
+
+    public CheckOptions Options { get; }
+
+    public async Task<CheckResult> RunAsync(CancellationToken cancellationToken)
+    {
+        var published = new HashSet<Series>(ReferenceEqualityComparer.Instance);
+        try
+        {
+            _client ??= new KubeClient(_connect(), _time);
+            foreach (var pod in await ListNamespaced("pods", "/api/v1", cancellationToken))
+            {
+                PublishPod(pod, published);
+            }
+
+            foreach (var node in await _client.ListAsync("/api/v1/nodes", "nodes", cancellationToken))
+            {
+                PublishNode(node, published);
+            }
+
+            foreach (var pvc in await ListNamespaced("persistentvolumeclaims", "/api/v1", cancellationToken))
+            {
+                var labels = new[] { new Label("namespace", Meta(pvc, "namespace")), new Label("persistentvolumeclaim", Meta(pvc, "name")) };
+                string phase = Str(pvc, "status", "phase");
+                foreach (string p in PvcPhases)
+                {
+                    Set(published, "kube_persistentvolumeclaim_status_phase", "The phase the persistent volume claim is currently in.", p == phase ? 1 : 0, [.. labels, new("phase", p)]);
+                }
+            }
+
+            foreach (var deployment in await ListNamespaced("deployments", "/apis/apps/v1", cancellationToken))
+            {
+                Label[] labels = [new("namespace", Meta(deployment, "namespace")), new("deployment", Meta(deployment, "name"))];
+                Set(published, "kube_deployment_spec_replicas", "Number of desired pods for a deployment.", Num(deployment, "spec", "replicas") ?? 1, labels);
+                Set(published, "kube_deployment_status_replicas_available", "The number of available replicas per deployment.", Num(deployment, "status", "availableReplicas") ?? 0, labels);
+            }
+        }
+        catch (KubeException e)
+        {
+            return CheckResult.Fail(e.Reason, e.Message);
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException or JsonException or OperationCanceledException or System.Security.Cryptography.CryptographicException or KeyNotFoundException or InvalidOperationException or UnauthorizedAccessException)
+        {
+            return e is JsonException or KeyNotFoundException or InvalidOperationException
+                ? CheckResult.Fail(FailureReasons.Parse, $"unexpected answer from the API server: {e.Message}")
+                : ProbeNetwork.Classify(e, cancellationToken.IsCancellationRequested);
+        }
+        finally
+        {
+            // Series of objects that no longer exist go; on a failed run, everything the run did not reach stays.
+            if (published.Count > 0 || _published.Count == 0)
+            {
+                foreach (var gone in _published.Where(s => !published.Contains(s)))
+                {
+                    _scope.Remove(gone);
+                }
+
+                _published = published;
+            }
+        }
+
+        return CheckResult.Ok;
+    }
+
+    private async Task<List<JsonElement>> ListNamespaced(string resource, string group, CancellationToken cancellationToken)
+    {
+        if (_kube.Namespaces.Count == 0)
+        {
+            return await _client!.ListAsync($"{group}/{resource}", resource, cancellationToken);
+        }
+
+        var all = new List<JsonElement>();
+        foreach (string ns in _kube.Namespaces)
+        {
+            all.AddRange(await _client!.ListAsync($"{group}/namespaces/{Uri.EscapeDataString(ns)}/{resource}", $"{resource} in namespace {ns}", cancellationToken));
+        }
+
+        return all;
+    }
+
+    private void PublishPod(JsonElement pod, HashSet<Series> published)
+    {
+        Label[] labels = [new("namespace", Meta(pod, "namespace")), new("pod", Meta(pod, "name")), new("uid", Meta(pod, "uid"))];
+        string phase = Str(pod, "status", "phase");
+        foreach (string p in PodPhases)
+        {
+            Set(published, "kube_pod_status_phase", "The pods current phase.", p == phase ? 1 : 0, [.. labels, new("phase", p)]);
+        }
+
+        string ready = "unknown";
+        if (pod.TryGetProperty("status", out var status) && status.TryGetProperty("conditions", out var conditions))
+        {
+            foreach (var condition in conditions.EnumerateArray())
+            {
+                if (condition.GetProperty("type").GetString() == "Ready")
+                {
+                    ready = (condition.GetProperty("status").GetString() ?? "Unknown").ToLowerInvariant();
+                }
+            }
+        }
+
+        foreach (string c in ConditionStatuses)
+        {
+            Set(published, "kube_pod_status_ready", "Describes whether the pod is ready to serve requests.", c == ready ? 1 : 0, [.. labels, new("condition", c)]);
+        }
+
+        if (status.ValueKind != JsonValueKind.Object || !status.TryGetProperty("containerStatuses", out var containers) || containers.ValueKind != JsonValueKind.Array)
+        {
+            return;
+        }
+
+        foreach (var container in containers.EnumerateArray())
+        {
+            Label[] c = [.. labels, new("container", container.GetProperty("name").GetString() ?? string.Empty)];
+            var state = container.TryGetProperty("state", out var s) ? s : default;
+            bool Has(string key) => state.ValueKind == JsonValueKind.Object && state.TryGetProperty(key, out _);
+            Set(published, "kube_pod_container_status_restarts_total", "The number of container restarts per container.", container.TryGetProperty("restartCount", out var rc) ? rc.GetDouble() : 0, c, counter: true);
+            Set(published, "kube_pod_container_status_waiting", "Describes whether the container is currently in waiting state.", Has("waiting") ? 1 : 0, c);
+            Set(published, "kube_pod_container_status_running", "Describes whether the container is currently in running state.", Has("running") ? 1 : 0, c);
+            Set(published, "kube_pod_container_status_terminated", "Describes whether the container is currently in terminated state.", Has("terminated") ? 1 : 0, c);
+            Set(published, "kube_pod_container_status_ready", "Describes whether the containers readiness check succeeded.", container.TryGetProperty("ready", out var r) && r.ValueKind == JsonValueKind.True ? 1 : 0, c);
+            if (Has("waiting") && state.GetProperty("waiting").TryGetProperty("reason", out var reason) && reason.GetString() is { Length: > 0 } waitingReason)
+            {
+                Set(published, "kube_pod_container_status_waiting_reason", "Describes the reason the container is currently in waiting state.", 1, [.. c, new("reason", waitingReason)]);
+            }
+
+            if (container.TryGetProperty("lastState", out var last) && last.TryGetProperty("terminated", out var terminated) && terminated.TryGetProperty("reason", out var lastReason) && lastReason.GetString() is { Length: > 0 } terminatedReason)
+            {
+                Set(published, "kube_pod_container_status_last_terminated_reason", "Describes the last reason the container was in terminated state.", 1, [.. c, new("reason", terminatedReason)]);
+            }
+        }
+    }
+
+    private void PublishNode(JsonElement node, HashSet<Series> published)
+    {
+        var name = new Label("node", Meta(node, "name"));
+        Set(published, "kube_node_spec_unschedulable", "Whether a node can schedule new pods.", node.TryGetProperty("spec", out var spec) && spec.TryGetProperty("unschedulable", out var u) && u.ValueKind == JsonValueKind.True ? 1 : 0, [name]);
+        if (!node.TryGetProperty("status", out var status) || !status.TryGetProperty("conditions", out var conditions))
+        {
+            return;
+        }
+
+        foreach (var condition in conditions.EnumerateArray())
+        {
+            string type = condition.GetProperty("type").GetString() ?? string.Empty;
+            string value = (condition.GetProperty("status").GetString() ?? "Unknown").ToLowerInvariant();
+            foreach (string c in ConditionStatuses)
+            {
+                Set(published, "kube_node_status_condition", "The condition of a cluster node.", c == value ? 1 : 0, [name, new("condition", type), new("status", c)]);
+            }
+        }
+    }
+
+    private void Set(HashSet<Series> published, string name, string help, double value, Label[] labels, bool counter = false)
+    {
+        var series = counter ? _scope.Counter(name, help, labels) : _scope.Gauge(name, help, labels);
+        series.Set(value);
+        published.Add(series);
+    }
+
+    private static string Meta(JsonElement item, string field) =>
+        item.GetProperty("metadata").TryGetProperty(field, out var v) ? v.GetString() ?? string.Empty : string.Empty;
+
+    private static string Str(JsonElement item, string section, string field) =>
+        item.TryGetProperty(section, out var s) && s.TryGetProperty(field, out var v) ? v.GetString() ?? string.Empty : string.Empty;
+
+    private static double? Num(JsonElement item, string section, string field) =>
+        item.TryGetProperty(section, out var s) && s.TryGetProperty(field, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : null;
+
+    public void Dispose() => _client?.Dispose();
+}

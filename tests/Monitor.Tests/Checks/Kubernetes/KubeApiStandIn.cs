@@ -1,0 +1,166 @@
+using System.Net;
+using System.Security.Cryptography.X509Certificates;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Monitor.Tests.TestSupport;
+
+namespace Monitor.Tests.Checks.Kubernetes;
+
+/// <summary>
+/// An HTTPS stand-in for a Kubernetes 1.30 API server: the real paths and list JSON (from
+/// ../shared/fixtures/kubernetes plus the fixtures beside this file), pods served one per page with continue
+/// tokens, a 410 Gone for the first continue token it hands out, bearer-token checks, and optional 403s.
+/// </summary>
+internal sealed class KubeApiStandIn : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private KubeApiStandIn(WebApplication app, X509Certificate2 certificate)
+    {
+        _app = app;
+        Certificate = certificate;
+    }
+
+    public X509Certificate2 Certificate { get; }
+
+    public Uri BaseUri => new(_app.Urls.First().Replace("127.0.0.1", "localhost", StringComparison.Ordinal));
+
+    public string Token { get; set; } = "token-1";
+
+    public HashSet<string> Forbidden { get; } = [];
+
+    public int GoneServed { get; private set; }
+
+    /// <summary>When set, the crash-looping fixture pod restarts once more on every pod list.</summary>
+    public bool KeepCrashing { get; set; }
+
+    private int _extraRestarts;
+
+    public List<string> Requests { get; } = [];
+
+    private static string Fixture(string name) => File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Checks", "Kubernetes", name));
+
+    public static async Task<KubeApiStandIn> StartAsync()
+    {
+        var certificate = TargetServer.SelfSigned(TimeSpan.FromDays(30));
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, o => o.UseHttps(certificate)));
+        var app = builder.Build();
+        var standIn = new KubeApiStandIn(app, certificate);
+        var pods = JsonNode.Parse(File.ReadAllText(Path.Combine(Repository.Root, "..", "shared", "fixtures", "kubernetes", "pod-crashloop.json")))!["items"]!.AsArray().Select(n => n!.DeepClone())
+            .Concat(JsonNode.Parse(Fixture("pods-extra.json"))!["items"]!.AsArray().Select(n => n!.DeepClone())).ToList();
+
+        app.Use(async (context, next) =>
+        {
+            lock (standIn.Requests)
+            {
+                standIn.Requests.Add(context.Request.Path + context.Request.QueryString);
+            }
+
+            if (context.Request.Headers.Authorization.ToString() != $"Bearer {standIn.Token}")
+            {
+                context.Response.StatusCode = 401;
+                await context.Response.WriteAsJsonAsync(new { kind = "Status", apiVersion = "v1", status = "Failure", message = "Unauthorized", reason = "Unauthorized", code = 401 });
+                return;
+            }
+
+            string resource = context.Request.Path.Value!.Split('/')[^1];
+            if (standIn.Forbidden.Contains(resource))
+            {
+                context.Response.StatusCode = 403;
+                await context.Response.WriteAsJsonAsync(new { kind = "Status", apiVersion = "v1", status = "Failure", message = $"{resource} is forbidden: User \"system:serviceaccount:monitoring:monitor\" cannot list resource \"{resource}\" in API group \"\" at the cluster scope", reason = "Forbidden", code = 403 });
+                return;
+            }
+
+            await next(context);
+        });
+
+        IResult Pods(HttpContext context, string? ns)
+        {
+            if (standIn.KeepCrashing && context.Request.Query["continue"].Count == 0)
+            {
+                standIn._extraRestarts++;
+                var status = pods[0]!["status"]!["containerStatuses"]![0]!;
+                status["restartCount"] = 14 + standIn._extraRestarts;
+            }
+
+            var selected = pods.Where(p => ns is null || p!["metadata"]!["namespace"]!.GetValue<string>() == ns).ToList();
+            string? cont = context.Request.Query["continue"];
+            int index = cont is null ? 0 : int.Parse(cont[1..], System.Globalization.CultureInfo.InvariantCulture);
+            if (cont == "p1" && standIn.GoneServed == 0)
+            {
+                standIn.GoneServed++;
+                return Results.Json(new { kind = "Status", apiVersion = "v1", status = "Failure", message = "The provided continue parameter is too old", reason = "Expired", code = 410 }, statusCode: 410);
+            }
+
+            // One pod per page, whatever the limit: clients must follow continue.
+            var page = new JsonObject
+            {
+                ["kind"] = "PodList",
+                ["apiVersion"] = "v1",
+                ["metadata"] = index + 1 < selected.Count ? new JsonObject { ["resourceVersion"] = "1", ["continue"] = $"p{index + 1}" } : new JsonObject { ["resourceVersion"] = "1" },
+                ["items"] = new JsonArray([.. selected.Skip(index).Take(1).Select(p => p!.DeepClone())]),
+            };
+            return Results.Content(page.ToJsonString(), "application/json");
+        }
+
+        IResult List(string fixture, string? ns)
+        {
+            var list = JsonNode.Parse(Fixture(fixture))!;
+            var items = list["items"]!.AsArray().Where(i => ns is null || i!["metadata"]!["namespace"]?.GetValue<string>() == ns).Select(i => i!.DeepClone()).ToArray();
+            list["items"] = new JsonArray(items);
+            return Results.Content(list.ToJsonString(), "application/json");
+        }
+
+        app.MapGet("/api/v1/pods", (HttpContext c) => Pods(c, null));
+        app.MapGet("/api/v1/namespaces/{ns}/pods", (HttpContext c, string ns) => Pods(c, ns));
+        app.MapGet("/api/v1/nodes", () => List("nodes.json", null));
+        app.MapGet("/api/v1/persistentvolumeclaims", () => List("pvcs.json", null));
+        app.MapGet("/api/v1/namespaces/{ns}/persistentvolumeclaims", (string ns) => List("pvcs.json", ns));
+        app.MapGet("/apis/apps/v1/deployments", () => List("deployments.json", null));
+        app.MapGet("/apis/apps/v1/namespaces/{ns}/deployments", (string ns) => List("deployments.json", ns));
+        await app.StartAsync();
+        return standIn;
+    }
+
+    /// <summary>A kubeconfig for this server: its CA as certificate-authority-data and a token file.</summary>
+    public string WriteKubeconfig(string dir, string tokenFile)
+    {
+        string ca = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(Certificate.ExportCertificatePem()));
+        string path = Path.Combine(dir, "kubeconfig");
+        File.WriteAllText(path, $$"""
+            apiVersion: v1
+            kind: Config
+            current-context: test
+            clusters:
+            - name: standin
+              cluster:
+                server: {{BaseUri.ToString().TrimEnd('/')}}
+                certificate-authority-data: {{ca}}
+            users:
+            - name: monitor
+              user:
+                tokenFile: {{tokenFile}}
+            contexts:
+            - name: other
+              context: { cluster: nowhere, user: nobody }
+            - name: test
+              context:
+                cluster: standin
+                user: monitor
+            """);
+        return path;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        Certificate.Dispose();
+    }
+}

@@ -1,0 +1,162 @@
+using Monitor.Checks;
+using Monitor.Checks.Kubernetes;
+using Monitor.Configuration;
+using Monitor.Metrics;
+using Monitor.Tests.TestSupport;
+
+namespace Monitor.Tests.Checks.Kubernetes;
+
+public sealed class KubernetesCheckTests : IAsyncLifetime
+{
+    private KubeApiStandIn _api = null!;
+    private string _dir = null!;
+    private string _tokenFile = null!;
+
+    public async Task InitializeAsync()
+    {
+        _api = await KubeApiStandIn.StartAsync();
+        _dir = Path.Combine(Path.GetTempPath(), "kube-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(_dir);
+        _tokenFile = Path.Combine(_dir, "token");
+        await File.WriteAllTextAsync(_tokenFile, "token-1\n");
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _api.DisposeAsync();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    private (KubernetesCheck Check, SeriesStore Store, FakeTimeProvider Time) Check(params string[] namespaces)
+    {
+        var store = new SeriesStore();
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 22, 0, 0, 0, TimeSpan.Zero));
+        var options = new CheckOptions
+        {
+            Name = "cluster",
+            Kind = CheckKind.Kubernetes,
+            Kubernetes = new KubernetesCheckOptions { Kubeconfig = _api.WriteKubeconfig(_dir, _tokenFile), Namespaces = namespaces },
+            Interval = TimeSpan.FromSeconds(30),
+            Timeout = TimeSpan.FromSeconds(10),
+        };
+        return (new KubernetesCheck(options, new SeriesScope(store, "cluster", new Dictionary<string, string>()), time), store, time);
+    }
+
+    [Fact]
+    public async Task Run_Fixtures_PublishKubeStateMetricsSeries()
+    {
+        var (check, store, _) = Check();
+        var result = await check.RunAsync(CancellationToken.None);
+        Assert.True(result.Success, result.Error);
+        var s = Exposition.Samples(store);
+        const string crash = "check=\"cluster\",namespace=\"shop\",pod=\"api-7d9f8b6c5d-x2k4p\",uid=\"5f0c2e1a-9b7d-4c3e-8a1f-2d6b4e8c0a93\"";
+
+        // A crash-looping pod stays Running and unready.
+        Assert.Equal("1", s[$"kube_pod_status_phase{{{crash},phase=\"Running\"}}"]);
+        Assert.Equal("0", s[$"kube_pod_status_phase{{{crash},phase=\"Pending\"}}"]);
+        Assert.Equal("1", s[$"kube_pod_status_ready{{{crash},condition=\"false\"}}"]);
+        Assert.Equal("0", s[$"kube_pod_status_ready{{{crash},condition=\"true\"}}"]);
+        Assert.Equal("14", s[$"kube_pod_container_status_restarts_total{{{crash},container=\"api\"}}"]);
+        Assert.Equal("1", s[$"kube_pod_container_status_waiting{{{crash},container=\"api\"}}"]);
+        Assert.Equal("0", s[$"kube_pod_container_status_running{{{crash},container=\"api\"}}"]);
+        Assert.Equal("1", s[$"kube_pod_container_status_waiting_reason{{{crash},container=\"api\",reason=\"CrashLoopBackOff\"}}"]);
+        Assert.Equal("1", s[$"kube_pod_container_status_last_terminated_reason{{{crash},container=\"api\",reason=\"Error\"}}"]);
+
+        Assert.Equal("1", s["kube_pod_container_status_waiting_reason{check=\"cluster\",namespace=\"shop\",pod=\"web-5c7d9-abcde\",uid=\"11111111-2222-3333-4444-555555555555\",container=\"web\",reason=\"ImagePullBackOff\"}"]);
+        Assert.Equal("1", s["kube_pod_container_status_last_terminated_reason{check=\"cluster\",namespace=\"ml\",pod=\"trainer-0\",uid=\"66666666-7777-8888-9999-000000000000\",container=\"trainer\",reason=\"OOMKilled\"}"]);
+        Assert.Equal("1", s["kube_pod_container_status_ready{check=\"cluster\",namespace=\"ml\",pod=\"trainer-0\",uid=\"66666666-7777-8888-9999-000000000000\",container=\"trainer\"}"]);
+
+        Assert.Equal("1", s["kube_node_status_condition{check=\"cluster\",node=\"gpu-node-01\",condition=\"Ready\",status=\"true\"}"]);
+        Assert.Equal("1", s["kube_node_status_condition{check=\"cluster\",node=\"gpu-node-02\",condition=\"Ready\",status=\"unknown\"}"]);
+        Assert.Equal("0", s["kube_node_status_condition{check=\"cluster\",node=\"gpu-node-02\",condition=\"Ready\",status=\"true\"}"]);
+        Assert.Equal("1", s["kube_node_spec_unschedulable{check=\"cluster\",node=\"gpu-node-02\"}"]);
+        Assert.Equal("1", s["kube_persistentvolumeclaim_status_phase{check=\"cluster\",namespace=\"ml\",persistentvolumeclaim=\"models\",phase=\"Pending\"}"]);
+        Assert.Equal("3", s["kube_deployment_spec_replicas{check=\"cluster\",namespace=\"shop\",deployment=\"api\"}"]);
+        Assert.Equal("2", s["kube_deployment_status_replicas_available{check=\"cluster\",namespace=\"shop\",deployment=\"api\"}"]);
+
+        // Pods came one per page; the first continue token was answered 410 and the list restarted.
+        Assert.Equal(1, _api.GoneServed);
+        Assert.Contains(_api.Requests, r => r.StartsWith("/api/v1/pods?limit=500&continue=p2", StringComparison.Ordinal));
+    }
+
+    /// <summary>The kubernetes-mixin crash-loop rule of alerts/ fires on the crash-looping fixture, through the rule engine.</summary>
+    [Fact]
+    public async Task CrashLoopRule_FiresOnTheCrashLoopingFixture()
+    {
+        _api.KeepCrashing = true;
+        var (check, store, time) = Check();
+        var sink = new Sink();
+        var engine = new Monitor.Rules.Engine.RuleEngine(store, time, sink, Microsoft.Extensions.Logging.Abstractions.NullLogger<Monitor.Rules.Engine.RuleEngine>.Instance);
+        var (groups, errors) = Monitor.Rules.RuleFiles.RuleFileLoader.Load(Repository.File("alerts/kubernetes.rules.yml"));
+        Assert.Empty(errors);
+        engine.Apply(new MonitorOptions { SourceFile = "t", EvaluationInterval = TimeSpan.FromMinutes(1) }, groups);
+        for (int minute = 0; minute <= 20; minute++)
+        {
+            Assert.True((await check.RunAsync(CancellationToken.None)).Success);
+            engine.Tick(time.GetUtcNow());
+            time.Advance(TimeSpan.FromMinutes(1));
+        }
+
+        var firing = Assert.Single(sink.Firing);
+        Assert.Equal("KubePodCrashLooping", firing.Rule);
+        Assert.Contains(firing.Alert.Labels, l => l is { Name: "pod", Value: "api-7d9f8b6c5d-x2k4p" });
+        Assert.Contains(firing.Alert.Labels, l => l is { Name: "severity", Value: "warning" });
+        Assert.Equal("Pod shop/api-7d9f8b6c5d-x2k4p (api) is in waiting state (reason: \"CrashLoopBackOff\").", firing.Alert.Annotations["description"]);
+    }
+
+    private sealed class Sink : Monitor.Rules.Engine.IAlertSink
+    {
+        public List<Monitor.Rules.Alerting.AlertTransition> Firing { get; } = [];
+
+        public void Publish(IReadOnlyList<Monitor.Rules.Alerting.AlertTransition> transitions, DateTimeOffset at) =>
+            Firing.AddRange(transitions.Where(t => t.To == Monitor.Rules.Alerting.AlertState.Firing));
+    }
+
+    [Fact]
+    public async Task Run_Namespaces_ListOnlyThose()
+    {
+        var (check, store, _) = Check("ml");
+        Assert.True((await check.RunAsync(CancellationToken.None)).Success);
+        var s = Exposition.Samples(store);
+        Assert.DoesNotContain(s.Keys, k => k.Contains("namespace=\"shop\"", StringComparison.Ordinal));
+        Assert.Contains(s.Keys, k => k.Contains("pod=\"trainer-0\"", StringComparison.Ordinal));
+        Assert.Contains(_api.Requests, r => r.StartsWith("/api/v1/namespaces/ml/pods", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Run_TokenFileRotates_NewTokenIsPickedUp()
+    {
+        var (check, _, time) = Check();
+        Assert.True((await check.RunAsync(CancellationToken.None)).Success);
+        _api.Token = "token-2";
+        await File.WriteAllTextAsync(_tokenFile, "token-2\n");
+        // Within the minute the old token is used, rejected, and the file re-read at once.
+        Assert.True((await check.RunAsync(CancellationToken.None)).Success);
+        time.Advance(TimeSpan.FromMinutes(2));
+        _api.Token = "token-3";
+        await File.WriteAllTextAsync(_tokenFile, "token-3");
+        Assert.True((await check.RunAsync(CancellationToken.None)).Success);
+    }
+
+    [Fact]
+    public async Task Run_RbacForbidden_NamesVerbAndResource()
+    {
+        _api.Forbidden.Add("persistentvolumeclaims");
+        var (check, _, _) = Check();
+        var result = await check.RunAsync(CancellationToken.None);
+        Assert.Equal(FailureReasons.Auth, result.Reason);
+        Assert.Contains("may not \"list\" persistentvolumeclaims", result.Error);
+        Assert.Contains("cannot list resource", result.Error);
+    }
+
+    [Fact]
+    public async Task Run_UntrustedServer_IsATlsFailure()
+    {
+        string kubeconfig = _api.WriteKubeconfig(_dir, _tokenFile);
+        await File.WriteAllTextAsync(kubeconfig, (await File.ReadAllTextAsync(kubeconfig)).Replace("certificate-authority-data:", "certificate-authority-data-unused:", StringComparison.Ordinal));
+        var options = new CheckOptions { Name = "c", Kind = CheckKind.Kubernetes, Kubernetes = new KubernetesCheckOptions { Kubeconfig = kubeconfig }, Interval = TimeSpan.FromSeconds(30), Timeout = TimeSpan.FromSeconds(10) };
+        using var check = new KubernetesCheck(options, new SeriesScope(new SeriesStore(), "c", new Dictionary<string, string>()), TimeProvider.System);
+        var result = await check.RunAsync(CancellationToken.None);
+        Assert.Equal(FailureReasons.Tls, result.Reason);
+    }
+}
