@@ -12,7 +12,7 @@ using Monitor.Metrics;
 namespace Monitor.Checks;
 
 /// <summary>Builds the check for a configured kind. Adding a kind means one folder and one line here.</summary>
-internal sealed class CheckFactory(TimeProvider timeProvider, SeriesStore store) : ICheckFactory
+internal sealed class CheckFactory(TimeProvider timeProvider, SeriesStore store, IServiceProvider services) : ICheckFactory
 {
     public ICheck Create(CheckOptions options, SeriesScope scope) => options.Kind switch
     {
@@ -22,7 +22,8 @@ internal sealed class CheckFactory(TimeProvider timeProvider, SeriesStore store)
         CheckKind.NvidiaSmi => new NvidiaSmiCheck(options, scope),
         CheckKind.Scrape => new ScrapeCheck(options, store, scope),
         CheckKind.Postgres => new PostgresCheck(options, scope),
-        CheckKind.Kubernetes => new KubernetesCheck(options, scope, timeProvider),
+        CheckKind.Kubernetes => new KubernetesCheck(options, scope, timeProvider, discovered: (source, checks) =>
+            ((Scheduling.CheckScheduler)services.GetService(typeof(Scheduling.CheckScheduler))!).SetDiscovered(source, checks)),
         _ => new UnsupportedCheck(options),
     };
 }

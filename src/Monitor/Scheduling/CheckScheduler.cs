@@ -25,6 +25,8 @@ internal sealed class CheckScheduler : BackgroundService
     private readonly ILogger<CheckScheduler> _logger;
     private readonly Lock _lock = new();
     private readonly PriorityQueue<ScheduledCheck, DateTimeOffset> _queue = new();
+    private readonly Dictionary<string, IReadOnlyList<CheckOptions>> _discovered = new(StringComparer.Ordinal);
+    private MonitorOptions? _options;
     private Dictionary<string, ScheduledCheck> _checks = new(StringComparer.Ordinal);
     private int _maxConcurrency = 2048;
     private SemaphoreSlim _concurrency = new(2048);
@@ -58,10 +60,47 @@ internal sealed class CheckScheduler : BackgroundService
     /// Makes the schedule match <paramref name="options"/>. Unchanged checks keep their series and state; changed
     /// ones are rebuilt (keeping their series when kind and labels stay); removed ones lose their series.
     /// </summary>
+    /// <summary>
+    /// Checks found at run time (pods and services annotated <c>monitor.io/health-path</c>), by the check that
+    /// found them; they run beside the configured ones until their source stops reporting them.
+    /// </summary>
+    public void SetDiscovered(string source, IReadOnlyList<CheckOptions> checks)
+    {
+        MonitorOptions? options;
+        lock (_lock)
+        {
+            if (_discovered.TryGetValue(source, out var previous) && previous.Select(c => c.Fingerprint + c.Name).SequenceEqual(checks.Select(c => c.Fingerprint + c.Name)))
+            {
+                return; // nothing changed in the cluster
+            }
+
+            _discovered[source] = checks;
+            options = _options;
+        }
+
+        if (options is not null)
+        {
+            Apply(options);
+        }
+    }
+
     public void Apply(MonitorOptions options)
     {
         var now = _time.GetUtcNow();
-        var wanted = options.Checks.Where(c => options.Shard?.Owns(c.Name) ?? true).ToList();
+        List<CheckOptions> discovered;
+        lock (_lock)
+        {
+            _options = options;
+            // A source that is no longer configured takes its discoveries with it.
+            foreach (string gone in _discovered.Keys.Where(k => !options.Checks.Any(c => c.Name == k)).ToList())
+            {
+                _discovered.Remove(gone);
+            }
+
+            discovered = [.. _discovered.Values.SelectMany(d => d)];
+        }
+
+        var wanted = options.Checks.Concat(discovered).Where(c => options.Shard?.Owns(c.Name) ?? true).ToList();
         var offsets = SchedulePlanner.Offsets(wanted.Select(c => (c.Name, c.Interval)));
         int added = 0, changed = 0, removed = 0;
         var toDispose = new List<IDisposable>();
@@ -154,7 +193,7 @@ internal sealed class CheckScheduler : BackgroundService
             disposable.Dispose();
         }
 
-        Log.ScheduleUpdated(_logger, wanted.Count, added, changed, removed, options.Checks.Count - wanted.Count);
+        Log.ScheduleUpdated(_logger, wanted.Count, added, changed, removed, options.Checks.Count + discovered.Count - wanted.Count);
         _wake.Set();
     }
 

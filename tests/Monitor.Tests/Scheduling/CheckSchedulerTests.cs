@@ -258,6 +258,26 @@ public class CheckSchedulerTests
     }
 
     [Fact]
+    public void SetDiscovered_AddsAndRemovesChecksBesideTheConfiguredOnes()
+    {
+        var h = new Harness();
+        var config = Config(Check("cluster"), Check("web"));
+        h.Scheduler.Apply(config);
+        h.Scheduler.SetDiscovered("cluster", [Check("cluster/ml/pod/a"), Check("cluster/ml/pod/b")]);
+        Assert.Equal(["cluster", "cluster/ml/pod/a", "cluster/ml/pod/b", "web"], h.Scheduler.Checks.Select(c => c.Options.Name));
+
+        h.Scheduler.SetDiscovered("cluster", [Check("cluster/ml/pod/b")]);
+        Assert.Equal(["cluster", "cluster/ml/pod/b", "web"], h.Scheduler.Checks.Select(c => c.Options.Name));
+        Assert.True(h.Checks["cluster/ml/pod/a"].Disposed);
+
+        // A reload keeps discoveries of a source still configured, and drops those of one that is gone.
+        h.Scheduler.Apply(config);
+        Assert.Contains(h.Scheduler.Checks, c => c.Options.Name == "cluster/ml/pod/b");
+        h.Scheduler.Apply(Config(Check("web")));
+        Assert.Equal(["web"], h.Scheduler.Checks.Select(c => c.Options.Name));
+    }
+
+    [Fact]
     public async Task Tick_AfterAPause_SkipsMissedSlotsInsteadOfCatchingUp()
     {
         var h = new Harness();

@@ -18,12 +18,18 @@ internal sealed class KubernetesCheck : ICheck
     private readonly KubernetesCheckOptions _kube;
     private readonly SeriesScope _scope;
     private readonly Func<KubeConnection> _connect;
+    private readonly Action<string, IReadOnlyList<CheckOptions>>? _discovered;
     private readonly TimeProvider _time;
     private KubeClient? _client;
     private HashSet<Series> _published = new(ReferenceEqualityComparer.Instance);
 
-    public KubernetesCheck(CheckOptions options, SeriesScope scope, TimeProvider timeProvider, Func<KubeConnection>? connect = null)
+    public const string HealthPathAnnotation = "monitor.io/health-path";
+    public const string PortAnnotation = "monitor.io/port";
+    public const string SeverityAnnotation = "monitor.io/severity";
+
+    public KubernetesCheck(CheckOptions options, SeriesScope scope, TimeProvider timeProvider, Func<KubeConnection>? connect = null, Action<string, IReadOnlyList<CheckOptions>>? discovered = null)
     {
+        _discovered = discovered;
         Options = options;
         _kube = options.Kubernetes ?? throw new ArgumentException("not a kubernetes check", nameof(options));
         _scope = scope;
@@ -39,9 +45,27 @@ internal sealed class KubernetesCheck : ICheck
         try
         {
             _client ??= new KubeClient(_connect(), _time);
+            var discovered = new List<CheckOptions>();
             foreach (var pod in await ListNamespaced("pods", "/api/v1", cancellationToken))
             {
                 PublishPod(pod, published);
+                if (Discover(pod, "pod") is { } check)
+                {
+                    discovered.Add(check);
+                }
+            }
+
+            if (_kube.Discovery && _discovered is not null)
+            {
+                foreach (var service in await ListNamespaced("services", "/api/v1", cancellationToken))
+                {
+                    if (Discover(service, "service") is { } check)
+                    {
+                        discovered.Add(check);
+                    }
+                }
+
+                _discovered(Options.Name, discovered);
             }
 
             foreach (var node in await _client.ListAsync("/api/v1/nodes", "nodes", cancellationToken))
@@ -91,6 +115,61 @@ internal sealed class KubernetesCheck : ICheck
         }
 
         return CheckResult.Ok;
+    }
+
+    /// <summary>
+    /// A pod or service annotated <c>monitor.io/health-path</c> becomes an HTTP check named
+    /// <c>CHECK/NAMESPACE/KIND/NAME</c>, labelled with its namespace, pod or service and optional severity.
+    /// </summary>
+    private CheckOptions? Discover(JsonElement item, string kind)
+    {
+        if (!_kube.Discovery || _discovered is null || !item.GetProperty("metadata").TryGetProperty("annotations", out var annotations)
+            || !annotations.TryGetProperty(HealthPathAnnotation, out var pathValue) || pathValue.GetString() is not { Length: > 0 } path)
+        {
+            return null;
+        }
+
+        string ns = Meta(item, "namespace");
+        string name = Meta(item, "name");
+        string? host;
+        int? port = annotations.TryGetProperty(PortAnnotation, out var portValue) && int.TryParse(portValue.GetString(), System.Globalization.CultureInfo.InvariantCulture, out int p) ? p : null;
+        if (kind == "pod")
+        {
+            host = Str(item, "status", "podIP") is { Length: > 0 } ip && Str(item, "status", "phase") == "Running" ? ip : null;
+            port ??= item.GetProperty("spec").GetProperty("containers").EnumerateArray()
+                .SelectMany(c => c.TryGetProperty("ports", out var ports) ? ports.EnumerateArray() : Enumerable.Empty<JsonElement>())
+                .Select(cp => cp.TryGetProperty("containerPort", out var v) ? v.GetInt32() : (int?)null).FirstOrDefault(v => v is not null);
+        }
+        else
+        {
+            host = $"{name}.{ns}.svc";
+            port ??= item.TryGetProperty("spec", out var spec) && spec.TryGetProperty("ports", out var ports)
+                ? ports.EnumerateArray().Select(sp => sp.TryGetProperty("port", out var v) ? v.GetInt32() : (int?)null).FirstOrDefault(v => v is not null)
+                : null;
+        }
+
+        if (host is null || port is null || !Uri.TryCreate($"http://{(host.Contains(':', StringComparison.Ordinal) ? $"[{host}]" : host)}:{port}{(path.StartsWith('/') ? path : "/" + path)}", UriKind.Absolute, out var url))
+        {
+            return null;
+        }
+
+        var labels = new Dictionary<string, string>(Options.Labels) { ["namespace"] = ns, [kind] = name };
+        if (annotations.TryGetProperty(SeverityAnnotation, out var severity) && severity.GetString() is { Length: > 0 } sev)
+        {
+            labels["severity"] = sev;
+        }
+
+        return new CheckOptions
+        {
+            Name = $"{Options.Name}/{ns}/{kind}/{name}",
+            Kind = CheckKind.Http,
+            Http = new HttpCheckOptions { Url = url },
+            Interval = Options.Interval,
+            Timeout = Options.Timeout,
+            Labels = labels,
+            Origin = $"discovered by {Options.Name}",
+            Fingerprint = $"discovered|{url}|{string.Join(",", labels.OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => $"{l.Key}={l.Value}"))}|{Options.Interval.Ticks}|{Options.Timeout.Ticks}",
+        };
     }
 
     private async Task<List<JsonElement>> ListNamespaced(string resource, string group, CancellationToken cancellationToken)

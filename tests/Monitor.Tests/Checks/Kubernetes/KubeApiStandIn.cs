@@ -123,6 +123,8 @@ internal sealed class KubeApiStandIn : IAsyncDisposable
         app.MapGet("/api/v1/persistentvolumeclaims", () => List("pvcs.json", null));
         app.MapGet("/api/v1/namespaces/{ns}/persistentvolumeclaims", (string ns) => List("pvcs.json", ns));
         app.MapGet("/apis/apps/v1/deployments", () => List("deployments.json", null));
+        app.MapGet("/api/v1/services", () => List("services.json", null));
+        app.MapGet("/api/v1/namespaces/{ns}/services", (string ns) => List("services.json", ns));
         app.MapGet("/apis/apps/v1/namespaces/{ns}/deployments", (string ns) => List("deployments.json", ns));
         await app.StartAsync();
         return standIn;

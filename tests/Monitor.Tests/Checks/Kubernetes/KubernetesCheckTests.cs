@@ -113,6 +113,36 @@ public sealed class KubernetesCheckTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Run_Discovery_AnnotatedPodsAndServicesBecomeHttpChecks()
+    {
+        var reported = new List<(string Source, IReadOnlyList<CheckOptions> Checks)>();
+        var store = new SeriesStore();
+        var options = new CheckOptions
+        {
+            Name = "cluster",
+            Kind = CheckKind.Kubernetes,
+            Kubernetes = new KubernetesCheckOptions { Kubeconfig = _api.WriteKubeconfig(_dir, _tokenFile) },
+            Interval = TimeSpan.FromSeconds(20),
+            Timeout = TimeSpan.FromSeconds(4),
+            Labels = new Dictionary<string, string> { ["team"] = "platform" },
+        };
+        using var check = new KubernetesCheck(options, new SeriesScope(store, "cluster", new Dictionary<string, string>()), TimeProvider.System, discovered: (source, checks) => reported.Add((source, checks)));
+        Assert.True((await check.RunAsync(CancellationToken.None)).Success);
+
+        var (source, found) = Assert.Single(reported);
+        Assert.Equal("cluster", source);
+        Assert.Equal(["cluster/ml/pod/trainer-0", "cluster/shop/service/api"], found.Select(c => c.Name).Order(StringComparer.Ordinal));
+        var pod = found.Single(c => c.Name.EndsWith("trainer-0", StringComparison.Ordinal));
+        Assert.Equal(new Uri("http://10.244.1.5:8080/healthz"), pod.Http!.Url);
+        Assert.Equal(new Dictionary<string, string> { ["team"] = "platform", ["namespace"] = "ml", ["pod"] = "trainer-0", ["severity"] = "P2" }, pod.Labels);
+        Assert.Equal(TimeSpan.FromSeconds(20), pod.Interval);
+        var service = found.Single(c => c.Name.EndsWith("service/api", StringComparison.Ordinal));
+        Assert.Equal(new Uri("http://api.shop.svc:9090/health"), service.Http!.Url);
+        Assert.Equal("shop", service.Labels["namespace"]);
+        Assert.Equal("api", service.Labels["service"]);
+    }
+
+    [Fact]
     public async Task Run_Namespaces_ListOnlyThose()
     {
         var (check, store, _) = Check("ml");
