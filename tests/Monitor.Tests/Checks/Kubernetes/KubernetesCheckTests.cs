@@ -180,6 +180,36 @@ public sealed class KubernetesCheckTests : IAsyncLifetime
     }
 
     [Fact]
+    public void Kubeconfig_ClientCertificateInsecureAndCaFile_AreRead()
+    {
+        using var key = System.Security.Cryptography.RSA.Create(2048);
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=monitor", key, System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
+        using var cert = request.CreateSelfSigned(DateTimeOffset.UnixEpoch.AddYears(50), DateTimeOffset.UnixEpoch.AddYears(60));
+        string certData = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(cert.ExportCertificatePem()));
+        string keyData = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(key.ExportPkcs8PrivateKeyPem()));
+        File.WriteAllText(Path.Combine(_dir, "ca.crt"), _api.Certificate.ExportCertificatePem());
+        string path = Path.Combine(_dir, "kubeconfig-cert");
+        File.WriteAllText(path, $$"""
+            apiVersion: v1
+            kind: Config
+            current-context: c
+            clusters:
+            - { name: k, cluster: { server: "https://10.0.0.1:6443", certificate-authority: ca.crt, insecure-skip-tls-verify: true } }
+            users:
+            - { name: u, user: { client-certificate-data: {{certData}}, client-key-data: {{keyData}} } }
+            contexts:
+            - { name: c, context: { cluster: k, user: u } }
+            """);
+        var connection = KubeConnection.FromKubeconfig(path);
+        Assert.Equal(new Uri("https://10.0.0.1:6443"), connection.Server);
+        Assert.True(connection.InsecureSkipTlsVerify);
+        Assert.Equal(_api.Certificate.Thumbprint, Assert.Single(connection.CertificateAuthority!).Thumbprint);
+        Assert.True(connection.ClientCertificate!.HasPrivateKey);
+        Assert.Equal(cert.Thumbprint, connection.ClientCertificate.Thumbprint);
+        Assert.Null(connection.Token);
+    }
+
+    [Fact]
     public async Task Run_UntrustedServer_IsATlsFailure()
     {
         string kubeconfig = _api.WriteKubeconfig(_dir, _tokenFile);
