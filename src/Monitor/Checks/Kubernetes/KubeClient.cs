@@ -160,9 +160,9 @@ internal sealed class KubeClient : IDisposable
 
         throw response.StatusCode switch
         {
-            HttpStatusCode.Forbidden => new KubeException(FailureReasons.Auth, $"RBAC: the service account may not \"list\" {resource}; grant get/list/watch on {resource} ({message})"),
-            HttpStatusCode.Unauthorized => new KubeException(FailureReasons.Auth, $"unauthorized listing {resource}: {message}"),
-            _ => new KubeException(FailureReasons.Status, $"listing {resource}: {(int)response.StatusCode} {message}"),
+            HttpStatusCode.Forbidden => new ProbeException(FailureReasons.Auth, $"RBAC: the service account may not \"list\" {resource}; grant get/list/watch on {resource} ({message})"),
+            HttpStatusCode.Unauthorized => new ProbeException(FailureReasons.Auth, $"unauthorized listing {resource}: {message}"),
+            _ => new ProbeException(FailureReasons.Status, $"listing {resource}: {(int)response.StatusCode} {message}"),
         };
     }
 

@@ -23,7 +23,7 @@ internal sealed record KubeConnection
 
     public static KubeConnection InCluster(Func<string, string?> environment)
     {
-        string host = environment("KUBERNETES_SERVICE_HOST") ?? throw new KubeException(FailureReasons.Config, "not in a cluster: KUBERNETES_SERVICE_HOST is not set (give kubernetes.kubeconfig)");
+        string host = environment("KUBERNETES_SERVICE_HOST") ?? throw new ProbeException(FailureReasons.Config, "not in a cluster: KUBERNETES_SERVICE_HOST is not set (give kubernetes.kubeconfig)");
         string port = environment("KUBERNETES_SERVICE_PORT") ?? "443";
         var ca = new X509Certificate2Collection();
         ca.ImportFromPemFile(Path.Combine(ServiceAccountDir, "ca.crt"));
@@ -42,10 +42,10 @@ internal sealed record KubeConnection
         stream.Load(new StringReader(File.ReadAllText(path)));
         var root = (YamlMappingNode)stream.Documents[0].RootNode;
         string dir = Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".";
-        string current = Scalar(root, "current-context") ?? throw new KubeException(FailureReasons.Config, $"{path}: no current-context");
-        var context = Named(root, "contexts", current, "context") ?? throw new KubeException(FailureReasons.Config, $"{path}: context \"{current}\" not found");
-        string clusterName = Scalar(context, "cluster") ?? throw new KubeException(FailureReasons.Config, $"{path}: context \"{current}\" names no cluster");
-        var cluster = Named(root, "clusters", clusterName, "cluster") ?? throw new KubeException(FailureReasons.Config, $"{path}: cluster \"{clusterName}\" not found");
+        string current = Scalar(root, "current-context") ?? throw new ProbeException(FailureReasons.Config, $"{path}: no current-context");
+        var context = Named(root, "contexts", current, "context") ?? throw new ProbeException(FailureReasons.Config, $"{path}: context \"{current}\" not found");
+        string clusterName = Scalar(context, "cluster") ?? throw new ProbeException(FailureReasons.Config, $"{path}: context \"{current}\" names no cluster");
+        var cluster = Named(root, "clusters", clusterName, "cluster") ?? throw new ProbeException(FailureReasons.Config, $"{path}: cluster \"{clusterName}\" not found");
         var user = Scalar(context, "user") is { } userName ? Named(root, "users", userName, "user") : null;
 
         X509Certificate2Collection? ca = null;
@@ -71,7 +71,7 @@ internal sealed record KubeConnection
         string? tokenFile = user is null ? null : Scalar(user, "tokenFile");
         return new KubeConnection
         {
-            Server = new Uri(Scalar(cluster, "server") ?? throw new KubeException(FailureReasons.Config, $"{path}: cluster \"{clusterName}\" has no server")),
+            Server = new Uri(Scalar(cluster, "server") ?? throw new ProbeException(FailureReasons.Config, $"{path}: cluster \"{clusterName}\" has no server")),
             CertificateAuthority = ca,
             InsecureSkipTlsVerify = Scalar(cluster, "insecure-skip-tls-verify") == "true",
             Token = user is null ? null : Scalar(user, "token"),

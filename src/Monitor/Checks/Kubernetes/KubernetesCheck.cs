@@ -90,7 +90,7 @@ internal sealed class KubernetesCheck : ICheck
                 Set(published, "kube_deployment_status_replicas_available", "The number of available replicas per deployment.", Num(deployment, "status", "availableReplicas") ?? 0, labels);
             }
         }
-        catch (KubeException e)
+        catch (ProbeException e)
         {
             return CheckResult.Fail(e.Reason, e.Message);
         }
