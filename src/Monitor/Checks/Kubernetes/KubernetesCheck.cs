@@ -21,7 +21,7 @@ internal sealed class KubernetesCheck : ICheck
     private readonly Action<string, IReadOnlyList<CheckOptions>>? _discovered;
     private readonly TimeProvider _time;
     private KubeClient? _client;
-    private HashSet<Series> _published = new(ReferenceEqualityComparer.Instance);
+    private readonly SeriesGeneration _generation;
 
     public const string HealthPathAnnotation = "monitor.io/health-path";
     public const string PortAnnotation = "monitor.io/port";
@@ -33,6 +33,7 @@ internal sealed class KubernetesCheck : ICheck
         Options = options;
         _kube = options.Kubernetes ?? throw new ArgumentException("not a kubernetes check", nameof(options));
         _scope = scope;
+        _generation = new SeriesGeneration(scope);
         _time = timeProvider;
         _connect = connect ?? (() => _kube.Kubeconfig is { } path ? KubeConnection.FromKubeconfig(path) : KubeConnection.InCluster(Environment.GetEnvironmentVariable));
     }
@@ -41,7 +42,8 @@ internal sealed class KubernetesCheck : ICheck
 
     public async Task<CheckResult> RunAsync(CancellationToken cancellationToken)
     {
-        var published = new HashSet<Series>(ReferenceEqualityComparer.Instance);
+        var published = SeriesGeneration.NewSet();
+        bool complete = false;
         try
         {
             _client ??= new KubeClient(_connect(), _time);
@@ -89,6 +91,8 @@ internal sealed class KubernetesCheck : ICheck
                 Set(published, "kube_deployment_spec_replicas", "Number of desired pods for a deployment.", Num(deployment, "spec", "replicas") ?? 1, labels);
                 Set(published, "kube_deployment_status_replicas_available", "The number of available replicas per deployment.", Num(deployment, "status", "availableReplicas") ?? 0, labels);
             }
+
+            complete = true;
         }
         catch (ProbeException e)
         {
@@ -102,15 +106,14 @@ internal sealed class KubernetesCheck : ICheck
         }
         finally
         {
-            // Series of objects that no longer exist go; on a failed run, everything the run did not reach stays.
-            if (published.Count > 0 || _published.Count == 0)
+            // Objects that no longer exist take their series along; a failed run removes nothing.
+            if (complete)
             {
-                foreach (var gone in _published.Where(s => !published.Contains(s)))
-                {
-                    _scope.Remove(gone);
-                }
-
-                _published = published;
+                _generation.Retain(published);
+            }
+            else
+            {
+                _generation.Extend(published);
             }
         }
 

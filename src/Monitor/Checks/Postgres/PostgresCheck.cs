@@ -23,7 +23,7 @@ internal sealed class PostgresCheck : ICheck
     private readonly NpgsqlDataSource? _dataSource;
     private readonly string? _dsnError;
     private readonly Sample _up;
-    private HashSet<Series> _published = new(ReferenceEqualityComparer.Instance);
+    private readonly SeriesGeneration _generation;
     private bool _statementsMissingReported;
 
     public PostgresCheck(CheckOptions options, SeriesScope scope)
@@ -31,6 +31,7 @@ internal sealed class PostgresCheck : ICheck
         Options = options;
         _pg = options.Postgres ?? throw new ArgumentException("not a postgres check", nameof(options));
         _scope = scope;
+        _generation = new SeriesGeneration(scope);
         _up = scope.Gauge("pg_up", "Whether the last scrape of metrics from PostgreSQL was able to connect to the server (1 for yes, 0 for no).");
         try
         {
@@ -59,7 +60,7 @@ internal sealed class PostgresCheck : ICheck
             return CheckResult.Fail(FailureReasons.Config, _dsnError!);
         }
 
-        var published = new HashSet<Series>(ReferenceEqualityComparer.Instance);
+        var published = SeriesGeneration.NewSet();
         string? warning = null;
         try
         {
@@ -177,13 +178,13 @@ internal sealed class PostgresCheck : ICheck
         catch (Exception e) when (e is NpgsqlException or SocketException or TimeoutException or OperationCanceledException or InvalidOperationException)
         {
             _up.Set(0);
-            RemoveExcept(published);
+            _generation.Retain(published);
             // A pooled connection may be dead (the server restarted): start the next run on a fresh one.
             _dataSource.Clear();
             return Classify(e, cancellationToken.IsCancellationRequested);
         }
 
-        RemoveExcept(published);
+        _generation.Retain(published);
         _up.Set(1);
         return warning is null ? CheckResult.Ok : CheckResult.Ok with { Error = warning };
     }
@@ -203,17 +204,6 @@ internal sealed class PostgresCheck : ICheck
     {
         series.Set(value);
         published.Add(series);
-    }
-
-    /// <summary>Series not read this time (a dropped database, the server down) disappear.</summary>
-    private void RemoveExcept(HashSet<Series> published)
-    {
-        foreach (var gone in _published.Where(s => !published.Contains(s)))
-        {
-            _scope.Remove(gone);
-        }
-
-        _published = published;
     }
 
     private static async Task Query(NpgsqlConnection connection, string sql, Action<NpgsqlDataReader> row, CancellationToken cancellationToken)

@@ -22,7 +22,7 @@ internal sealed class ScrapeCheck : ICheck
     private readonly SeriesScope _scope;
     private readonly HttpClient _client;
     private readonly Sample _samples;
-    private HashSet<Series> _owned = new(ReferenceEqualityComparer.Instance);
+    private readonly SeriesGeneration _generation;
 
     public ScrapeCheck(CheckOptions options, SeriesStore store, SeriesScope scope)
     {
@@ -40,6 +40,7 @@ internal sealed class ScrapeCheck : ICheck
             },
         };
         _client = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
+        _generation = new SeriesGeneration(scope);
         _samples = scope.Gauge("monitor_scrape_samples", "Samples re-exposed from the last scrape of the check's endpoint.");
     }
 
@@ -89,7 +90,7 @@ internal sealed class ScrapeCheck : ICheck
         }
 
         var conflicts = new List<string>();
-        var owned = new HashSet<Series>(ReferenceEqualityComparer.Instance);
+        var owned = SeriesGeneration.NewSet();
         int count = 0;
         foreach (var parsed in families)
         {
@@ -115,12 +116,7 @@ internal sealed class ScrapeCheck : ICheck
             }
         }
 
-        foreach (var gone in _owned.Where(s => !owned.Contains(s)))
-        {
-            _scope.Remove(gone);
-        }
-
-        _owned = owned;
+        _generation.Retain(owned);
         _samples.Set(count);
         return conflicts.Count == 0
             ? CheckResult.Ok
