@@ -270,7 +270,7 @@ internal static partial class ConfigLoader
         {
             foreach (string path in jsonMap.Keys)
             {
-                var node = jsonMap.Get(path)!;
+                var node = jsonMap.Get(path);
                 if (node is null)
                 {
                     bodyJson[path] = "null";

@@ -17,6 +17,18 @@ public class RuleTestRunnerTests
     [InlineData("alerts/tests/monitor.test.yml")]
     public void RunFile_PrometheusExpectations_AllHold(string file) => Assert.Empty(RuleTestRunner.RunFile(Repository.File(file)));
 
+    [Fact]
+    public void RunFile_MistakesInTheTestFile_AreAllReported()
+    {
+        string file = Path.Combine(Path.GetTempPath(), "bad-" + Guid.NewGuid().ToString("N")[..8] + ".test.yml");
+        File.WriteAllText(file, "rule_files: []\nevaluation_interval: soon\ntests:\n  - interval: 1m\n    bogus: 1\n    input_series: []\n");
+        var errors = RuleTestRunner.RunFile(file);
+        File.Delete(file);
+        Assert.Equal(2, errors.Count);
+        Assert.Contains(":2:22: evaluation_interval: invalid duration \"soon\"", errors[0]);
+        Assert.Contains(":5:5: tests[0]: unknown key \"bogus\"", errors[1]);
+    }
+
     [Theory]
     [InlineData("1+2x3", "1 3 5 7")]
     [InlineData("5-1x2", "5 4 3")]

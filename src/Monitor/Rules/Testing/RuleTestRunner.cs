@@ -94,16 +94,16 @@ internal static class RuleTestRunner
         }
 
         var errors = new List<string>();
-        errors.AddRange(ctx.Errors.Select(e => $"    {e}"));
         foreach (var (node, path) in tests)
         {
-            var test = YamlMap.From(ctx, node, path);
-            if (test is not null)
+            if (YamlMap.From(ctx, node, path) is { } test)
             {
                 errors.AddRange(RunTest(test, groups, evaluationInterval));
-                errors.AddRange(ctx.Errors.Skip(errors.Count).Select(e => $"    {e}"));
             }
         }
+
+        // Problems in the test file itself (unknown keys, bad durations), wherever they were found.
+        errors.InsertRange(0, ctx.Errors.Select(e => $"    {e}"));
 
         return errors;
     }
