@@ -191,11 +191,10 @@ internal sealed class LiveHistory : ISampleStorage
     {
         lock (_lock)
         {
-            var byName = matchers.FirstOrDefault(m => m.Name == LabelSet.MetricName && m.Type == MatcherType.Equal);
-            IEnumerable<StoredSeries> candidates = byName is not null
-                ? _byName.GetValueOrDefault(byName.Value) ?? []
+            IEnumerable<StoredSeries> candidates = SeriesSelection.MetricName(matchers) is { } name
+                ? _byName.GetValueOrDefault(name) ?? []
                 : _byName.Values.SelectMany(l => l);
-            return [.. candidates.Where(s => matchers.All(m => m.Matches(LabelSet.Get(s.Labels, m.Name))))];
+            return [.. SeriesSelection.Filter(candidates, matchers)];
         }
     }
 

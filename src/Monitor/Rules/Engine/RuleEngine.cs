@@ -116,14 +116,13 @@ internal sealed class RuleEngine : BackgroundService
             switch (e)
             {
                 case VectorSelector v:
-                    var name = v.Matchers.FirstOrDefault(m => m.Name == LabelSet.MetricName && m.Type == MatcherType.Equal);
-                    if (name is null)
+                    if (SeriesSelection.MetricName(v.Matchers) is { } name)
                     {
-                        all = true;
+                        names.Add(name);
                     }
                     else
                     {
-                        names.Add(name.Value);
+                        all = true;
                     }
 
                     break;

@@ -55,10 +55,9 @@ internal sealed class MemoryStorage : ISampleStorage
     public IEnumerable<StoredSeries> Select(IReadOnlyList<LabelMatcher> matchers)
     {
         // Nearly every selector names its metric: look that up instead of scanning every series.
-        var byName = matchers.FirstOrDefault(m => m.Name == LabelSet.MetricName && m.Type == MatcherType.Equal);
-        IEnumerable<StoredSeries> candidates = byName is not null
-            ? _byName.GetValueOrDefault(byName.Value) ?? []
+        IEnumerable<StoredSeries> candidates = SeriesSelection.MetricName(matchers) is { } name
+            ? _byName.GetValueOrDefault(name) ?? []
             : _series.Values;
-        return candidates.Where(s => matchers.All(m => m.Matches(LabelSet.Get(s.Labels, m.Name))));
+        return SeriesSelection.Filter(candidates, matchers);
     }
 }
