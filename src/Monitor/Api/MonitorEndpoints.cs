@@ -17,9 +17,10 @@ internal static class MonitorEndpoints
     {
         app.MapGet("/metrics", WriteMetricsAsync);
         app.MapGet("/healthz", () => Results.Text("ok\n"));
-        app.MapGet("/readyz", (CheckScheduler scheduler) => scheduler.Scheduled
-            ? Results.Text("ready\n")
-            : Results.Text("not ready: checks are not scheduled yet\n", statusCode: StatusCodes.Status503ServiceUnavailable));
+        app.MapGet("/readyz", (CheckScheduler scheduler, Alerting.AlertPipeline alerts) =>
+            !scheduler.Scheduled ? Results.Text("not ready: checks are not scheduled yet\n", statusCode: StatusCodes.Status503ServiceUnavailable)
+            : alerts.StoreProblem is { } problem ? Results.Text($"not ready: {problem}\n", statusCode: StatusCodes.Status503ServiceUnavailable)
+            : Results.Text("ready\n"));
         app.MapGet("/api/v1/checks", WriteChecksAsync);
         app.MapPost("/-/reload", ReloadAsync);
         return app;

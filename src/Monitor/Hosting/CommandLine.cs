@@ -169,6 +169,7 @@ internal static class CommandLine
         builder.Services.AddMonitor(Path.GetFullPath(configPath), options);
         await using var app = builder.Build();
         app.MapMonitorEndpoints();
+        app.MapAlertEndpoints();
         await app.StartAsync();
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Monitor");
         Log.Listening(logger, SelfMetrics.Version, options.Server.Listen);

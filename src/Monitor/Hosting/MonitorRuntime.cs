@@ -1,5 +1,7 @@
 using Microsoft.Extensions.Logging;
+using Monitor.Alerting;
 using Monitor.Configuration;
+using Monitor.Delivery;
 using Monitor.Metrics;
 using Monitor.Rules.Engine;
 using Monitor.Scheduling;
@@ -15,14 +17,18 @@ internal sealed class MonitorRuntime
     private readonly string _configPath;
     private readonly CheckScheduler _scheduler;
     private readonly RuleEngine _rules;
+    private readonly AlertPipeline _alerts;
+    private readonly OutboxDispatcher _outbox;
     private readonly SelfMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly ILogger<MonitorRuntime> _logger;
     private readonly Lock _reloadLock = new();
     private MonitorOptions _current;
 
-    public MonitorRuntime(string configPath, MonitorOptions initial, CheckScheduler scheduler, RuleEngine rules, SelfMetrics metrics, TimeProvider timeProvider, ILogger<MonitorRuntime> logger)
+    public MonitorRuntime(string configPath, MonitorOptions initial, CheckScheduler scheduler, RuleEngine rules, AlertPipeline alerts, OutboxDispatcher outbox, SelfMetrics metrics, TimeProvider timeProvider, ILogger<MonitorRuntime> logger)
     {
+        _alerts = alerts;
+        _outbox = outbox;
         _configPath = configPath;
         _current = initial;
         _scheduler = scheduler;
@@ -34,8 +40,8 @@ internal sealed class MonitorRuntime
 
     public MonitorOptions Current => Volatile.Read(ref _current);
 
-    /// <summary>Applies the configuration the process started with.</summary>
-    public void Start()
+    /// <summary>Applies the configuration the process started with and opens the alert store.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken)
     {
         var (groups, errors) = RuleEngine.Load(Current);
         if (errors.Count > 0)
@@ -46,6 +52,9 @@ internal sealed class MonitorRuntime
 
         _rules.Apply(Current, groups);
         _scheduler.Apply(Current);
+        _alerts.Restorer = _rules.Restore;
+        _outbox.Apply(Current);
+        await _alerts.InitializeAsync(Current, cancellationToken);
         _metrics.ConfigReloaded(true, _time.GetUtcNow());
         Log.ConfigLoaded(_logger, Current.SourceFile, Current.Checks.Count, Current.Receivers.Count, Current.ResolvedRuleFiles.Count);
     }
@@ -78,6 +87,8 @@ internal sealed class MonitorRuntime
 
             _rules.Apply(options, groups);
             _scheduler.Apply(options);
+            _alerts.Apply(options);
+            _outbox.Apply(options);
             Volatile.Write(ref _current, options);
             _metrics.ConfigReloaded(true, _time.GetUtcNow());
             Log.ConfigLoaded(_logger, options.SourceFile, options.Checks.Count, options.Receivers.Count, options.ResolvedRuleFiles.Count);

@@ -2,7 +2,9 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Monitor.Alerting;
 using Monitor.Checks;
+using Monitor.Delivery;
 using Monitor.Configuration;
 using Monitor.Metrics;
 using Monitor.Rules.Engine;
@@ -20,13 +22,20 @@ internal static class MonitorServiceCollectionExtensions
         services.AddSingleton<SelfMetrics>();
         services.AddSingleton<ICheckFactory, CheckFactory>();
         services.AddSingleton<CheckScheduler>();
-        services.TryAddSingleton<IAlertSink, LoggingAlertSink>();
+        services.AddSingleton<AlertPipeline>();
+        services.TryAddSingleton<IAlertSink>(sp => sp.GetRequiredService<AlertPipeline>());
         services.AddSingleton<RuleEngine>();
+        services.AddSingleton(sp => new NotifierFactory(
+            new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { Timeout = TimeSpan.FromSeconds(30) },
+            sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<OutboxDispatcher>();
         services.AddSingleton(sp => new MonitorRuntime(
             configPath,
             options,
             sp.GetRequiredService<CheckScheduler>(),
             sp.GetRequiredService<RuleEngine>(),
+            sp.GetRequiredService<AlertPipeline>(),
+            sp.GetRequiredService<OutboxDispatcher>(),
             sp.GetRequiredService<SelfMetrics>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<MonitorRuntime>>()));
@@ -35,6 +44,8 @@ internal static class MonitorServiceCollectionExtensions
         services.AddHostedService<MonitorStartup>();
         services.AddHostedService(sp => sp.GetRequiredService<CheckScheduler>());
         services.AddHostedService(sp => sp.GetRequiredService<RuleEngine>());
+        services.AddHostedService(sp => sp.GetRequiredService<AlertPipeline>());
+        services.AddHostedService(sp => sp.GetRequiredService<OutboxDispatcher>());
         return services;
     }
 }

@@ -8,9 +8,9 @@ internal sealed class MonitorStartup(MonitorRuntime runtime) : IHostedService, I
 {
     private PosixSignalRegistration? _sighup;
 
-    public Task StartAsync(CancellationToken cancellationToken)
+    public async Task StartAsync(CancellationToken cancellationToken)
     {
-        runtime.Start();
+        await runtime.StartAsync(cancellationToken);
         if (!OperatingSystem.IsWindows())
         {
             _sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context =>
@@ -19,8 +19,6 @@ internal sealed class MonitorStartup(MonitorRuntime runtime) : IHostedService, I
                 runtime.Reload("SIGHUP");
             });
         }
-
-        return Task.CompletedTask;
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

@@ -21,6 +21,12 @@ internal sealed class ActiveAlert
 
     public DateTimeOffset? KeepFiringSince { get; set; }
 
+    /// <summary>
+    /// Set on an alert handed back from the durable store after a restart: until then a missing series does not
+    /// resolve it, because the checks that feed it may not have run yet.
+    /// </summary>
+    public DateTimeOffset? RestoredUntil { get; set; }
+
     /// <summary>The <c>ALERTS</c> series of the alert's current state, kept so it is not looked up every evaluation.</summary>
     internal (AlertState State, Evaluation.StoredSeries Series)? AlertsSeries { get; set; }
 }

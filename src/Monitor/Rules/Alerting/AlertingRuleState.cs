@@ -10,7 +10,7 @@ namespace Monitor.Rules.Alerting;
 /// alert whose series is gone resolves (after <c>keep_firing_for</c>), and resolved alerts are kept 15 m so
 /// their resolution can still be sent.
 /// </summary>
-internal sealed class AlertingRuleState(RuleDefinition rule, IReadOnlyDictionary<string, string> externalLabels)
+internal sealed class AlertingRuleState(RuleDefinition rule, IReadOnlyDictionary<string, string> externalLabels, string group = "")
 {
     private static readonly TimeSpan ResolvedRetention = TimeSpan.FromMinutes(15);
 
@@ -59,6 +59,7 @@ internal sealed class AlertingRuleState(RuleDefinition rule, IReadOnlyDictionary
             if (_active.TryGetValue(key, out var existing) && existing.State != AlertState.Inactive)
             {
                 existing.Value = sample.Value;
+                existing.RestoredUntil = null;
                 if (_annotationsTemplated)
                 {
                     existing.Annotations = Annotations(TemplateLabels(), sample.Value);
@@ -70,7 +71,7 @@ internal sealed class AlertingRuleState(RuleDefinition rule, IReadOnlyDictionary
             var annotations = Annotations(TemplateLabels(), sample.Value);
 
             _active[key] = new ActiveAlert { Labels = sorted, Annotations = annotations, ActiveAt = ts, State = AlertState.Pending, Value = sample.Value };
-            transitions.Add(new AlertTransition(Rule.Name, _active[key], AlertState.Inactive, AlertState.Pending));
+            transitions.Add(new AlertTransition(Rule.Name, _active[key], AlertState.Inactive, AlertState.Pending) { Group = group });
         }
 
         _labelCache = nextCache;
@@ -78,6 +79,11 @@ internal sealed class AlertingRuleState(RuleDefinition rule, IReadOnlyDictionary
         {
             if (!seen.Contains(key))
             {
+                if (alert.RestoredUntil is { } until && ts < until)
+                {
+                    continue; // restored after a restart: its checks may not have run yet
+                }
+
                 bool keepFiring = false;
                 if (alert.State == AlertState.Firing && Rule.KeepFiringFor > TimeSpan.Zero)
                 {
@@ -92,7 +98,7 @@ internal sealed class AlertingRuleState(RuleDefinition rule, IReadOnlyDictionary
 
                 if (alert.State != AlertState.Inactive && !keepFiring)
                 {
-                    transitions.Add(new AlertTransition(Rule.Name, alert, alert.State, AlertState.Inactive));
+                    transitions.Add(new AlertTransition(Rule.Name, alert, alert.State, AlertState.Inactive) { Group = group });
                     alert.State = AlertState.Inactive;
                     alert.ResolvedAt = ts;
                 }
@@ -111,11 +117,36 @@ internal sealed class AlertingRuleState(RuleDefinition rule, IReadOnlyDictionary
             {
                 alert.State = AlertState.Firing;
                 alert.FiredAt = ts;
-                transitions.Add(new AlertTransition(Rule.Name, alert, AlertState.Pending, AlertState.Firing));
+                transitions.Add(new AlertTransition(Rule.Name, alert, AlertState.Pending, AlertState.Firing) { Group = group });
             }
         }
 
         return transitions;
+    }
+
+    /// <summary>
+    /// Seeds an alert from the durable store (pending or firing) unless the rule already holds it, so its
+    /// <c>for</c> timer continues from <paramref name="restored"/>'s ActiveAt instead of starting again.
+    /// </summary>
+    public void Restore(RestoredAlert restored, DateTimeOffset graceUntil)
+    {
+        var sorted = LabelSet.Sorted([.. restored.Labels]);
+        string key = LabelSet.Key(sorted);
+        if (_active.TryGetValue(key, out var existing) && existing.State != AlertState.Inactive)
+        {
+            return;
+        }
+
+        _active[key] = new ActiveAlert
+        {
+            Labels = sorted,
+            Annotations = restored.Annotations,
+            ActiveAt = restored.ActiveAt,
+            State = restored.State,
+            FiredAt = restored.FiredAt,
+            Value = restored.Value,
+            RestoredUntil = graceUntil,
+        };
     }
 
     private Dictionary<string, string> Annotations(IReadOnlyDictionary<string, string> labels, double value) =>

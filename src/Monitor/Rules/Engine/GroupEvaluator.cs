@@ -21,7 +21,7 @@ internal sealed class GroupEvaluator
         Group = group;
         _output = output;
         _evaluator = new Evaluator(input);
-        AlertStates = group.Rules.Where(r => r.Alert is not null).ToDictionary(r => r, r => new AlertingRuleState(r, externalLabels));
+        AlertStates = group.Rules.Where(r => r.Alert is not null).ToDictionary(r => r, r => new AlertingRuleState(r, externalLabels, group.Name));
     }
 
     public RuleGroup Group { get; }

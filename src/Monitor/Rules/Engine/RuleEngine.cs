@@ -101,6 +101,36 @@ internal sealed class RuleEngine : BackgroundService
         }
     }
 
+    /// <summary>
+    /// Hands alerts kept in the durable store back to their rules after a restart (or a takeover by another
+    /// replica). Until <paramref name="graceUntil"/> a restored alert whose series is missing stays as it was,
+    /// since the checks feeding it may not have run yet. Returns the keys of alerts no loaded rule owns.
+    /// </summary>
+    public IReadOnlyList<string> Restore(IEnumerable<RestoredAlert> alerts, DateTimeOffset graceUntil)
+    {
+        var orphans = new List<string>();
+        lock (_lock)
+        {
+            foreach (var alert in alerts)
+            {
+                string? name = alert.Labels.FirstOrDefault(l => l.Name == "alertname").Value;
+                var state = _groups.Values
+                    .Where(g => g.Group.Name == alert.Group)
+                    .SelectMany(g => g.AlertStates.Values)
+                    .FirstOrDefault(s => s.Rule.Alert == name);
+                if (state is null)
+                {
+                    orphans.Add(alert.Key);
+                    continue;
+                }
+
+                state.Restore(alert, graceUntil);
+            }
+        }
+
+        return orphans;
+    }
+
     /// <summary>Identity of a group for reloads: its file, name and the full text of its rules.</summary>
     private static string GroupKey(RuleGroup group) =>
         string.Join("\u0001", new[] { group.File, group.Name }.Concat(group.Rules.Select(r =>

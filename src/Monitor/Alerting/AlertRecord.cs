@@ -1,0 +1,93 @@
+using Monitor.Configuration;
+
+namespace Monitor.Alerting;
+
+internal enum AlertStatus
+{
+    Pending,
+    Firing,
+    Resolved,
+}
+
+/// <summary>Where an alert came from: Monitor's own rules or an Alertmanager webhook.</summary>
+internal enum AlertOrigin
+{
+    Rule,
+    Alertmanager,
+}
+
+/// <summary>
+/// One alert as the lifecycle keeps it durably: its labels, where it is in pending → firing → resolved, its
+/// acknowledgement and its SLA clocks. Keyed by <see cref="Fingerprint"/>.
+/// </summary>
+internal sealed class AlertRecord
+{
+    public required string Fingerprint { get; init; }
+
+    public required AlertOrigin Origin { get; init; }
+
+    /// <summary>The rule group that produced it (rule alerts), used to hand the <c>for</c> timer back after a restart.</summary>
+    public string? Group { get; set; }
+
+    public required SortedDictionary<string, string> Labels { get; init; }
+
+    /// <summary>The labels as the rule produced them, before external labels were added (rule alerts).</summary>
+    public SortedDictionary<string, string>? RuleLabels { get; init; }
+
+    public Dictionary<string, string> Annotations { get; set; } = [];
+
+    public Severity Severity { get; set; }
+
+    public AlertStatus Status { get; set; }
+
+    /// <summary>When the expression first returned the series (the start of <c>for</c>).</summary>
+    public DateTimeOffset ActiveAt { get; set; }
+
+    public DateTimeOffset? FiredAt { get; set; }
+
+    public DateTimeOffset? ResolvedAt { get; set; }
+
+    public double Value { get; set; }
+
+    public string? GeneratorUrl { get; set; }
+
+    public DateTimeOffset? AckedAt { get; set; }
+
+    public string? AckedBy { get; set; }
+
+    public string? AckComment { get; set; }
+
+    /// <summary>The <c>ack_within</c> SLA breach was counted.</summary>
+    public bool AckBreached { get; set; }
+
+    /// <summary>The <c>resolve_within</c> SLA breach was counted.</summary>
+    public bool ResolveBreached { get; set; }
+
+    public string AlertName => Labels.GetValueOrDefault("alertname", "");
+
+    public AlertRecord Clone() => new()
+    {
+        Fingerprint = Fingerprint,
+        Origin = Origin,
+        Group = Group,
+        Labels = new SortedDictionary<string, string>(Labels, StringComparer.Ordinal),
+        RuleLabels = RuleLabels is null ? null : new SortedDictionary<string, string>(RuleLabels, StringComparer.Ordinal),
+        Annotations = new Dictionary<string, string>(Annotations, StringComparer.Ordinal),
+        Severity = Severity,
+        Status = Status,
+        ActiveAt = ActiveAt,
+        FiredAt = FiredAt,
+        ResolvedAt = ResolvedAt,
+        Value = Value,
+        GeneratorUrl = GeneratorUrl,
+        AckedAt = AckedAt,
+        AckedBy = AckedBy,
+        AckComment = AckComment,
+        AckBreached = AckBreached,
+        ResolveBreached = ResolveBreached,
+    };
+
+    /// <summary>Severity from <c>labels.severity</c> (SPEC §5); an alert without a recognised one is P3.</summary>
+    public static Severity SeverityOf(IReadOnlyDictionary<string, string> labels) =>
+        SeverityNames.TryParse(labels.GetValueOrDefault("severity"), out var severity) ? severity : Severity.P3;
+}

@@ -1,0 +1,228 @@
+using Monitor.Configuration;
+
+namespace Monitor.Alerting;
+
+/// <summary>
+/// The pure core of the lifecycle (SPEC §6): given the book, the policy and <c>now</c>, it decides which
+/// notifications are owed and updates the groups' progress. It does no I/O and reads no clock, so every timing
+/// rule is tested with plain timestamps.
+/// <list type="bullet">
+/// <item>A group's first notice waits <c>group_wait</c> from the start of its episode.</item>
+/// <item>New or resolved alerts are told to a receiver at most every <c>group_interval</c>.</item>
+/// <item>While some alert a receiver knows is firing and unacknowledged, it is re-told every <c>repeat</c>.</item>
+/// <item>Unacknowledged past each escalation step's <c>after</c> (from the earliest unacknowledged alert's firing),
+///   the step's receivers are added and told at once.</item>
+/// <item>Silenced or inhibited alerts are not told, but a resolution reaches every receiver told it was firing.</item>
+/// </list>
+/// </summary>
+internal static class DecisionCore
+{
+    /// <summary>How long a resolved alert nobody still needs to hear about stays in the book.</summary>
+    public static readonly TimeSpan ResolvedRetention = TimeSpan.FromMinutes(15);
+
+    public static Decision Decide(AlertBook book, AlertPolicy policy, DateTimeOffset now)
+    {
+        var decision = new Decision();
+        CheckSla(book, policy, now, decision);
+
+        var firing = book.Alerts.Values.Where(a => a.Status == AlertStatus.Firing).OrderBy(a => a.Fingerprint, StringComparer.Ordinal).ToList();
+        var members = new Dictionary<string, (SortedDictionary<string, string> Labels, List<AlertRecord> All, List<AlertRecord> Effective)>(StringComparer.Ordinal);
+        foreach (var alert in firing)
+        {
+            var (key, labels) = policy.GroupOf(alert);
+            if (!members.TryGetValue(key, out var entry))
+            {
+                entry = (labels, [], []);
+                members[key] = entry;
+            }
+
+            entry.All.Add(alert);
+            if (!policy.Silenced(alert, now, book.Silences.Values) && !policy.Inhibited(alert, firing))
+            {
+                entry.Effective.Add(alert);
+            }
+            else
+            {
+                decision.Suppressed.Add(alert.Fingerprint);
+            }
+        }
+
+        var keys = members.Keys.Concat(book.Groups.Keys).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        foreach (var key in keys)
+        {
+            members.TryGetValue(key, out var entry);
+            var all = entry.All ?? [];
+            var effective = entry.Effective ?? [];
+            if (!book.Groups.TryGetValue(key, out var group))
+            {
+                if (effective.Count == 0)
+                {
+                    continue;
+                }
+
+                group = new GroupState { Key = key, Severity = effective[0].Severity, GroupLabels = entry.Labels };
+                book.Groups[key] = group;
+                decision.ChangedGroups.Add(key);
+            }
+
+            DecideGroup(book, policy, now, group, all, effective, decision);
+            if (group.Notified.Count == 0 && effective.Count == 0)
+            {
+                book.Groups.Remove(key);
+                decision.ChangedGroups.Remove(key);
+                decision.RemovedGroups.Add(key);
+            }
+        }
+
+        RemoveFinished(book, now, decision);
+        decision.Notifications.Sort((a, b) => a.Severity.CompareTo(b.Severity));
+        return decision;
+    }
+
+    private static void DecideGroup(AlertBook book, AlertPolicy policy, DateTimeOffset now, GroupState group, List<AlertRecord> all, List<AlertRecord> effective, Decision decision)
+    {
+        bool changed = false;
+        if (group.EpisodeStart is null && effective.Count > 0)
+        {
+            group.EpisodeStart = now;
+            changed = true;
+        }
+
+        var unacked = effective.Where(a => a.AckedAt is null).ToList();
+        var steps = policy.Escalation(group.Severity);
+        if (unacked.Count > 0)
+        {
+            var since = unacked.Min(a => a.FiredAt ?? a.ActiveAt);
+            while (group.EscalationStep < steps.Count && now >= since + steps[group.EscalationStep].After)
+            {
+                group.EscalationStep++;
+                changed = true;
+            }
+        }
+
+        var sample = effective.FirstOrDefault() ?? all.FirstOrDefault();
+        IReadOnlyList<string> targets = sample is null ? [] : policy.Receivers(group, sample);
+        IReadOnlyList<string> first = sample is null ? [] : policy.Route(sample).Receivers;
+        var severityPolicy = policy.For(group.Severity);
+        bool waited = group.EpisodeStart is { } start && now >= start + policy.GroupWait;
+
+        foreach (var receiver in targets.Concat(group.Notified.Keys).Distinct(StringComparer.Ordinal).ToList())
+        {
+            var current = targets.Contains(receiver) ? effective : [];
+            if (!group.Notified.TryGetValue(receiver, out var progress))
+            {
+                bool escalated = !first.Contains(receiver);
+                if (current.Count == 0 || (!waited && !escalated))
+                {
+                    continue;
+                }
+
+                Emit(decision, group, receiver, NotificationKind.Firing, escalated ? NotificationReason.Escalation : NotificationReason.First, current, [], now);
+                progress = new ReceiverProgress { LastSentAt = now };
+                progress.Firing.UnionWith(current.Select(a => a.Fingerprint));
+                group.Notified[receiver] = progress;
+                changed = true;
+                continue;
+            }
+
+            var resolved = progress.Firing.Where(fp => !book.Alerts.TryGetValue(fp, out var a) || a.Status != AlertStatus.Firing).ToList();
+            bool added = current.Any(a => !progress.Firing.Contains(a.Fingerprint));
+            if ((added || resolved.Count > 0) && now >= progress.LastSentAt + policy.GroupInterval)
+            {
+                var kind = current.Count > 0 ? NotificationKind.Firing : NotificationKind.Resolved;
+                var resolvedAlerts = resolved.Select(fp => book.Alerts.GetValueOrDefault(fp)).OfType<AlertRecord>().ToList();
+                Emit(decision, group, receiver, kind, added ? NotificationReason.Update : NotificationReason.Resolution, current, resolvedAlerts, now);
+                progress.Firing.ExceptWith(resolved);
+                progress.Firing.UnionWith(current.Select(a => a.Fingerprint));
+                progress.LastSentAt = now;
+                if (kind == NotificationKind.Firing)
+                {
+                    progress.AckSent = false;
+                }
+
+                changed = true;
+            }
+            else if (current.Any(a => a.AckedAt is null) && now >= progress.LastSentAt + severityPolicy.Repeat)
+            {
+                Emit(decision, group, receiver, NotificationKind.Firing, NotificationReason.Repeat, current, [], now);
+                progress.LastSentAt = now;
+                changed = true;
+            }
+            else if (!progress.AckSent && current.Count > 0 && current.All(a => a.AckedAt is not null) && progress.Firing.SetEquals(current.Select(a => a.Fingerprint)))
+            {
+                Emit(decision, group, receiver, NotificationKind.Acknowledged, NotificationReason.Acknowledgement, current, [], now);
+                progress.AckSent = true;
+                changed = true;
+            }
+
+            if (progress.Firing.Count == 0)
+            {
+                group.Notified.Remove(receiver);
+                changed = true;
+            }
+        }
+
+        if (changed)
+        {
+            decision.ChangedGroups.Add(group.Key);
+        }
+    }
+
+    private static void Emit(Decision decision, GroupState group, string receiver, NotificationKind kind, NotificationReason reason, List<AlertRecord> firing, List<AlertRecord> resolved, DateTimeOffset now) =>
+        decision.Notifications.Add(new Notification
+        {
+            Id = Notification.NewId(),
+            Receiver = receiver,
+            GroupKey = group.Key,
+            DedupKey = group.DedupKey,
+            Severity = group.Severity,
+            Kind = kind,
+            Reason = reason,
+            GroupLabels = new SortedDictionary<string, string>(group.GroupLabels, StringComparer.Ordinal),
+            Alerts = [.. firing.Select(AlertSnapshot.Of), .. resolved.Select(AlertSnapshot.Of)],
+            CreatedAt = now,
+        });
+
+    /// <summary>Counts each alert's <c>ack_within</c> and <c>resolve_within</c> breach once.</summary>
+    private static void CheckSla(AlertBook book, AlertPolicy policy, DateTimeOffset now, Decision decision)
+    {
+        foreach (var alert in book.Alerts.Values)
+        {
+            if (alert.FiredAt is not { } fired)
+            {
+                continue;
+            }
+
+            var sla = policy.For(alert.Severity);
+            if (!alert.AckBreached && (alert.AckedAt ?? (alert.Status == AlertStatus.Firing ? now : DateTimeOffset.MinValue)) - fired >= sla.AckWithin)
+            {
+                alert.AckBreached = true;
+                decision.ChangedAlerts.Add(alert.Fingerprint);
+                decision.SlaBreaches.Add((alert.Severity, SlaKind.Ack));
+            }
+
+            if (!alert.ResolveBreached && (alert.ResolvedAt ?? now) - fired >= sla.ResolveWithin)
+            {
+                alert.ResolveBreached = true;
+                decision.ChangedAlerts.Add(alert.Fingerprint);
+                decision.SlaBreaches.Add((alert.Severity, SlaKind.Resolve));
+            }
+        }
+    }
+
+    /// <summary>Drops resolved alerts no receiver still has to hear about, once they are older than the retention.</summary>
+    private static void RemoveFinished(AlertBook book, DateTimeOffset now, Decision decision)
+    {
+        HashSet<string>? referenced = null;
+        foreach (var alert in book.Alerts.Values.Where(a => a.Status == AlertStatus.Resolved && now - (a.ResolvedAt ?? now) >= ResolvedRetention).ToList())
+        {
+            referenced ??= [.. book.Groups.Values.SelectMany(g => g.Notified.Values.SelectMany(p => p.Firing))];
+            if (!referenced.Contains(alert.Fingerprint))
+            {
+                book.Alerts.Remove(alert.Fingerprint);
+                decision.ChangedAlerts.Remove(alert.Fingerprint);
+                decision.RemovedAlerts.Add(alert.Fingerprint);
+            }
+        }
+    }
+}

@@ -1,0 +1,33 @@
+using Monitor.Alerting;
+
+namespace Monitor.Delivery;
+
+internal enum DeliveryOutcome
+{
+    /// <summary>The provider accepted it (2xx), or the medium has nothing to say for this kind.</summary>
+    Delivered,
+
+    /// <summary>Network error, timeout, 5xx or 429: try again later.</summary>
+    Retry,
+
+    /// <summary>The provider refused it (other 4xx): retrying cannot help.</summary>
+    Rejected,
+}
+
+/// <summary>The provider's answer, kept for logs, metrics and the API.</summary>
+internal sealed record DeliveryResult(DeliveryOutcome Outcome, string Detail, TimeSpan? RetryAfter = null)
+{
+    public static DeliveryResult Skipped(string why) => new(DeliveryOutcome.Delivered, why);
+}
+
+/// <summary>One receiver's medium: renders a notification in the provider's wire format and sends it.</summary>
+internal interface INotifier
+{
+    /// <summary>Least time between two messages to this receiver (Slack: about one a second).</summary>
+    TimeSpan MinInterval { get; }
+
+    /// <summary>Messages in flight at once.</summary>
+    int Concurrency { get; }
+
+    Task<DeliveryResult> SendAsync(Notification notification, CancellationToken cancellationToken);
+}

@@ -1,0 +1,116 @@
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using Monitor.Alerting;
+using Monitor.Configuration;
+
+namespace Monitor.Delivery;
+
+/// <summary>
+/// A generic webhook speaking Alertmanager's version-4 payload, so receivers written for Alertmanager work
+/// unchanged. Each message carries its outbox id as <c>Idempotency-Key</c>: a re-send after a crash repeats it.
+/// </summary>
+internal sealed class WebhookNotifier(string receiver, WebhookReceiverOptions options, HttpClient client, NotifierContext context) : INotifier
+{
+    public TimeSpan MinInterval => TimeSpan.Zero;
+
+    public int Concurrency => 4;
+
+    public async Task<DeliveryResult> SendAsync(Notification notification, CancellationToken cancellationToken)
+    {
+        if (notification.Kind == NotificationKind.Acknowledged)
+        {
+            return DeliveryResult.Skipped("version 4 webhooks have no acknowledgement message");
+        }
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, options.Url.Reveal())
+        {
+            Content = new ByteArrayContent(Payload(receiver, notification, context, options.MaxAlerts)),
+        };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        request.Headers.TryAddWithoutValidation("Idempotency-Key", notification.Id);
+        if (options.BearerToken is { } token)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token.Reveal());
+        }
+
+        return await HttpDelivery.SendAsync(client, request, context.Time, cancellationToken);
+    }
+
+    /// <summary>Alertmanager's webhook body (version "4").</summary>
+    public static byte[] Payload(string receiver, Notification notification, NotifierContext context, int maxAlerts = 0)
+    {
+        var alerts = notification.Alerts;
+        int truncated = maxAlerts > 0 && alerts.Count > maxAlerts ? alerts.Count - maxAlerts : 0;
+        var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteString("version", "4");
+            w.WriteString("groupKey", notification.GroupKey);
+            w.WriteNumber("truncatedAlerts", truncated);
+            w.WriteString("status", notification.Kind == NotificationKind.Resolved ? "resolved" : "firing");
+            w.WriteString("receiver", receiver);
+            WriteMap(w, "groupLabels", notification.GroupLabels);
+            WriteMap(w, "commonLabels", Common(alerts.Select(a => a.Labels)));
+            WriteMap(w, "commonAnnotations", Common(alerts.Select(a => a.Annotations)));
+            w.WriteString("externalURL", context.ExternalUrl.ToString().TrimEnd('/'));
+            w.WriteStartArray("alerts");
+            foreach (var alert in truncated > 0 ? alerts.Take(maxAlerts) : alerts)
+            {
+                w.WriteStartObject();
+                w.WriteString("status", alert.Status == AlertStatus.Resolved ? "resolved" : "firing");
+                WriteMap(w, "labels", alert.Labels);
+                WriteMap(w, "annotations", alert.Annotations);
+                w.WriteString("startsAt", Rfc3339(alert.StartsAt));
+                w.WriteString("endsAt", alert.Status == AlertStatus.Resolved && alert.EndsAt is { } end ? Rfc3339(end) : "0001-01-01T00:00:00Z");
+                w.WriteString("generatorURL", alert.GeneratorUrl ?? context.AlertsLink);
+                w.WriteString("fingerprint", alert.Fingerprint);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+
+        return buffer.ToArray();
+    }
+
+    public static string Rfc3339(DateTimeOffset value) =>
+        value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffK", System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>The pairs every map has with the same value.</summary>
+    public static SortedDictionary<string, string> Common(IEnumerable<IReadOnlyDictionary<string, string>> maps)
+    {
+        SortedDictionary<string, string>? common = null;
+        foreach (var map in maps)
+        {
+            if (common is null)
+            {
+                common = new SortedDictionary<string, string>(map.ToDictionary(), StringComparer.Ordinal);
+                continue;
+            }
+
+            foreach (var key in common.Keys.ToList())
+            {
+                if (!map.TryGetValue(key, out var value) || value != common[key])
+                {
+                    common.Remove(key);
+                }
+            }
+        }
+
+        return common ?? new SortedDictionary<string, string>(StringComparer.Ordinal);
+    }
+
+    private static void WriteMap(Utf8JsonWriter w, string name, IEnumerable<KeyValuePair<string, string>> map)
+    {
+        w.WriteStartObject(name);
+        foreach (var (key, value) in map.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        {
+            w.WriteString(key, value);
+        }
+
+        w.WriteEndObject();
+    }
+}
