@@ -240,6 +240,13 @@ internal sealed class SqlAlertStore : IAlertStore
         return Equals(await command.ExecuteScalarAsync(cancellationToken), owner);
     }
 
+    /// <summary>Runs one statement outside the store's own operations (maintenance, and the contract tests).</summary>
+    internal async Task RunSqlAsync(string sql, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await ExecuteAsync(connection, null, sql, cancellationToken);
+    }
+
     public ValueTask DisposeAsync()
     {
         _dataSource?.Dispose();
