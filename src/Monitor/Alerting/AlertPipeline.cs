@@ -225,10 +225,15 @@ internal sealed class AlertPipeline : BackgroundService, IAlertSink
                 if (!existing.Annotations.OrderBy(a => a.Key).SequenceEqual(incoming.Annotations.OrderBy(a => a.Key)))
                 {
                     existing.Annotations = new Dictionary<string, string>(incoming.Annotations, StringComparer.Ordinal);
-                    _unsaved.Alerts[existing.Fingerprint] = existing;
+                    _unsaved.Alerts[existing.Key] = existing;
                 }
 
                 continue; // the same firing alert again: Alertmanager re-sends within its group_interval
+            }
+
+            if (existing is not null)
+            {
+                ArchiveIfOwed(existing);
             }
 
             var startsAt = incoming.StartsAt is { } s && s <= now ? s : now;
@@ -517,6 +522,11 @@ internal sealed class AlertPipeline : BackgroundService, IAlertSink
 
         if (alert is null || alert.Status == AlertStatus.Resolved)
         {
+            if (alert is not null)
+            {
+                ArchiveIfOwed(alert);
+            }
+
             alert = new AlertRecord
             {
                 Fingerprint = fp,
@@ -552,8 +562,40 @@ internal sealed class AlertPipeline : BackgroundService, IAlertSink
             _metrics.Resolved(alert.Severity, at - fired);
         }
 
-        _unsaved.Alerts[alert.Fingerprint] = alert;
+        _unsaved.Alerts[alert.Key] = alert;
         LogChange(alert);
+    }
+
+    /// <summary>
+    /// A resolved alert fires again: if some receiver has not yet been told of the resolution, the resolved
+    /// episode is kept under its own key so that resolution is still sent, and the new episode takes the
+    /// fingerprint.
+    /// </summary>
+    private void ArchiveIfOwed(AlertRecord resolved)
+    {
+        var owing = _book.Groups.Values.Where(g => g.Notified.Values.Any(p => p.Firing.Contains(resolved.Key))).ToList();
+        if (owing.Count == 0)
+        {
+            return;
+        }
+
+        string fingerprint = resolved.Key;
+        _book.Alerts.Remove(fingerprint);
+        resolved.Key = $"{resolved.Fingerprint}@{(resolved.FiredAt ?? resolved.ActiveAt).ToUnixTimeMilliseconds()}";
+        _book.Alerts[resolved.Key] = resolved;
+        _unsaved.Alerts[resolved.Key] = resolved;
+        foreach (var group in owing)
+        {
+            foreach (var progress in group.Notified.Values)
+            {
+                if (progress.Firing.Remove(fingerprint))
+                {
+                    progress.Firing.Add(resolved.Key);
+                }
+            }
+
+            _unsaved.Groups[group.Key] = group;
+        }
     }
 
     private void LogChange(AlertRecord alert)

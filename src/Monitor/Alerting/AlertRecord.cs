@@ -24,6 +24,18 @@ internal sealed class AlertRecord
 {
     public required string Fingerprint { get; init; }
 
+    /// <summary>
+    /// The record's key in the book: its fingerprint, except for a resolved episode whose alert fired again
+    /// before every receiver was told of the resolution; that one is kept as <c>fingerprint@firedAtMs</c>.
+    /// </summary>
+    public string Key
+    {
+        get => _key ?? Fingerprint;
+        set => _key = value == Fingerprint ? null : value;
+    }
+
+    private string? _key;
+
     public required AlertOrigin Origin { get; init; }
 
     /// <summary>The rule group that produced it (rule alerts), used to hand the <c>for</c> timer back after a restart.</summary>
@@ -68,6 +80,7 @@ internal sealed class AlertRecord
     public AlertRecord Clone() => new()
     {
         Fingerprint = Fingerprint,
+        Key = Key,
         Origin = Origin,
         Group = Group,
         Labels = new SortedDictionary<string, string>(Labels, StringComparer.Ordinal),

@@ -43,7 +43,7 @@ internal static class DecisionCore
             }
             else
             {
-                decision.Suppressed.Add(alert.Fingerprint);
+                decision.Suppressed.Add(alert.Key);
             }
         }
 
@@ -119,21 +119,21 @@ internal static class DecisionCore
 
                 Emit(decision, group, receiver, NotificationKind.Firing, escalated ? NotificationReason.Escalation : NotificationReason.First, current, [], now);
                 progress = new ReceiverProgress { LastSentAt = now };
-                progress.Firing.UnionWith(current.Select(a => a.Fingerprint));
+                progress.Firing.UnionWith(current.Select(a => a.Key));
                 group.Notified[receiver] = progress;
                 changed = true;
                 continue;
             }
 
-            var resolved = progress.Firing.Where(fp => !book.Alerts.TryGetValue(fp, out var a) || a.Status != AlertStatus.Firing).ToList();
-            bool added = current.Any(a => !progress.Firing.Contains(a.Fingerprint));
+            var resolved = progress.Firing.Where(key => !book.Alerts.TryGetValue(key, out var a) || a.Status != AlertStatus.Firing).ToList();
+            bool added = current.Any(a => !progress.Firing.Contains(a.Key));
             if ((added || resolved.Count > 0) && now >= progress.LastSentAt + policy.GroupInterval)
             {
                 var kind = current.Count > 0 ? NotificationKind.Firing : NotificationKind.Resolved;
-                var resolvedAlerts = resolved.Select(fp => book.Alerts.GetValueOrDefault(fp)).OfType<AlertRecord>().ToList();
+                var resolvedAlerts = resolved.Select(key => book.Alerts.GetValueOrDefault(key)).OfType<AlertRecord>().ToList();
                 Emit(decision, group, receiver, kind, added ? NotificationReason.Update : NotificationReason.Resolution, current, resolvedAlerts, now);
                 progress.Firing.ExceptWith(resolved);
-                progress.Firing.UnionWith(current.Select(a => a.Fingerprint));
+                progress.Firing.UnionWith(current.Select(a => a.Key));
                 progress.LastSentAt = now;
                 if (kind == NotificationKind.Firing)
                 {
@@ -148,7 +148,7 @@ internal static class DecisionCore
                 progress.LastSentAt = now;
                 changed = true;
             }
-            else if (!progress.AckSent && current.Count > 0 && current.All(a => a.AckedAt is not null) && progress.Firing.SetEquals(current.Select(a => a.Fingerprint)))
+            else if (!progress.AckSent && current.Count > 0 && current.All(a => a.AckedAt is not null) && progress.Firing.SetEquals(current.Select(a => a.Key)))
             {
                 Emit(decision, group, receiver, NotificationKind.Acknowledged, NotificationReason.Acknowledgement, current, [], now);
                 progress.AckSent = true;
@@ -197,14 +197,14 @@ internal static class DecisionCore
             if (!alert.AckBreached && (alert.AckedAt ?? (alert.Status == AlertStatus.Firing ? now : DateTimeOffset.MinValue)) - fired >= sla.AckWithin)
             {
                 alert.AckBreached = true;
-                decision.ChangedAlerts.Add(alert.Fingerprint);
+                decision.ChangedAlerts.Add(alert.Key);
                 decision.SlaBreaches.Add((alert.Severity, SlaKind.Ack));
             }
 
             if (!alert.ResolveBreached && (alert.ResolvedAt ?? now) - fired >= sla.ResolveWithin)
             {
                 alert.ResolveBreached = true;
-                decision.ChangedAlerts.Add(alert.Fingerprint);
+                decision.ChangedAlerts.Add(alert.Key);
                 decision.SlaBreaches.Add((alert.Severity, SlaKind.Resolve));
             }
         }
@@ -217,11 +217,11 @@ internal static class DecisionCore
         foreach (var alert in book.Alerts.Values.Where(a => a.Status == AlertStatus.Resolved && now - (a.ResolvedAt ?? now) >= ResolvedRetention).ToList())
         {
             referenced ??= [.. book.Groups.Values.SelectMany(g => g.Notified.Values.SelectMany(p => p.Firing))];
-            if (!referenced.Contains(alert.Fingerprint))
+            if (!referenced.Contains(alert.Key))
             {
-                book.Alerts.Remove(alert.Fingerprint);
-                decision.ChangedAlerts.Remove(alert.Fingerprint);
-                decision.RemovedAlerts.Add(alert.Fingerprint);
+                book.Alerts.Remove(alert.Key);
+                decision.ChangedAlerts.Remove(alert.Key);
+                decision.RemovedAlerts.Add(alert.Key);
             }
         }
     }

@@ -119,7 +119,7 @@ internal sealed class SqlAlertStore : IAlertStore
         await foreach (var (_, data) in RowsAsync(connection, "SELECT fingerprint, data FROM alerts", cancellationToken))
         {
             var alert = StoreJson.Read<AlertRecord>(data);
-            book.Alerts[alert.Fingerprint] = alert;
+            book.Alerts[alert.Key] = alert;
         }
 
         await foreach (var (_, data) in RowsAsync(connection, "SELECT group_key, data FROM alert_groups", cancellationToken))

@@ -30,13 +30,18 @@ internal sealed class MonitorProcess : IAsyncDisposable
     public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(30) };
 
     /// <summary>Starts Monitor with <paramref name="configBody"/> (the listen address is added) and waits for /readyz.</summary>
-    public static async Task<MonitorProcess> StartAsync(string configBody, IDictionary<string, string>? environment = null)
+    public static async Task<MonitorProcess> StartAsync(string configBody, IDictionary<string, string>? environment = null, string? directory = null, int? port = null, bool waitReady = true)
     {
-        string dir = Tools.TempDirectory();
-        int port = FreePort.Get();
-        await File.WriteAllTextAsync(Path.Combine(dir, "monitor.yaml"), ConfigWithListen(configBody, port));
+        string dir = directory ?? Tools.TempDirectory();
+        int listen = port ?? FreePort.Get();
+        await File.WriteAllTextAsync(Path.Combine(dir, "monitor.yaml"), ConfigWithListen(configBody, listen));
         var process = new ExternalProcess("dotnet", [Tools.MonitorDll, "run", "--config", Path.Combine(dir, "monitor.yaml")], environment, dir);
-        var monitor = new MonitorProcess(process, dir, port);
+        var monitor = new MonitorProcess(process, dir, listen);
+        if (!waitReady)
+        {
+            return monitor;
+        }
+
         await Eventually.HoldsAsync(
             async () => !process.HasExited && (await monitor.Http.GetAsync(new Uri(monitor.BaseUri, "/readyz"))).IsSuccessStatusCode,
             TimeSpan.FromSeconds(60),
@@ -62,11 +67,32 @@ internal sealed class MonitorProcess : IAsyncDisposable
 
     public void Signal(string signal) => _process.Signal(signal);
 
+    /// <summary>Keep the directory (and the store in it) when disposed, for a restart in the same place.</summary>
+    public bool KeepDirectory { get; set; }
+
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>SIGKILL: no shutdown code runs, as in a crash or an OOM kill.</summary>
+    public async Task KillAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Signal("KILL");
+        }
+
+        await _process.WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
     public async ValueTask DisposeAsync()
     {
         _process.Dispose();
         Http.Dispose();
         await Task.CompletedTask;
+        if (KeepDirectory)
+        {
+            return;
+        }
+
         try
         {
             System.IO.Directory.Delete(Directory, recursive: true);
