@@ -169,6 +169,11 @@ internal sealed class OutboxDispatcher : BackgroundService
                     }
 
                     queue.TryTake(out var entry);
+                    if (!queue.Claim(entry!))
+                    {
+                        continue; // an older message of the same group is still on its way: keep the order
+                    }
+
                     queue.InFlight++;
                     queue.NotBefore = now + notifier.MinInterval;
                     Interlocked.Increment(ref _inFlight);
@@ -220,7 +225,7 @@ internal sealed class OutboxDispatcher : BackgroundService
                 _queues[receiver].InFlight--;
             }
 
-            return; // shutting down: still pending in the store
+            return; // shutting down: still pending in the store (and the group stays claimed)
         }
 
         await FinishAsync(entry, result, receiver, stoppingToken);
@@ -256,6 +261,7 @@ internal sealed class OutboxDispatcher : BackgroundService
                     lock (_lock)
                     {
                         _known.Remove(n.Id);
+                        _queues[receiver].Release(n);
                     }
 
                     break;
@@ -304,6 +310,7 @@ internal sealed class OutboxDispatcher : BackgroundService
                     lock (_lock)
                     {
                         _known.Remove(n.Id);
+                        _queues[receiver].Release(n);
                     }
 
                     if (attempts < FallbackAfterAttempts)
@@ -365,7 +372,10 @@ internal sealed class OutboxDispatcher : BackgroundService
 
         if (entry.NextAttemptAt > now)
         {
-            queue.Delay(entry);
+            if (queue.Claim(entry)) // a retry keeps its group's later messages behind it
+            {
+                queue.Delay(entry);
+            }
         }
         else
         {
@@ -381,17 +391,56 @@ internal sealed class OutboxDispatcher : BackgroundService
         base.Dispose();
     }
 
-    /// <summary>One receiver's entries: ready ones by severity then age, delayed ones by due time.</summary>
+    /// <summary>
+    /// One receiver's entries: ready ones by severity then age, delayed ones by due time. Messages of one group
+    /// go out in order: while one is in flight or waiting to retry, later ones of its group are held, so a
+    /// resolve never overtakes the trigger it resolves.
+    /// </summary>
     private sealed class ReceiverQueue
     {
         private readonly PriorityQueue<OutboxEntry, (int Severity, DateTimeOffset Created, string Id)> _ready = new();
         private readonly PriorityQueue<OutboxEntry, DateTimeOffset> _delayed = new();
+        private readonly Dictionary<string, string> _claimed = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, List<OutboxEntry>> _held = new(StringComparer.Ordinal);
+
+        /// <summary>Takes the group for this entry, or holds the entry until the group's earlier message is done.</summary>
+        public bool Claim(OutboxEntry entry)
+        {
+            string group = entry.Notification.GroupKey;
+            if (_claimed.TryGetValue(group, out string? owner) && owner != entry.Notification.Id)
+            {
+                if (!_held.TryGetValue(group, out var held))
+                {
+                    held = [];
+                    _held[group] = held;
+                }
+
+                held.Add(entry);
+                return false;
+            }
+
+            _claimed[group] = entry.Notification.Id;
+            return true;
+        }
+
+        /// <summary>The entry is done (delivered or given up): its group's held messages may go.</summary>
+        public void Release(Notification done)
+        {
+            if (_claimed.TryGetValue(done.GroupKey, out string? owner) && owner == done.Id)
+            {
+                _claimed.Remove(done.GroupKey);
+                if (_held.Remove(done.GroupKey, out var held))
+                {
+                    held.ForEach(Ready);
+                }
+            }
+        }
 
         public int InFlight { get; set; }
 
         public DateTimeOffset NotBefore { get; set; }
 
-        public int Count => _ready.Count + _delayed.Count + InFlight;
+        public int Count => _ready.Count + _delayed.Count + InFlight + _held.Values.Sum(h => h.Count);
 
         public int ReadyCount => _ready.Count;
 
