@@ -97,14 +97,24 @@ internal static class CrashHarness
         await finalPusher;
 
         var episodes = new Dictionary<(string, string), (int Firing, int Resolved)>();
+        var distinct = new Dictionary<(string, string), (HashSet<string> Firing, HashSet<string> Resolved)>();
         foreach (var request in sink.Requests)
         {
             using var document = JsonDocument.Parse(request.Body);
+            string key = request.Headers.GetValueOrDefault("Idempotency-Key") ?? Guid.NewGuid().ToString();
             foreach (var alert in document.RootElement.GetProperty("alerts").EnumerateArray())
             {
                 var id = (alert.GetProperty("labels").GetProperty("check").GetString()!, alert.GetProperty("startsAt").GetString()!);
                 var e = episodes.GetValueOrDefault(id);
-                episodes[id] = alert.GetProperty("status").GetString() == "resolved" ? (e.Firing, e.Resolved + 1) : (e.Firing + 1, e.Resolved);
+                bool resolved = alert.GetProperty("status").GetString() == "resolved";
+                episodes[id] = resolved ? (e.Firing, e.Resolved + 1) : (e.Firing + 1, e.Resolved);
+                if (!distinct.TryGetValue(id, out var d))
+                {
+                    d = ([], []);
+                    distinct[id] = d;
+                }
+
+                (resolved ? d.Resolved : d.Firing).Add(key);
             }
         }
 
@@ -117,6 +127,7 @@ internal static class CrashHarness
         Console.WriteLine($"  episodes with more than one firing message: {episodes.Values.Count(e => e.Firing > 1)} ({extraFiring} extra messages)");
         Console.WriteLine($"  episodes with more than one resolved message: {episodes.Values.Count(e => e.Resolved > 1)} ({extraResolved} extra messages)");
         Console.WriteLine($"  episodes never notified firing: {lostFiring}; never notified resolved: {lostResolved}");
+        Console.WriteLine($"  episodes told firing under more than one idempotency key: {distinct.Values.Count(d => d.Firing.Count > 1)}; resolved: {distinct.Values.Count(d => d.Resolved.Count > 1)} (Alertmanager sends no key: each message counts)");
         Directory.Delete(dir, recursive: true);
         return 0;
     }

@@ -1,0 +1,194 @@
+using System.Text;
+using System.Text.Json;
+using Monitor.Alerting;
+using Monitor.Configuration;
+using Monitor.Delivery;
+using Monitor.Tests.TestSupport;
+
+namespace Monitor.Tests.Delivery;
+
+/// <summary>Each medium's wire format (PROTOCOLS.md) and its escaping of hostile label values.</summary>
+public class PayloadTests
+{
+    private static readonly DateTimeOffset T0 = new(2026, 11, 22, 10, 0, 0, TimeSpan.Zero);
+
+    private static NotifierContext Context(bool ackLinks = true)
+    {
+        var options = new MonitorOptions
+        {
+            SourceFile = "test.yaml",
+            Server = new ServerOptions { ExternalUrl = new Uri("https://monitor.example.test/"), AckSecret = ackLinks ? new Secret("s3cret") : null },
+        };
+        return new NotifierContext(options, new FakeTimeProvider(T0));
+    }
+
+    private static Notification Note(NotificationKind kind = NotificationKind.Firing, Severity severity = Severity.P1, string summary = "api is down", string service = "api", string? ackedBy = null)
+    {
+        var labels = new SortedDictionary<string, string>(StringComparer.Ordinal) { ["alertname"] = "ApiDown", ["service"] = service, ["severity"] = severity.ToString(), ["instance"] = "10.0.0.1:8080" };
+        return new Notification
+        {
+            Id = "0193a1b2c3d4e5f60718293a4b5c6d7e",
+            Receiver = "r",
+            GroupKey = "P1/-1/{alertname=\"ApiDown\",service=\"api\"}",
+            DedupKey = "monitor-0123456789abcdef",
+            Severity = severity,
+            Kind = kind,
+            Reason = NotificationReason.First,
+            GroupLabels = new SortedDictionary<string, string>(StringComparer.Ordinal) { ["alertname"] = "ApiDown", ["service"] = service },
+            Alerts =
+            [
+                new AlertSnapshot
+                {
+                    Fingerprint = "1c780bb4e2bb2e43",
+                    Labels = labels,
+                    Annotations = new Dictionary<string, string> { ["summary"] = summary, ["runbook_url"] = "https://wiki.example.test/runbooks/api" },
+                    Status = kind == NotificationKind.Resolved ? AlertStatus.Resolved : AlertStatus.Firing,
+                    StartsAt = T0.AddMinutes(-5),
+                    EndsAt = kind == NotificationKind.Resolved ? T0 : null,
+                    Value = 0,
+                    AckedBy = ackedBy,
+                },
+            ],
+            CreatedAt = T0,
+        };
+    }
+
+    private static JsonElement Json(byte[] body) => JsonDocument.Parse(body).RootElement;
+
+    [Theory]
+    [InlineData(1, "critical")]
+    [InlineData(2, "error")]
+    [InlineData(3, "warning")]
+    [InlineData(4, "info")]
+    public void PagerDuty_Trigger_HasTheEventsV2Shape(int level, string expected)
+    {
+        var severity = (Severity)level;
+        var body = Json(PagerDutyNotifier.Payload(Note(severity: severity), "R0UT1NGKEY0123456789012345678901", Context()));
+        Assert.Equal("R0UT1NGKEY0123456789012345678901", body.GetProperty("routing_key").GetString());
+        Assert.Equal("trigger", body.GetProperty("event_action").GetString());
+        Assert.Equal("monitor-0123456789abcdef", body.GetProperty("dedup_key").GetString());
+        var payload = body.GetProperty("payload");
+        Assert.Equal(expected, payload.GetProperty("severity").GetString());
+        Assert.Equal("10.0.0.1:8080", payload.GetProperty("source").GetString());
+        Assert.Equal("api", payload.GetProperty("component").GetString());
+        Assert.StartsWith($"[{severity}] FIRING: ApiDown (service=api)", payload.GetProperty("summary").GetString(), StringComparison.Ordinal);
+        Assert.Equal("2026-11-22T09:55:00.000Z", payload.GetProperty("timestamp").GetString());
+        Assert.Equal(1, payload.GetProperty("custom_details").GetProperty("num_firing").GetInt32());
+        var links = body.GetProperty("links").EnumerateArray().Select(l => l.GetProperty("href").GetString()!).ToList();
+        Assert.Contains(links, l => l.StartsWith("https://monitor.example.test/ack/", StringComparison.Ordinal));
+        Assert.Contains("https://wiki.example.test/runbooks/api", links);
+    }
+
+    [Theory]
+    [InlineData("resolve")]
+    [InlineData("acknowledge")]
+    public void PagerDuty_ResolveAndAcknowledge_CarryOnlyKeyDedupAndAction(string action)
+    {
+        var kind = action == "resolve" ? NotificationKind.Resolved : NotificationKind.Acknowledged;
+        var body = Json(PagerDutyNotifier.Payload(Note(kind), "key", Context()));
+        Assert.Equal(["dedup_key", "event_action", "routing_key"], body.EnumerateObject().Select(p => p.Name).Order());
+        Assert.Equal(action, body.GetProperty("event_action").GetString());
+    }
+
+    [Fact]
+    public void PagerDuty_SummaryIsCutTo1024Characters()
+    {
+        var body = Json(PagerDutyNotifier.Payload(Note(summary: new string('x', 5000)), "key", Context()));
+        Assert.Equal(1024, body.GetProperty("payload").GetProperty("summary").GetString()!.Length);
+    }
+
+    [Fact]
+    public void Slack_EscapesHostileLabelsAndSummaries_AndColoursBySeverityAndState()
+    {
+        var body = Json(SlackNotifier.Payload(Note(summary: "<script>alert(1)</script> & *bold* <!channel>", service: "<@U123>"), Context()));
+        string text = body.GetProperty("text").GetString()!;
+        var attachment = body.GetProperty("attachments")[0];
+        string message = attachment.GetProperty("text").GetString()!;
+        Assert.DoesNotContain("<script>", message, StringComparison.Ordinal);
+        Assert.DoesNotContain("<!channel>", message, StringComparison.Ordinal);
+        Assert.DoesNotContain("<@U123>", text + message, StringComparison.Ordinal);
+        Assert.Contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; *\u200Bbold*\u200B &lt;!channel&gt;", message, StringComparison.Ordinal);
+        Assert.Contains("&lt;@U123&gt;", text, StringComparison.Ordinal);
+        Assert.Equal("danger", attachment.GetProperty("color").GetString());
+        Assert.Contains("|acknowledge>", message, StringComparison.Ordinal);
+        Assert.Contains("<https://wiki.example.test/runbooks/api|runbook>", message, StringComparison.Ordinal);
+        Assert.Equal("good", Json(SlackNotifier.Payload(Note(NotificationKind.Resolved), Context())).GetProperty("attachments")[0].GetProperty("color").GetString());
+        Assert.Equal("warning", Json(SlackNotifier.Payload(Note(severity: Severity.P3), Context())).GetProperty("attachments")[0].GetProperty("color").GetString());
+    }
+
+    [Fact]
+    public void Slack_Acknowledgement_NamesWhoAcknowledged_Escaped()
+    {
+        var body = Json(SlackNotifier.Payload(Note(NotificationKind.Acknowledged, ackedBy: "<b>kim</b>"), Context()));
+        Assert.Contains("Acknowledged by &lt;b&gt;kim&lt;/b&gt;", body.GetProperty("attachments")[0].GetProperty("text").GetString()!, StringComparison.Ordinal);
+        Assert.DoesNotContain("acknowledge>", body.GetProperty("attachments")[0].GetProperty("text").GetString()!, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Email_SubjectWithCrLf_CannotInjectHeaders_AndHtmlIsEscaped()
+    {
+        var note = Note(service: "api\r\nBcc: victim@example.test", summary: "<script>x</script>");
+        var options = new EmailReceiverOptions { Smtp = new SmtpOptions { Host = "smtp" }, From = "monitor@example.test", To = ["ops@example.test"] };
+        string message = Encoding.ASCII.GetString(EmailNotifier.Message(note, options, Context()));
+        var headers = message[..message.IndexOf("\r\n\r\n", StringComparison.Ordinal)].Split("\r\n");
+        Assert.DoesNotContain(headers, h => h.StartsWith("Bcc:", StringComparison.OrdinalIgnoreCase));
+        Assert.Single(headers, h => h.StartsWith("Subject: ", StringComparison.Ordinal));
+        Assert.Contains("Subject: [P1] FIRING: ApiDown (service=api Bcc: victim@example.test)", message, StringComparison.Ordinal);
+        Assert.Contains("X-Monitor-Notification-Id: 0193a1b2c3d4e5f60718293a4b5c6d7e", message, StringComparison.Ordinal);
+        string html = EmailNotifier.Html(note, Context());
+        Assert.DoesNotContain("<script>", html, StringComparison.Ordinal);
+        Assert.Contains("&lt;script&gt;x&lt;/script&gt;", html, StringComparison.Ordinal);
+        Assert.Contains("multipart/alternative", message, StringComparison.Ordinal);
+        Assert.Contains("Content-Type: text/plain; charset=utf-8", message, StringComparison.Ordinal);
+        Assert.Contains("Content-Type: text/html; charset=utf-8", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Email_NonAsciiSubject_IsAnEncodedWord()
+    {
+        string encoded = EmailNotifier.EncodeWord("[P1] FIRING: 디스크 사용률 90% 초과");
+        Assert.StartsWith("=?utf-8?B?", encoded, StringComparison.Ordinal);
+        string decoded = string.Concat(encoded.Split("\r\n ").Select(w => Encoding.UTF8.GetString(Convert.FromBase64String(w[10..^2]))));
+        Assert.Equal("[P1] FIRING: 디스크 사용률 90% 초과", decoded);
+    }
+
+    [Fact]
+    public void Webhook_IsAlertmanagersVersion4Payload()
+    {
+        var body = Json(WebhookNotifier.Payload("hook", Note(NotificationKind.Resolved), Context()));
+        Assert.Equal("4", body.GetProperty("version").GetString());
+        Assert.Equal("resolved", body.GetProperty("status").GetString());
+        Assert.Equal("hook", body.GetProperty("receiver").GetString());
+        Assert.Equal(0, body.GetProperty("truncatedAlerts").GetInt32());
+        Assert.Equal("api", body.GetProperty("groupLabels").GetProperty("service").GetString());
+        Assert.Equal("ApiDown", body.GetProperty("commonLabels").GetProperty("alertname").GetString());
+        Assert.Equal("https://monitor.example.test", body.GetProperty("externalURL").GetString());
+        var alert = body.GetProperty("alerts")[0];
+        Assert.Equal("1c780bb4e2bb2e43", alert.GetProperty("fingerprint").GetString());
+        Assert.Equal("2026-11-22T09:55:00.000Z", alert.GetProperty("startsAt").GetString());
+        Assert.Equal("2026-11-22T10:00:00.000Z", alert.GetProperty("endsAt").GetString());
+        var firing = Json(WebhookNotifier.Payload("hook", Note(), Context())).GetProperty("alerts")[0];
+        Assert.Equal("0001-01-01T00:00:00Z", firing.GetProperty("endsAt").GetString());
+    }
+
+    [Fact]
+    public void AlertmanagerPush_FiringEndsAfterFourEvaluations_ResolvedEndsAtResolution()
+    {
+        var firing = Json(AlertmanagerNotifier.Payload(Note().Alerts, T0, TimeSpan.FromMinutes(4), Context()))[0];
+        Assert.Equal("2026-11-22T10:04:00.000Z", firing.GetProperty("endsAt").GetString());
+        Assert.Equal("ApiDown", firing.GetProperty("labels").GetProperty("alertname").GetString());
+        var resolved = Json(AlertmanagerNotifier.Payload(Note(NotificationKind.Resolved).Alerts, T0.AddMinutes(3), TimeSpan.FromMinutes(4), Context()))[0];
+        Assert.Equal("2026-11-22T10:00:00.000Z", resolved.GetProperty("endsAt").GetString());
+    }
+
+    [Fact]
+    public void AckLinks_AreOnlyThereWithASecret()
+    {
+        Assert.Null(NotificationText.AckLink(Note().Alerts[0], Context(ackLinks: false)));
+        string link = NotificationText.AckLink(Note().Alerts[0], Context())!;
+        var (fingerprint, expires, error) = AckTokens.FromSecret("s3cret").Validate(link[(link.LastIndexOf('/') + 1)..], T0);
+        Assert.Null(error);
+        Assert.Equal("1c780bb4e2bb2e43", fingerprint);
+        Assert.Equal(T0 + AckTokens.Lifetime, expires);
+    }
+}
