@@ -1,0 +1,138 @@
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using System.Text.Json;
+using Monitor.Alerting;
+using Monitor.Configuration;
+using Monitor.Delivery;
+using Monitor.IntegrationTests.TestSupport;
+using Monitor.Tests.TestSupport;
+
+namespace Monitor.IntegrationTests.Delivery;
+
+/// <summary>Email delivered to a real SMTP server (python3-aiosmtpd under Debian's /usr/bin/python3).</summary>
+public sealed class EmailDeliveryTests
+{
+    private const string Python = "/usr/bin/python3";
+
+    private sealed class SmtpServer : IAsyncDisposable
+    {
+        private readonly ExternalProcess _process;
+
+        private SmtpServer(ExternalProcess process, string dir, int port)
+        {
+            _process = process;
+            Directory = dir;
+            Port = port;
+        }
+
+        public string Directory { get; }
+
+        public int Port { get; }
+
+        public static async Task<SmtpServer> StartAsync(string mode)
+        {
+            Tools.Require(Python, "python3");
+            var (code, _) = await ExternalProcess.RunAsync(Python, ["-c", "import aiosmtpd"]);
+            Assert.True(code == 0, "python3-aiosmtpd is missing: apt-get install python3-aiosmtpd (./test.sh does it)");
+            string dir = Tools.TempDirectory();
+            using var cert = TargetServer.SelfSigned(TimeSpan.FromDays(30));
+            await File.WriteAllTextAsync(Path.Combine(dir, "cert.pem"), cert.ExportCertificatePem());
+            await File.WriteAllTextAsync(Path.Combine(dir, "key.pem"), cert.GetRSAPrivateKey()!.ExportPkcs8PrivateKeyPem());
+            string mail = Path.Combine(dir, "mail");
+            System.IO.Directory.CreateDirectory(mail);
+            int port = FreePort.Get();
+            string script = Path.Combine(AppContext.BaseDirectory, "Delivery", "smtp_server.py");
+            var process = new ExternalProcess(Python, [script, mode, port.ToString(System.Globalization.CultureInfo.InvariantCulture), Path.Combine(dir, "cert.pem"), Path.Combine(dir, "key.pem"), mail, "monitor", "pa55 word"]);
+            await Eventually.HoldsAsync(() => Task.FromResult(process.Output.Contains("ready", StringComparison.Ordinal) || process.HasExited), TimeSpan.FromSeconds(20), () => process.Output);
+            Assert.False(process.HasExited, process.Output);
+            return new SmtpServer(process, mail, port);
+        }
+
+        public IReadOnlyList<(string Message, JsonElement Envelope)> Received =>
+            [.. System.IO.Directory.GetFiles(Directory, "*.eml").Order().Select(f => (File.ReadAllText(f), JsonDocument.Parse(File.ReadAllText(Path.ChangeExtension(f, ".json"))).RootElement))];
+
+        public ValueTask DisposeAsync()
+        {
+            _process.Dispose();
+            return ValueTask.CompletedTask;
+        }
+    }
+
+    private static (EmailNotifier Notifier, Notification Note) Build(SmtpServer server, bool implicitTls, string? password = "pa55 word")
+    {
+        var email = new EmailReceiverOptions
+        {
+            Smtp = new SmtpOptions { Host = "localhost", Port = server.Port, StartTls = !implicitTls, Tls = implicitTls, Username = "monitor", Password = password is null ? null : new Secret(password), InsecureSkipVerify = true },
+            From = "monitor@example.test",
+            To = ["ops@example.test", "lead@example.test"],
+        };
+        var options = new MonitorOptions { SourceFile = "t.yaml", Server = new ServerOptions { ExternalUrl = new Uri("https://monitor.example.test/"), AckSecret = new Secret("k") } };
+        var context = new NotifierContext(options, TimeProvider.System);
+        var labels = new SortedDictionary<string, string>(StringComparer.Ordinal) { ["alertname"] = "DiskFull", ["service"] = "db\r\nBcc: intruder@example.test", ["severity"] = "P1" };
+        var note = new Notification
+        {
+            Id = Notification.NewId(),
+            Receiver = "email",
+            GroupKey = "g",
+            DedupKey = "d",
+            Severity = Severity.P1,
+            Kind = NotificationKind.Firing,
+            Reason = NotificationReason.First,
+            GroupLabels = new Dictionary<string, string> { ["alertname"] = "DiskFull", ["service"] = labels["service"] },
+            Alerts = [new AlertSnapshot { Fingerprint = "0123456789abcdef", Labels = labels, Annotations = new Dictionary<string, string> { ["summary"] = "디스크 <b>95%</b>\n.\nnot the end" }, Status = AlertStatus.Firing, StartsAt = TimeProvider.System.GetUtcNow() }],
+            CreatedAt = TimeProvider.System.GetUtcNow(),
+        };
+        return (new EmailNotifier(email, context), note);
+    }
+
+    [Theory]
+    [InlineData("starttls")]
+    [InlineData("implicit")]
+    public async Task Delivered_OverTls_WithAuth_BothParts_NoInjectedHeader(string mode)
+    {
+        await using var server = await SmtpServer.StartAsync(mode);
+        var (notifier, note) = Build(server, implicitTls: mode == "implicit");
+        var result = await notifier.SendAsync(note, CancellationToken.None);
+        Assert.True(result.Outcome == DeliveryOutcome.Delivered, result.Detail);
+
+        var (message, envelope) = Assert.Single(server.Received);
+        Assert.True(envelope.GetProperty("tls").GetBoolean());
+        Assert.Equal("monitor", envelope.GetProperty("auth").GetString());
+        Assert.Equal(["ops@example.test", "lead@example.test"], envelope.GetProperty("to").EnumerateArray().Select(e => e.GetString()));
+        var parsed = new System.Net.Mail.MailAddress("monitor@example.test");
+        Assert.Equal(parsed.Address, envelope.GetProperty("from").GetString());
+        string headers = message[..message.IndexOf("\r\n\r\n", StringComparison.Ordinal)];
+        Assert.DoesNotContain("\nBcc:", headers, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("X-Monitor-Notification-Id: " + note.Id, headers, StringComparison.Ordinal);
+        var parts = message.Split("Content-Transfer-Encoding: base64\r\n\r\n").Skip(1)
+            .Select(p => Encoding.UTF8.GetString(Convert.FromBase64String(string.Concat(p[..p.IndexOf("--monitor-", StringComparison.Ordinal)].Split("\r\n")))))
+            .ToList();
+        Assert.Equal(2, parts.Count);
+        Assert.Contains("디스크 <b>95%</b>", parts[0], StringComparison.Ordinal);
+        Assert.Contains("\n.\nnot the end", parts[0], StringComparison.Ordinal); // a lone dot survives dot-stuffing
+        Assert.Contains("디스크 &lt;b&gt;95%&lt;/b&gt;", parts[1], StringComparison.Ordinal);
+        Assert.Contains("https://monitor.example.test/ack/", parts[1], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task WrongPassword_IsRejected_WithTheServersAnswer()
+    {
+        await using var server = await SmtpServer.StartAsync("starttls");
+        var (notifier, note) = Build(server, implicitTls: false, password: "wrong");
+        var result = await notifier.SendAsync(note, CancellationToken.None);
+        Assert.Equal(DeliveryOutcome.Rejected, result.Outcome);
+        Assert.Contains("AUTH", result.Detail, StringComparison.Ordinal);
+        Assert.Contains("535", result.Detail, StringComparison.Ordinal);
+        Assert.Empty(server.Received);
+    }
+
+    [Fact]
+    public async Task ServerDown_IsRetried()
+    {
+        var server = await SmtpServer.StartAsync("starttls");
+        var (notifier, note) = Build(server, implicitTls: false);
+        await server.DisposeAsync();
+        var result = await notifier.SendAsync(note, CancellationToken.None);
+        Assert.Equal(DeliveryOutcome.Retry, result.Outcome);
+    }
+}
