@@ -62,12 +62,61 @@ internal static class CommandLine
 
                 return Rules.Testing.RuleTestRunner.Run(rest, stdout, stderr);
             case "test-notify":
-                await stderr.WriteLineAsync($"monitor {command}: not available in this version yet (see the issue tracker)");
-                return 2;
+                string? receiver = TakeOption(rest, "--receiver", out string? receiverError);
+                if (receiverError is not null || receiver is null || rest.Count > 0)
+                {
+                    await stderr.WriteLineAsync(receiverError ?? "usage: monitor test-notify --receiver NAME [--config FILE]");
+                    return 2;
+                }
+
+                return await TestNotifyAsync(configPath, receiver, stdout, stderr);
             default:
                 await stderr.WriteLineAsync($"monitor: unknown command \"{command}\"\n\n{Usage}");
                 return 2;
         }
+    }
+
+    /// <summary>
+    /// Sends one test notification through a receiver, straight to the provider (not through the outbox), and
+    /// prints the provider's answer. Exit 0 when it was accepted, 1 otherwise.
+    /// </summary>
+    private static async Task<int> TestNotifyAsync(string configPath, string receiverName, TextWriter stdout, TextWriter stderr)
+    {
+        var loaded = ConfigLoader.Load(configPath);
+        if (!loaded.Success)
+        {
+            foreach (var error in loaded.Errors)
+            {
+                await stderr.WriteLineAsync(error.ToString());
+            }
+
+            return 1;
+        }
+
+        var options = loaded.Options!;
+        var receiver = options.Receivers.FirstOrDefault(r => r.Name == receiverName);
+        if (receiver is null)
+        {
+            await stderr.WriteLineAsync($"monitor test-notify: no receiver named \"{receiverName}\" in {configPath}; receivers: {string.Join(", ", options.Receivers.Select(r => r.Name))}");
+            return 1;
+        }
+
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        var time = TimeProvider.System;
+        var context = new Delivery.NotifierContext(options, time);
+        var notifier = new Delivery.NotifierFactory(http, time).Create(receiver, context);
+        var notification = Delivery.TestNotification.Create(receiverName, time.GetUtcNow());
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60), time);
+        var result = await notifier.SendAsync(notification, timeout.Token);
+        (notifier as IDisposable)?.Dispose();
+        string outcome = result.Outcome switch
+        {
+            Delivery.DeliveryOutcome.Delivered => "delivered",
+            Delivery.DeliveryOutcome.Retry => "failed (would be retried)",
+            _ => "rejected (would not be retried)",
+        };
+        await (result.Outcome == Delivery.DeliveryOutcome.Delivered ? stdout : stderr).WriteLineAsync($"receiver {receiverName}: {outcome}: {result.Detail}");
+        return result.Outcome == Delivery.DeliveryOutcome.Delivered ? 0 : 1;
     }
 
     private static string Take(List<string> list, int index)
