@@ -12,6 +12,9 @@ internal enum NotificationKind
 
     /// <summary>Every firing alert the receiver was told about is acknowledged (PagerDuty's acknowledge event).</summary>
     Acknowledged,
+
+    /// <summary>A scheduled summary (<c>reports:</c>); it carries <see cref="Notification.Report"/> instead of alerts.</summary>
+    Report,
 }
 
 internal enum NotificationReason
@@ -87,6 +90,9 @@ internal sealed record Notification
     public required IReadOnlyList<AlertSnapshot> Alerts { get; init; }
 
     public required DateTimeOffset CreatedAt { get; init; }
+
+    /// <summary>The text of a report (kind <see cref="NotificationKind.Report"/>): a title line, then the body.</summary>
+    public string? Report { get; init; }
 
     public static string NewId() => Guid.CreateVersion7().ToString("N");
 }

@@ -41,9 +41,9 @@ internal sealed class AlertmanagerNotifier : INotifier, IDisposable
 
     public async Task<DeliveryResult> SendAsync(Notification notification, CancellationToken cancellationToken)
     {
-        if (notification.Kind == NotificationKind.Acknowledged)
+        if (notification.Kind is NotificationKind.Acknowledged or NotificationKind.Report)
         {
-            return DeliveryResult.Skipped("Alertmanager has no acknowledgement");
+            return DeliveryResult.Skipped("Alertmanager takes alerts only");
         }
 
         lock (_lock)

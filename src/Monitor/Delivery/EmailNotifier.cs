@@ -28,8 +28,17 @@ internal sealed class EmailNotifier(EmailReceiverOptions options, NotifierContex
         return SmtpSender.SendAsync(options.Smtp, options.From, options.To, message, cancellationToken);
     }
 
-    public static byte[] Message(Notification n, EmailReceiverOptions options, NotifierContext context) =>
-        Compose(options.From, options.To, NotificationText.Title(n), NotificationText.PlainBody(n, context), Html(n, context), n.Id, n.CreatedAt);
+    public static byte[] Message(Notification n, EmailReceiverOptions options, NotifierContext context)
+    {
+        if (n.Kind == NotificationKind.Report)
+        {
+            string report = n.Report ?? "";
+            string subject = report.Split('\n', 2)[0];
+            return Compose(options.From, options.To, subject, report, $"<!doctype html><html><body><pre style=\"font-family:monospace\">{WebUtility.HtmlEncode(report)}</pre></body></html>", n.Id, n.CreatedAt);
+        }
+
+        return Compose(options.From, options.To, NotificationText.Title(n), NotificationText.PlainBody(n, context), Html(n, context), n.Id, n.CreatedAt);
+    }
 
     public static byte[] Compose(string from, IReadOnlyList<string> to, string subject, string text, string html, string id, DateTimeOffset date)
     {

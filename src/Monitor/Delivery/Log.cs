@@ -22,6 +22,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 5006, Level = LogLevel.Error, Message = "Outbox store update failed: {Error}")]
     public static partial void StoreFailed(ILogger logger, string error);
 
-    [LoggerMessage(EventId = 5007, Level = LogLevel.Information, Message = "Report {Report} sent to {Receivers}")]
+    [LoggerMessage(EventId = 5007, Level = LogLevel.Information, Message = "Report {Report} queued for {Receivers}")]
     public static partial void ReportSent(ILogger logger, string report, string receivers);
+
+    [LoggerMessage(EventId = 5008, Level = LogLevel.Error, Message = "Report {Report} could not be queued: {Error}")]
+    public static partial void ReportFailed(ILogger logger, string report, string error);
 }

@@ -20,6 +20,11 @@ internal sealed class PagerDutyNotifier(PagerDutyReceiverOptions options, HttpCl
 
     public async Task<DeliveryResult> SendAsync(Notification notification, CancellationToken cancellationToken)
     {
+        if (notification.Kind == NotificationKind.Report)
+        {
+            return DeliveryResult.Skipped("reports are not paged");
+        }
+
         using var request = new HttpRequestMessage(HttpMethod.Post, options.Url) { Content = new ByteArrayContent(Payload(notification, options.RoutingKey.Reveal(), context)) };
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         return await HttpDelivery.SendAsync(client, request, context.Time, cancellationToken);

@@ -63,8 +63,32 @@ internal sealed class SlackNotifier(SlackReceiverOptions options, HttpClient cli
     public static string Link(string url, string text) =>
         $"<{url.Replace("&", "&amp;", StringComparison.Ordinal).Replace("<", "%3C", StringComparison.Ordinal).Replace(">", "%3E", StringComparison.Ordinal).Replace("|", "%7C", StringComparison.Ordinal)}|{Escape(text)}>";
 
+    /// <summary>A report: its title in bold, its body as a preformatted block.</summary>
+    public static byte[] ReportPayload(Notification n)
+    {
+        string report = n.Report ?? "";
+        int newline = report.IndexOf('\n', StringComparison.Ordinal);
+        string title = newline < 0 ? report : report[..newline];
+        string body = newline < 0 ? "" : report[(newline + 1)..].Trim('\n');
+        string escaped = body.Replace("&", "&amp;", StringComparison.Ordinal).Replace("<", "&lt;", StringComparison.Ordinal).Replace(">", "&gt;", StringComparison.Ordinal).Replace("```", "'''", StringComparison.Ordinal);
+        var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteString("text", $"*{Escape(title)}*\n```{escaped}```");
+            w.WriteEndObject();
+        }
+
+        return buffer.ToArray();
+    }
+
     public static byte[] Payload(Notification n, NotifierContext context)
     {
+        if (n.Kind == NotificationKind.Report)
+        {
+            return ReportPayload(n);
+        }
+
         string title = Escape(NotificationText.Title(n));
         var body = new StringBuilder();
         if (n.Kind == NotificationKind.Acknowledged)

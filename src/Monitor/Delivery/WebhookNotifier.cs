@@ -23,10 +23,10 @@ internal sealed class WebhookNotifier(string receiver, WebhookReceiverOptions op
             return DeliveryResult.Skipped("version 4 webhooks have no acknowledgement message");
         }
 
-        using var request = new HttpRequestMessage(HttpMethod.Post, options.Url.Reveal())
-        {
-            Content = new ByteArrayContent(Payload(receiver, notification, context, options.MaxAlerts)),
-        };
+        byte[] body = notification.Kind == NotificationKind.Report
+            ? JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, string> { ["receiver"] = receiver, ["status"] = "report", ["report"] = notification.GroupLabels.GetValueOrDefault("report", ""), ["text"] = notification.Report ?? "" })
+            : Payload(receiver, notification, context, options.MaxAlerts);
+        using var request = new HttpRequestMessage(HttpMethod.Post, options.Url.Reveal()) { Content = new ByteArrayContent(body) };
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         request.Headers.TryAddWithoutValidation("Idempotency-Key", notification.Id);
         if (options.BearerToken is { } token)

@@ -19,16 +19,18 @@ internal sealed class MonitorRuntime
     private readonly RuleEngine _rules;
     private readonly AlertPipeline _alerts;
     private readonly OutboxDispatcher _outbox;
+    private readonly ReportScheduler _reports;
     private readonly SelfMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly ILogger<MonitorRuntime> _logger;
     private readonly Lock _reloadLock = new();
     private MonitorOptions _current;
 
-    public MonitorRuntime(string configPath, MonitorOptions initial, CheckScheduler scheduler, RuleEngine rules, AlertPipeline alerts, OutboxDispatcher outbox, SelfMetrics metrics, TimeProvider timeProvider, ILogger<MonitorRuntime> logger)
+    public MonitorRuntime(string configPath, MonitorOptions initial, CheckScheduler scheduler, RuleEngine rules, AlertPipeline alerts, OutboxDispatcher outbox, ReportScheduler reports, SelfMetrics metrics, TimeProvider timeProvider, ILogger<MonitorRuntime> logger)
     {
         _alerts = alerts;
         _outbox = outbox;
+        _reports = reports;
         _configPath = configPath;
         _current = initial;
         _scheduler = scheduler;
@@ -54,6 +56,7 @@ internal sealed class MonitorRuntime
         _scheduler.Apply(Current);
         _alerts.Restorer = _rules.Restore;
         _outbox.Apply(Current);
+        _reports.Apply(Current);
         await _alerts.InitializeAsync(Current, cancellationToken);
         _metrics.ConfigReloaded(true, _time.GetUtcNow());
         Log.ConfigLoaded(_logger, Current.SourceFile, Current.Checks.Count, Current.Receivers.Count, Current.ResolvedRuleFiles.Count);
@@ -89,6 +92,7 @@ internal sealed class MonitorRuntime
             _scheduler.Apply(options);
             _alerts.Apply(options);
             _outbox.Apply(options);
+            _reports.Apply(options);
             Volatile.Write(ref _current, options);
             _metrics.ConfigReloaded(true, _time.GetUtcNow());
             Log.ConfigLoaded(_logger, options.SourceFile, options.Checks.Count, options.Receivers.Count, options.ResolvedRuleFiles.Count);

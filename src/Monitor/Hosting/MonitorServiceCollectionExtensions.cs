@@ -29,6 +29,7 @@ internal static class MonitorServiceCollectionExtensions
             new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { Timeout = TimeSpan.FromSeconds(30) },
             sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<OutboxDispatcher>();
+        services.AddSingleton<ReportScheduler>();
         services.AddSingleton(sp => new MonitorRuntime(
             configPath,
             options,
@@ -36,6 +37,7 @@ internal static class MonitorServiceCollectionExtensions
             sp.GetRequiredService<RuleEngine>(),
             sp.GetRequiredService<AlertPipeline>(),
             sp.GetRequiredService<OutboxDispatcher>(),
+            sp.GetRequiredService<ReportScheduler>(),
             sp.GetRequiredService<SelfMetrics>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<MonitorRuntime>>()));
@@ -46,6 +48,7 @@ internal static class MonitorServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<RuleEngine>());
         services.AddHostedService(sp => sp.GetRequiredService<AlertPipeline>());
         services.AddHostedService(sp => sp.GetRequiredService<OutboxDispatcher>());
+        services.AddHostedService(sp => sp.GetRequiredService<ReportScheduler>());
         return services;
     }
 }
