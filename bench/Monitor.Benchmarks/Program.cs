@@ -24,6 +24,11 @@ internal static class BenchmarkProgram
             return await Postgres.PostgresCheckBench.RunAsync(args[1..]);
         }
 
+        if (args.Length > 1 && args[0] == "storm")
+        {
+            return await Alerting.StormHarness.RunAsync(args[1..]);
+        }
+
         if (args.Length > 1 && args[0] == "crash")
         {
             return await Alerting.CrashHarness.RunAsync(args[1..]);

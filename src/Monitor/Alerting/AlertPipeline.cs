@@ -487,10 +487,13 @@ internal sealed class AlertPipeline : BackgroundService, IAlertSink
         }
     }
 
-    /// <summary>How long a restored alert waits for its series: every check has run and the rules evaluated once.</summary>
+    /// <summary>
+    /// How long a restored alert waits for its series: every check has run (twice over, for a slow start) and
+    /// the rules have evaluated.
+    /// </summary>
     public static TimeSpan Grace(MonitorOptions options) =>
-        options.Checks.Select(c => c.Interval + c.Timeout).DefaultIfEmpty(options.Defaults.Interval + options.Defaults.Timeout).Max()
-        + options.EvaluationInterval + TimeSpan.FromSeconds(1);
+        (2 * options.Checks.Select(c => c.Interval + c.Timeout).DefaultIfEmpty(options.Defaults.Interval + options.Defaults.Timeout).Max())
+        + options.EvaluationInterval + TimeSpan.FromSeconds(5);
 
     private void ApplyTransition(string group, SortedDictionary<string, string> ruleLabels, Dictionary<string, string> annotations, AlertState to, DateTimeOffset activeAt, DateTimeOffset? firedAt, double value, DateTimeOffset at)
     {

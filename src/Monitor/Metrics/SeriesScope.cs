@@ -29,8 +29,22 @@ internal sealed class SeriesScope : IDisposable
 
     public IReadOnlyList<Label> BaseLabels => _baseLabels;
 
-    public Sample Gauge(string name, string help, params Label[] labels) =>
-        Track(_store.Gauge(name, help, Merge(labels)));
+    /// <summary>
+    /// A gauge of the check. A new one reads NaN until the check sets it: before its first run a check knows
+    /// nothing, and a 0 there (say <c>probe_success 0</c>) would fire alerts for targets that are up.
+    /// </summary>
+    public Sample Gauge(string name, string help, params Label[] labels)
+    {
+        var labelSet = Merge(labels);
+        bool existed = _store.Find(name) is { } family && SeriesStore.KeyOf(labelSet) is { } key && family.Snapshot.Any(s => s.Key == key);
+        var sample = Track(_store.Gauge(name, help, labelSet));
+        if (!existed)
+        {
+            sample.Set(double.NaN);
+        }
+
+        return sample;
+    }
 
     public Sample Counter(string name, string help, params Label[] labels) =>
         Track(_store.Counter(name, help, Merge(labels)));

