@@ -31,17 +31,18 @@ public sealed class RuleEngineServiceTests
                 timeout: 500ms
             """);
         await Eventually.HoldsAsync(
-            () => Task.FromResult(monitor.Output.Contains("Alert ProbeDown {alertname=\"ProbeDown\", check=\"dead\", severity=\"P1\"}: Pending -> Firing", StringComparison.Ordinal)),
+            () => Task.FromResult(System.Text.RegularExpressions.Regex.IsMatch(monitor.Output, "Alert ProbeDown [0-9a-f]{16} \\(P1\\) is firing")),
             TimeSpan.FromSeconds(30),
             () => monitor.Output);
         Assert.Contains("Rules loaded: 1 groups, 1 rules", monitor.Output);
         Assert.Contains("monitor_rule_evaluation_duration_seconds_count", await monitor.GetStringAsync("/metrics"));
+        Assert.Contains("\"alertname\":\"ProbeDown\"", await monitor.GetStringAsync("/api/v1/alerts"));
 
         // The port opens: the alert resolves.
         using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, closed);
         listener.Start();
         await Eventually.HoldsAsync(
-            () => Task.FromResult(monitor.Output.Contains("Firing -> Inactive", StringComparison.Ordinal)),
+            () => Task.FromResult(System.Text.RegularExpressions.Regex.IsMatch(monitor.Output, "Alert ProbeDown [0-9a-f]{16} \\(P1\\) is resolved")),
             TimeSpan.FromSeconds(30),
             () => monitor.Output);
         Directory.Delete(rulesDir, recursive: true);
