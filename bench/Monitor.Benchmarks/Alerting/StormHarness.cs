@@ -83,11 +83,16 @@ internal static partial class StormHarness
         var startedAt = TimeProvider.System.GetUtcNow();
         for (int batch = 0; batch < 20; batch++)
         {
+            // Each batch carries whole groups (10 groups × 25 alerts), so every group is complete in its first
+            // message and a second accepted message for a group is a duplicate, not a group update.
             var alerts = new List<string>();
-            for (int a = batch * (Groups * PerGroup / 20); a < (batch + 1) * (Groups * PerGroup / 20); a++)
+            for (int group = batch * (Groups / 20); group < (batch + 1) * (Groups / 20); group++)
             {
-                int group = a % Groups;
-                alerts.Add($$"""{"status":"firing","labels":{"alertname":"Storm{{group:D3}}","service":"svc{{group:D3}}","instance":"i{{a}}","severity":"{{Severity(group)}}"},"annotations":{"summary":"storm alert {{a}}"},"startsAt":"{{startedAt:yyyy-MM-ddTHH:mm:ss.fffZ}}"}""");
+                for (int i = 0; i < PerGroup; i++)
+                {
+                    int a = (group * PerGroup) + i;
+                    alerts.Add($$"""{"status":"firing","labels":{"alertname":"Storm{{group:D3}}","service":"svc{{group:D3}}","instance":"i{{a}}","severity":"{{Severity(group)}}"},"annotations":{"summary":"storm alert {{a}}"},"startsAt":"{{startedAt:yyyy-MM-ddTHH:mm:ss.fffZ}}"}""");
+                }
             }
 
             string json = system == "monitor"
