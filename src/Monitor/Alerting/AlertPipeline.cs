@@ -52,8 +52,12 @@ internal sealed class AlertPipeline : BackgroundService, IAlertSink
     /// <summary>Raised on the loop after notifications were committed to the outbox.</summary>
     public event Action<IReadOnlyList<Notification>>? Committed;
 
-    /// <summary>Raised when this replica (re)gains the lease: the outbox must be read again from the store.</summary>
-    public event Action? LeadershipAcquired;
+    /// <summary>
+    /// Raised on the loop when this replica (re)gains the lease: the outbox must be read again from the store.
+    /// The argument lists, per receiver, the firing alerts it has been told about (Alertmanager receivers
+    /// re-send those every minute).
+    /// </summary>
+    public event Action<IReadOnlyDictionary<string, List<AlertSnapshot>>>? LeadershipAcquired;
 
     public IAlertStore? Store => _store;
 
@@ -437,7 +441,7 @@ internal sealed class AlertPipeline : BackgroundService, IAlertSink
             _leader = true;
             RestoreRules(now);
             Log.Leadership(_logger, "holds");
-            LeadershipAcquired?.Invoke();
+            LeadershipAcquired?.Invoke(NotifiedFiring());
         }
         else if (!leader && wasLeader)
         {
@@ -445,6 +449,38 @@ internal sealed class AlertPipeline : BackgroundService, IAlertSink
             Log.Leadership(_logger, "lost");
         }
     }
+
+    /// <summary>Per receiver, the firing alerts it has been told about.</summary>
+    private Dictionary<string, List<AlertSnapshot>> NotifiedFiring()
+    {
+        var told = new Dictionary<string, List<AlertSnapshot>>(StringComparer.Ordinal);
+        foreach (var (receiver, progress) in _book.Groups.Values.SelectMany(g => g.Notified))
+        {
+            if (!told.TryGetValue(receiver, out var list))
+            {
+                list = [];
+                told[receiver] = list;
+            }
+
+            list.AddRange(progress.Firing.Select(key => _book.Alerts.GetValueOrDefault(key)).OfType<AlertRecord>().Where(a => a.Status == AlertStatus.Firing).Select(AlertSnapshot.Of));
+        }
+
+        return told;
+    }
+
+    /// <summary>
+    /// After a reload: rule groups that changed start with fresh alert state, so their stored alerts are handed
+    /// back (as after a restart), and alerts of rules that no longer exist are resolved.
+    /// </summary>
+    public void RestoreAfterReload() => Enqueue(now =>
+    {
+        if (_leader)
+        {
+            RestoreRules(now);
+        }
+
+        return null;
+    });
 
     /// <summary>Hands pending and firing rule alerts back to the rules; resolves those whose rule is gone.</summary>
     private void RestoreRules(DateTimeOffset now)

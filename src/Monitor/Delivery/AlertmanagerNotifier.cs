@@ -57,6 +57,18 @@ internal sealed class AlertmanagerNotifier : INotifier, IDisposable
         return await PostAsync(notification.Alerts, cancellationToken);
     }
 
+    /// <summary>Alerts this receiver was told about before a restart, re-sent from now on like the others.</summary>
+    public void Seed(IEnumerable<AlertSnapshot> alerts)
+    {
+        lock (_lock)
+        {
+            foreach (var alert in alerts)
+            {
+                _tracked.TryAdd(alert.Fingerprint, alert);
+            }
+        }
+    }
+
     /// <summary>Re-sends every tracked alert: firing ones with a fresh endsAt, resolved ones for 15 minutes.</summary>
     public async Task ResendAsync()
     {

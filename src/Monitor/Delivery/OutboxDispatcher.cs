@@ -47,9 +47,20 @@ internal sealed class OutboxDispatcher : BackgroundService
         _logger = logger;
         _queueLength = series.Gauge("monitor_notification_queue_length", "Notifications in the outbox not yet delivered.", []);
         pipeline.Committed += Enqueue;
-        pipeline.LeadershipAcquired += () =>
+        pipeline.LeadershipAcquired += told =>
         {
             _reload = true;
+            lock (_lock)
+            {
+                foreach (var (name, notifier) in _notifiers)
+                {
+                    if (notifier is AlertmanagerNotifier alertmanager && told.TryGetValue(name, out var alerts))
+                    {
+                        alertmanager.Seed(alerts);
+                    }
+                }
+            }
+
             _signal.Release();
         };
     }

@@ -91,6 +91,7 @@ internal sealed class MonitorRuntime
             _rules.Apply(options, groups);
             _scheduler.Apply(options);
             _alerts.Apply(options);
+            _alerts.RestoreAfterReload();
             _outbox.Apply(options);
             _reports.Apply(options);
             Volatile.Write(ref _current, options);
