@@ -81,13 +81,14 @@ internal static partial class ConfigLoader
 
         var key = map.Secret("routing_key", required: true);
         var url = ReadUrl(map, "url", required: false, "http", "https");
+        string? summary = ReadTemplate(map, "summary");
         map.Finish();
         if (key is null)
         {
             return null;
         }
 
-        var result = new PagerDutyReceiverOptions { RoutingKey = key };
+        var result = new PagerDutyReceiverOptions { RoutingKey = key, Summary = summary };
         return url is null ? result : result with { Url = url };
     }
 
@@ -106,8 +107,23 @@ internal static partial class ConfigLoader
             url = null;
         }
 
+        string? title = ReadTemplate(map, "title");
+        string? text = ReadTemplate(map, "text");
         map.Finish();
-        return url is null ? null : new SlackReceiverOptions { WebhookUrl = url };
+        return url is null ? null : new SlackReceiverOptions { WebhookUrl = url, Title = title, Text = text };
+    }
+
+    /// <summary>A notification template (Go text/template subset); an invalid one is an error at its value.</summary>
+    private static string? ReadTemplate(YamlMap map, string key)
+    {
+        string? template = map.String(key);
+        if (template is not null && Rules.Templates.TemplateExpander.Validate(template) is { } error)
+        {
+            map.Context.Error(map.Get(key)!.Start, $"{map.Field(key)}: invalid template: {error}");
+            return null;
+        }
+
+        return template;
     }
 
     private static EmailReceiverOptions? ReadEmail(YamlMap? map)
@@ -135,8 +151,10 @@ internal static partial class ConfigLoader
             }
         }
 
+        string? subject = ReadTemplate(map, "subject");
+        string? text = ReadTemplate(map, "text");
         map.Finish();
-        return smtp is null || from is null || to is null ? null : new EmailReceiverOptions { Smtp = smtp, From = from, To = to };
+        return smtp is null || from is null || to is null ? null : new EmailReceiverOptions { Smtp = smtp, From = from, To = to, Subject = subject, Text = text };
     }
 
     /// <summary>An address with no line breaks or angle brackets, so it can go into a header as is.</summary>

@@ -33,11 +33,13 @@ internal sealed class EmailNotifier(EmailReceiverOptions options, NotifierContex
         if (n.Kind == NotificationKind.Report)
         {
             string report = n.Report ?? "";
-            string subject = report.Split('\n', 2)[0];
-            return Compose(options.From, options.To, subject, report, $"<!doctype html><html><body><pre style=\"font-family:monospace\">{WebUtility.HtmlEncode(report)}</pre></body></html>", n.Id, n.CreatedAt);
+            string reportSubject = report.Split('\n', 2)[0];
+            return Compose(options.From, options.To, reportSubject, report, $"<!doctype html><html><body><pre style=\"font-family:monospace\">{WebUtility.HtmlEncode(report)}</pre></body></html>", n.Id, n.CreatedAt);
         }
 
-        return Compose(options.From, options.To, NotificationText.Title(n), NotificationText.PlainBody(n, context), Html(n, context), n.Id, n.CreatedAt);
+        string subject = options.Subject is { } subjectTemplate ? NotificationTemplates.Expand(subjectTemplate, n, context, HeaderValue) : NotificationText.Title(n);
+        string text = options.Text is { } textTemplate ? NotificationTemplates.Expand(textTemplate, n, context, s => s) : NotificationText.PlainBody(n, context);
+        return Compose(options.From, options.To, subject, text, Html(n, context), n.Id, n.CreatedAt);
     }
 
     public static byte[] Compose(string from, IReadOnlyList<string> to, string subject, string text, string html, string id, DateTimeOffset date)

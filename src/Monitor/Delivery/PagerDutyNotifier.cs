@@ -25,7 +25,7 @@ internal sealed class PagerDutyNotifier(PagerDutyReceiverOptions options, HttpCl
             return DeliveryResult.Skipped("reports are not paged");
         }
 
-        using var request = new HttpRequestMessage(HttpMethod.Post, options.Url) { Content = new ByteArrayContent(Payload(notification, options.RoutingKey.Reveal(), context)) };
+        using var request = new HttpRequestMessage(HttpMethod.Post, options.Url) { Content = new ByteArrayContent(Payload(notification, options.RoutingKey.Reveal(), context, options.Summary)) };
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         return await HttpDelivery.SendAsync(client, request, context.Time, cancellationToken);
     }
@@ -38,7 +38,7 @@ internal sealed class PagerDutyNotifier(PagerDutyReceiverOptions options, HttpCl
         _ => "info",
     };
 
-    public static byte[] Payload(Notification n, string routingKey, NotifierContext context)
+    public static byte[] Payload(Notification n, string routingKey, NotifierContext context, string? summaryTemplate = null)
     {
         var buffer = new MemoryStream();
         using (var w = new Utf8JsonWriter(buffer))
@@ -57,7 +57,9 @@ internal sealed class PagerDutyNotifier(PagerDutyReceiverOptions options, HttpCl
                 var firing = NotificationText.Firing(n).ToList();
                 var first = firing.FirstOrDefault() ?? n.Alerts[0];
                 w.WriteStartObject("payload");
-                string summary = NotificationText.Title(n) + " — " + NotificationText.Summary(first);
+                string summary = summaryTemplate is null
+                    ? NotificationText.Title(n) + " — " + NotificationText.Summary(first)
+                    : NotificationTemplates.Expand(summaryTemplate, n, context, s => s);
                 w.WriteString("summary", summary.Length > MaxSummary ? summary[..(MaxSummary - 1)] + "…" : summary);
                 w.WriteString("source", first.Labels.GetValueOrDefault("instance") ?? first.Labels.GetValueOrDefault("check") ?? context.ExternalUrl.Host);
                 w.WriteString("severity", Severity(n.Severity));

@@ -19,7 +19,7 @@ internal sealed class SlackNotifier(SlackReceiverOptions options, HttpClient cli
 
     public async Task<DeliveryResult> SendAsync(Notification notification, CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, options.WebhookUrl.Reveal()) { Content = new ByteArrayContent(Payload(notification, context)) };
+        using var request = new HttpRequestMessage(HttpMethod.Post, options.WebhookUrl.Reveal()) { Content = new ByteArrayContent(Payload(notification, context, options)) };
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         return await HttpDelivery.SendAsync(client, request, context.Time, cancellationToken);
     }
@@ -82,14 +82,14 @@ internal sealed class SlackNotifier(SlackReceiverOptions options, HttpClient cli
         return buffer.ToArray();
     }
 
-    public static byte[] Payload(Notification n, NotifierContext context)
+    public static byte[] Payload(Notification n, NotifierContext context, SlackReceiverOptions? options = null)
     {
         if (n.Kind == NotificationKind.Report)
         {
             return ReportPayload(n);
         }
 
-        string title = Escape(NotificationText.Title(n));
+        string title = options?.Title is { } titleTemplate ? NotificationTemplates.Expand(titleTemplate, n, context, Escape) : Escape(NotificationText.Title(n));
         var body = new StringBuilder();
         if (n.Kind == NotificationKind.Acknowledged)
         {
@@ -136,7 +136,7 @@ internal sealed class SlackNotifier(SlackReceiverOptions options, HttpClient cli
             w.WriteString("fallback", title);
             w.WriteString("title", title);
             w.WriteString("title_link", context.AlertsLink);
-            w.WriteString("text", body.ToString().TrimEnd());
+            w.WriteString("text", options?.Text is { } textTemplate ? NotificationTemplates.Expand(textTemplate, n, context, Escape) : body.ToString().TrimEnd());
             w.WriteString("footer", "Monitor");
             w.WriteNumber("ts", n.CreatedAt.ToUnixTimeSeconds());
             w.WriteStartArray("mrkdwn_in");

@@ -192,3 +192,86 @@ public class PayloadTests
         Assert.Equal(T0 + AckTokens.Lifetime, expires);
     }
 }
+
+public class TemplateTests
+{
+    private static readonly DateTimeOffset T0 = new(2026, 11, 22, 10, 0, 0, TimeSpan.Zero);
+
+    private static NotifierContext Context() => new(
+        new MonitorOptions { SourceFile = "t.yaml", Server = new ServerOptions { ExternalUrl = new Uri("https://monitor.example.test/") } },
+        new FakeTimeProvider(T0));
+
+    private static Notification Note(string service) => new()
+    {
+        Id = "id",
+        Receiver = "r",
+        GroupKey = "g",
+        DedupKey = "d",
+        Severity = Severity.P2,
+        Kind = NotificationKind.Firing,
+        Reason = NotificationReason.First,
+        GroupLabels = new Dictionary<string, string> { ["alertname"] = "ApiDown" },
+        Alerts =
+        [
+            new AlertSnapshot
+            {
+                Fingerprint = "0123456789abcdef",
+                Labels = new Dictionary<string, string> { ["alertname"] = "ApiDown", ["service"] = service },
+                Annotations = new Dictionary<string, string> { ["summary"] = "down" },
+                Status = AlertStatus.Firing,
+                StartsAt = T0,
+            },
+        ],
+        CreatedAt = T0,
+    };
+
+    [Fact]
+    public void SlackTemplates_KeepTheirMarkup_AndEscapeTheAlertsValues()
+    {
+        var options = new SlackReceiverOptions
+        {
+            WebhookUrl = new Secret("https://hooks.example.test/x"),
+            Title = "{{ .Severity }} {{ .AlertName }} on *{{ .CommonLabels.service }}* ({{ .Firing }} firing)",
+            Text = "<{{ .AlertsURL }}|all alerts> {{ $labels.service | toUpper }}",
+        };
+        var body = JsonDocument.Parse(SlackNotifier.Payload(Note("<!here> *x*"), Context(), options)).RootElement;
+        Assert.Equal("P2 ApiDown on *&lt;!here&gt; *\u200Bx*\u200B* (1 firing)", body.GetProperty("text").GetString());
+        Assert.Equal("<https://monitor.example.test/api/v1/alerts|all alerts> &LT;!HERE&GT; *\u200BX*\u200B", body.GetProperty("attachments")[0].GetProperty("text").GetString());
+    }
+
+    [Fact]
+    public void EmailSubjectTemplate_CannotBreakTheHeader()
+    {
+        var options = new EmailReceiverOptions
+        {
+            Smtp = new SmtpOptions { Host = "smtp" },
+            From = "m@example.test",
+            To = ["o@example.test"],
+            Subject = "[{{ .Severity }}] {{ .CommonLabels.service }} is {{ .Status }}",
+        };
+        string message = Encoding.ASCII.GetString(EmailNotifier.Message(Note("api\r\nBcc: x@example.test"), options, Context()));
+        Assert.Contains("Subject: [P2] api Bcc: x@example.test is firing\r\n", message, StringComparison.Ordinal);
+        Assert.DoesNotContain("\r\nBcc:", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void PagerDutySummaryTemplate_IsUsed()
+    {
+        var body = JsonDocument.Parse(PagerDutyNotifier.Payload(Note("api"), "key", Context(), "{{ .AlertName }}: {{ .CommonAnnotations.summary }} ({{ .CommonLabels.service }})")).RootElement;
+        Assert.Equal("ApiDown: down (api)", body.GetProperty("payload").GetProperty("summary").GetString());
+    }
+
+    [Fact]
+    public void InvalidTemplate_IsAConfigErrorAtItsValue()
+    {
+        var result = ConfigLoader.Parse("""
+            receivers:
+              - name: chat
+                slack: { webhook_url: "https://hooks.example.test/x", title: "{{ .Status | shout }}" }
+            """, "t.yaml");
+        Assert.False(result.Success);
+        var error = Assert.Single(result.Errors);
+        Assert.Contains("receivers[0].slack.title: invalid template: function \"shout\" not defined", error.ToString(), StringComparison.Ordinal);
+        Assert.StartsWith("t.yaml:3:", error.ToString(), StringComparison.Ordinal);
+    }
+}

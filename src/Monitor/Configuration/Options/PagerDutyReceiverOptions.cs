@@ -7,4 +7,7 @@ internal sealed record PagerDutyReceiverOptions
 
     /// <summary>Enqueue endpoint. <value>Default <c>https://events.pagerduty.com/v2/enqueue</c>.</value></summary>
     public Uri Url { get; init; } = new("https://events.pagerduty.com/v2/enqueue");
+
+    /// <summary>Template of the event summary (see README, notification templates). <value>Default: the title and the first alert's summary.</value></summary>
+    public string? Summary { get; init; }
 }

@@ -46,7 +46,15 @@ internal static class TemplateExpander
     }
 
     /// <summary>Expands <paramref name="template"/>; an error gives Prometheus' "&lt;error expanding template: ...&gt;".</summary>
-    public static string Expand(string template, IReadOnlyDictionary<string, string> labels, double value, IReadOnlyDictionary<string, string> externalLabels)
+    public static string Expand(string template, IReadOnlyDictionary<string, string> labels, double value, IReadOnlyDictionary<string, string> externalLabels) =>
+        Expand(template, labels, value, externalLabels, null);
+
+    /// <summary>
+    /// As <see cref="Expand(string, IReadOnlyDictionary{string, string}, double, IReadOnlyDictionary{string, string})"/>,
+    /// with more fields of the dot (<c>.Status</c>, <c>.CommonLabels.x</c>): each a string, a number or a
+    /// string map. Notification templates use it.
+    /// </summary>
+    public static string Expand(string template, IReadOnlyDictionary<string, string> labels, double value, IReadOnlyDictionary<string, string> externalLabels, IReadOnlyDictionary<string, object>? fields)
     {
         if (!template.Contains("{{", StringComparison.Ordinal))
         {
@@ -68,7 +76,7 @@ internal static class TemplateExpander
                 bool first = true;
                 foreach (var command in ParsePipeline(segment.Text))
                 {
-                    result = Run(command, first ? null : result, !first, labels, value, externalLabels);
+                    result = Run(command, first ? null : result, !first, labels, value, externalLabels, fields);
                     first = false;
                 }
 
@@ -250,7 +258,7 @@ internal static class TemplateExpander
         return commands;
     }
 
-    private static object? Run(List<Arg> command, object? piped, bool hasPiped, IReadOnlyDictionary<string, string> labels, double value, IReadOnlyDictionary<string, string> external)
+    private static object? Run(List<Arg> command, object? piped, bool hasPiped, IReadOnlyDictionary<string, string> labels, double value, IReadOnlyDictionary<string, string> external, IReadOnlyDictionary<string, object>? fields)
     {
         var head = command[0];
         if (head.Kind != ArgKind.Identifier)
@@ -260,10 +268,10 @@ internal static class TemplateExpander
                 throw new FormatException($"can't give argument to non-function {head.Text}");
             }
 
-            return Resolve(head, labels, value, external);
+            return Resolve(head, labels, value, external, fields);
         }
 
-        var args = command.Skip(1).Select(a => Resolve(a, labels, value, external)).ToList();
+        var args = command.Skip(1).Select(a => Resolve(a, labels, value, external, fields)).ToList();
         if (hasPiped)
         {
             args.Add(piped);
@@ -287,7 +295,7 @@ internal static class TemplateExpander
     private static object? One(List<object?> args, string function) =>
         args.Count == 1 ? args[0] : throw new FormatException($"wrong number of args for {function}: want 1 got {args.Count}");
 
-    private static object? Resolve(Arg arg, IReadOnlyDictionary<string, string> labels, double value, IReadOnlyDictionary<string, string> external)
+    private static object? Resolve(Arg arg, IReadOnlyDictionary<string, string> labels, double value, IReadOnlyDictionary<string, string> external, IReadOnlyDictionary<string, object>? fields)
     {
         switch (arg.Kind)
         {
@@ -309,6 +317,7 @@ internal static class TemplateExpander
             "$externalLabels" or ".ExternalLabels" => external,
             "$value" or ".Value" => value,
             "$" when parts.Length == 1 => null,
+            _ when root.StartsWith('.') && fields is not null && fields.TryGetValue(root[1..], out var field) => field,
             _ => throw new FormatException($"undefined variable \"{root}\""),
         };
         for (int i = rest; i < parts.Length; i++)
