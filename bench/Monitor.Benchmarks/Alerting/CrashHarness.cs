@@ -31,8 +31,8 @@ internal static class CrashHarness
         };
         string dir = Path.Combine(Path.GetTempPath(), "monitor-crash-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(dir);
-        var targets = new[] { new Target(), new Target() };
-        int port = FreePort();
+        var targets = new[] { new TcpToggle(), new TcpToggle() };
+        int port = FreePort.Get();
         Func<Process> start = system switch
         {
             "monitor" => MonitorStarter(dir, port, targets, sink),
@@ -132,7 +132,7 @@ internal static class CrashHarness
         return 0;
     }
 
-    private static Func<Process> MonitorStarter(string dir, int port, Target[] targets, RecordingSink sink)
+    private static Func<Process> MonitorStarter(string dir, int port, TcpToggle[] targets, RecordingSink sink)
     {
         string dll = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "monitor.dll"));
         File.WriteAllText(Path.Combine(dir, "rules.yml"), """
@@ -158,7 +158,7 @@ internal static class CrashHarness
             receivers:
               - { name: hook, webhook: { url: "{{sink.Url("/hook")}}" } }
             """);
-        return () => Start("dotnet", [dll, "run", "--config", Path.Combine(dir, "monitor.yaml")], dir);
+        return () => BenchProcess.Start("dotnet", [dll, "run", "--config", Path.Combine(dir, "monitor.yaml")], dir);
     }
 
     private static Func<Process> AlertmanagerStarter(string dir, int port, RecordingSink sink)
@@ -176,7 +176,7 @@ internal static class CrashHarness
                   - url: {{sink.Url("/hook")}}
                     send_resolved: true
             """);
-        return () => Start("prometheus-alertmanager", [
+        return () => BenchProcess.Start("prometheus-alertmanager", [
             "--config.file=" + Path.Combine(dir, "alertmanager.yml"),
             "--storage.path=" + Path.Combine(dir, "data"),
             "--web.listen-address=127.0.0.1:" + port.ToString(CultureInfo.InvariantCulture),
@@ -186,7 +186,7 @@ internal static class CrashHarness
     }
 
     /// <summary>Prometheus' side: every second, each down target's alert firing; after it recovers, resolved for 15 s.</summary>
-    private static async Task PushLoopAsync(int port, Target[] targets, CancellationToken stop)
+    private static async Task PushLoopAsync(int port, TcpToggle[] targets, CancellationToken stop)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
         while (!stop.IsCancellationRequested)
@@ -235,92 +235,5 @@ internal static class CrashHarness
 
     private static string Time(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
 
-    private static Process Start(string file, string[] args, string dir)
-    {
-        var info = new ProcessStartInfo(file, args) { WorkingDirectory = dir, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        var process = Process.Start(info)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
-    }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    /// <summary>A TCP target (for Monitor) whose down episodes the pusher also reports (for Alertmanager).</summary>
-    private sealed class Target
-    {
-        private readonly Lock _lock = new();
-        private TcpListener? _listener;
-
-        public Target()
-        {
-            Port = FreePort();
-            Up();
-        }
-
-        public int Port { get; }
-
-        public int DownPeriods { get; private set; }
-
-        public (DateTimeOffset? Since, DateTimeOffset? ResolvedAt) Episode { get; private set; }
-
-        public void Flip()
-        {
-            lock (_lock)
-            {
-                if (_listener is null)
-                {
-                    Up();
-                }
-                else
-                {
-                    _listener.Stop();
-                    _listener = null;
-                    DownPeriods++;
-                    Episode = (TimeProvider.System.GetUtcNow(), null);
-                }
-            }
-        }
-
-        public void Up()
-        {
-            lock (_lock)
-            {
-                if (_listener is not null)
-                {
-                    return;
-                }
-
-                if (Episode.Since is not null && Episode.ResolvedAt is null)
-                {
-                    Episode = (Episode.Since, TimeProvider.System.GetUtcNow());
-                }
-
-                _listener = new TcpListener(IPAddress.Loopback, Port);
-                _listener.Server.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
-                _listener.Start();
-                var listener = _listener;
-                _ = Task.Run(async () =>
-                {
-                    try
-                    {
-                        while (true)
-                        {
-                            using var client = await listener.AcceptTcpClientAsync();
-                        }
-                    }
-                    catch (Exception e) when (e is SocketException or ObjectDisposedException)
-                    {
-                    }
-                });
-            }
-        }
-    }
 }

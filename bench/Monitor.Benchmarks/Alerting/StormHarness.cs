@@ -60,7 +60,7 @@ internal static partial class StormHarness
 
         string dir = Path.Combine(Path.GetTempPath(), "monitor-storm-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(dir);
-        int port = FreePort();
+        int port = FreePort.Get();
         using var process = system == "monitor" ? StartMonitor(dir, port, pagerDuty, slack, webhook) : StartAlertmanager(dir, port, pagerDuty, slack, webhook);
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
         for (int i = 0; i < 100; i++)
@@ -181,7 +181,7 @@ internal static partial class StormHarness
               - { name: hook, webhook: { url: "{{webhook.Url("/hook")}}" } }
             """);
         string dll = Path.Combine(AppContext.BaseDirectory, "monitor.dll");
-        return Start("dotnet", [dll, "run", "--config", Path.Combine(dir, "monitor.yaml")], dir);
+        return BenchProcess.Start("dotnet", [dll, "run", "--config", Path.Combine(dir, "monitor.yaml")], dir);
     }
 
     private static Process StartAlertmanager(string dir, int port, RecordingSink pagerDuty, RecordingSink slack, RecordingSink webhook)
@@ -208,7 +208,7 @@ internal static partial class StormHarness
               - name: hook
                 webhook_configs: [ { url: "{{webhook.Url("/hook")}}", send_resolved: false } ]
             """);
-        return Start("prometheus-alertmanager", [
+        return BenchProcess.Start("prometheus-alertmanager", [
             "--config.file=" + Path.Combine(dir, "alertmanager.yml"),
             "--storage.path=" + Path.Combine(dir, "data"),
             "--web.listen-address=127.0.0.1:" + port.ToString(CultureInfo.InvariantCulture),
@@ -217,20 +217,5 @@ internal static partial class StormHarness
         ], dir);
     }
 
-    private static Process Start(string file, string[] args, string dir)
-    {
-        var process = Process.Start(new ProcessStartInfo(file, args) { WorkingDirectory = dir, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false })!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
-    }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

@@ -116,13 +116,7 @@ internal static class AlertEndpoints
 
     private static async Task AckAsync(HttpContext context, string fingerprint)
     {
-        if (BearerAuth.Check(context.Request, Options(context).Server.ApiToken) is { } denied)
-        {
-            await ApiResults.ErrorAsync(context.Response, denied.Status, denied.Error);
-            return;
-        }
-
-        var body = await ReadJsonAsync(context);
+        var body = await AuthorizedJsonAsync(context);
         if (body is null)
         {
             return;
@@ -211,13 +205,7 @@ internal static class AlertEndpoints
 
     private static async Task CreateSilenceAsync(HttpContext context)
     {
-        if (BearerAuth.Check(context.Request, Options(context).Server.ApiToken) is { } denied)
-        {
-            await ApiResults.ErrorAsync(context.Response, denied.Status, denied.Error);
-            return;
-        }
-
-        var body = await ReadJsonAsync(context);
+        var body = await AuthorizedJsonAsync(context);
         if (body is null)
         {
             return;
@@ -338,9 +326,8 @@ internal static class AlertEndpoints
 
     private static async Task DeleteSilenceAsync(HttpContext context, string id)
     {
-        if (BearerAuth.Check(context.Request, Options(context).Server.ApiToken) is { } denied)
+        if (!await AuthorizedAsync(context))
         {
-            await ApiResults.ErrorAsync(context.Response, denied.Status, denied.Error);
             return;
         }
 
@@ -352,24 +339,13 @@ internal static class AlertEndpoints
                 return;
             }
 
-            await ApiResults.WriteJsonAsync(context.Response, StatusCodes.Status200OK, w =>
-            {
-                w.WriteStartObject();
-                w.WriteString("status", "success");
-                w.WriteEndObject();
-            });
+            await ApiResults.SuccessAsync(context.Response);
         });
     }
 
     private static async Task ReceiveAlertmanagerAsync(HttpContext context)
     {
-        if (BearerAuth.Check(context.Request, Options(context).Server.ApiToken) is { } denied)
-        {
-            await ApiResults.ErrorAsync(context.Response, denied.Status, denied.Error);
-            return;
-        }
-
-        var body = await ReadJsonAsync(context);
+        var body = await AuthorizedJsonAsync(context);
         if (body is null)
         {
             return;
@@ -561,6 +537,22 @@ internal static class AlertEndpoints
     internal static string Html(string text) => WebUtility.HtmlEncode(text);
 
     private static string Clip(string text) => text.Length > MaxText ? text[..MaxText] : text;
+
+    /// <summary>True when the bearer token allows a mutation; otherwise false after answering 401 or 403.</summary>
+    private static async Task<bool> AuthorizedAsync(HttpContext context)
+    {
+        if (BearerAuth.Check(context.Request, Options(context).Server.ApiToken) is { } denied)
+        {
+            await ApiResults.ErrorAsync(context.Response, denied.Status, denied.Error);
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>The body of an authorised mutation as JSON, or null after answering 401, 403 or 400.</summary>
+    private static async Task<JsonElement?> AuthorizedJsonAsync(HttpContext context) =>
+        await AuthorizedAsync(context) ? await ReadJsonAsync(context) : null;
 
     /// <summary>The body as JSON, or null after answering 400.</summary>
     private static async Task<JsonElement?> ReadJsonAsync(HttpContext context)

@@ -25,6 +25,14 @@ internal static class ApiResults
         await response.BodyWriter.FlushAsync();
     }
 
+    public static Task SuccessAsync(HttpResponse response) =>
+        WriteJsonAsync(response, StatusCodes.Status200OK, w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("status", "success");
+            w.WriteEndObject();
+        });
+
     public static Task ErrorAsync(HttpResponse response, int status, string error, IEnumerable<string>? details = null) =>
         WriteJsonAsync(response, status, w =>
         {

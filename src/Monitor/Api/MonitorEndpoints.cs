@@ -133,12 +133,7 @@ internal static class MonitorEndpoints
 
         var outcome = runtime.Reload("POST /-/reload");
         return outcome.Success
-            ? ApiResults.WriteJsonAsync(context.Response, StatusCodes.Status200OK, w =>
-            {
-                w.WriteStartObject();
-                w.WriteString("status", "success");
-                w.WriteEndObject();
-            })
+            ? ApiResults.SuccessAsync(context.Response)
             : ApiResults.ErrorAsync(context.Response, StatusCodes.Status400BadRequest, "invalid configuration; the running configuration is kept", outcome.Errors.Select(e => e.ToString()));
     }
 }

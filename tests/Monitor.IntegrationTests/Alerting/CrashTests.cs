@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using Monitor.IntegrationTests.TestSupport;
 using Monitor.Tests.TestSupport;
@@ -29,7 +27,7 @@ public sealed class CrashTests(ITestOutputHelper output)
             await Task.Delay(TimeSpan.FromMilliseconds(random.Next(0, 300)), TimeProvider.System);
             return (200, "ok", null);
         };
-        var targets = new[] { new Toggle(), new Toggle() };
+        var targets = new[] { new TcpToggle(), new TcpToggle() };
         string dir = Tools.TempDirectory();
         int port = FreePort.Get();
         await File.WriteAllTextAsync(Path.Combine(dir, "rules.yml"), """
@@ -182,80 +180,4 @@ public sealed class CrashTests(ITestOutputHelper output)
                 .Select(a => $"{a.GetProperty("labels").GetProperty("check").GetString()}:{a.GetProperty("status").GetString()}@{a.GetProperty("startsAt").GetString()}");
             return $"{r.At:HH:mm:ss.fff} {r.Headers["Idempotency-Key"][^8..]} {string.Join(" ", alerts)}";
         }));
-
-    /// <summary>A TCP target that is up (listening) or down (connection refused).</summary>
-    private sealed class Toggle : IDisposable
-    {
-        private readonly Lock _lock = new();
-        private TcpListener? _listener;
-
-        public Toggle()
-        {
-            Port = FreePort.Get();
-            Up();
-        }
-
-        public int Port { get; }
-
-        public int DownPeriods { get; private set; }
-
-        public void Flip()
-        {
-            lock (_lock)
-            {
-                if (_listener is null)
-                {
-                    Up();
-                }
-                else
-                {
-                    Down();
-                }
-            }
-        }
-
-        public void Up()
-        {
-            lock (_lock)
-            {
-                if (_listener is not null)
-                {
-                    return;
-                }
-
-                _listener = new TcpListener(IPAddress.Loopback, Port);
-                _listener.Server.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
-                _listener.Start();
-                var listener = _listener;
-                _ = Task.Run(async () =>
-                {
-                    try
-                    {
-                        while (true)
-                        {
-                            using var client = await listener.AcceptTcpClientAsync();
-                        }
-                    }
-                    catch (Exception e) when (e is SocketException or ObjectDisposedException)
-                    {
-                    }
-                });
-            }
-        }
-
-        private void Down()
-        {
-            _listener!.Stop();
-            _listener = null;
-            DownPeriods++;
-        }
-
-        public void Dispose()
-        {
-            lock (_lock)
-            {
-                _listener?.Stop();
-            }
-        }
-    }
 }
