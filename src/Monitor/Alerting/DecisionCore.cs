@@ -27,6 +27,7 @@ internal static class DecisionCore
 
         var firing = book.Alerts.Values.Where(a => a.Status == AlertStatus.Firing).OrderBy(a => a.Fingerprint, StringComparer.Ordinal).ToList();
         var members = new Dictionary<string, (SortedDictionary<string, string> Labels, List<AlertRecord> All, List<AlertRecord> Effective)>(StringComparer.Ordinal);
+        var suppression = policy.SuppressionAt(now, book.Silences.Values, firing);
         foreach (var alert in firing)
         {
             var (key, labels) = policy.GroupOf(alert);
@@ -37,7 +38,7 @@ internal static class DecisionCore
             }
 
             entry.All.Add(alert);
-            if (!policy.Silenced(alert, now, book.Silences.Values) && !policy.Inhibited(alert, firing))
+            if (!suppression.Silenced(alert) && !suppression.Inhibited(alert))
             {
                 entry.Effective.Add(alert);
             }
