@@ -262,27 +262,19 @@ internal sealed class AlertPipeline : BackgroundService, IAlertSink
         return changed;
     });
 
-    public Task<List<AlertRecord>> ActiveAlertsAsync() => RunAsync((book, _) =>
-        book.Alerts.Values.Where(a => a.Status != AlertStatus.Resolved).Select(a => a.Clone()).OrderBy(a => a.Severity).ThenBy(a => a.ActiveAt).ToList());
+    public Task<List<AlertRecord>> ActiveAlertsAsync() => RunAsync((book, _) => Active(book));
 
-    public Task<(List<Silence> Silences, Dictionary<string, int> Escalation)> SilencesAsync() => RunAsync((book, _) =>
-        (book.Silences.Values.OrderBy(s => s.StartsAt).ToList(), new Dictionary<string, int>()));
-
-    /// <summary>Escalation step of each active alert's group.</summary>
-    public Task<Dictionary<string, int>> EscalationStepsAsync() => RunAsync((book, _) =>
+    /// <summary>Active alerts with the escalation step of each one's group, read in one turn of the loop.</summary>
+    public Task<List<(AlertRecord Alert, int EscalationStep)>> ActiveAlertsWithStepsAsync() => RunAsync((book, _) =>
     {
-        var steps = new Dictionary<string, int>(StringComparer.Ordinal);
         var policy = Volatile.Read(ref _policy);
-        foreach (var alert in book.Alerts.Values.Where(a => a.Status == AlertStatus.Firing))
-        {
-            if (policy is not null && book.Groups.TryGetValue(policy.GroupOf(alert).Key, out var group))
-            {
-                steps[alert.Fingerprint] = group.EscalationStep;
-            }
-        }
-
-        return steps;
+        return Active(book).Select(a => (a, a.Status == AlertStatus.Firing && policy is not null && book.Groups.TryGetValue(policy.GroupOf(a).Key, out var group) ? group.EscalationStep : 0)).ToList();
     });
+
+    public Task<List<Silence>> SilencesAsync() => RunAsync((book, _) => book.Silences.Values.OrderBy(s => s.StartsAt).ToList());
+
+    private static List<AlertRecord> Active(AlertBook book) =>
+        book.Alerts.Values.Where(a => a.Status != AlertStatus.Resolved).Select(a => a.Clone()).OrderBy(a => a.Severity).ThenBy(a => a.ActiveAt).ToList();
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

@@ -56,8 +56,7 @@ internal static class AlertEndpoints
     private static Task ListAlertsAsync(HttpContext context) => GuardAsync(context, async () =>
     {
         var pipeline = Pipeline(context);
-        var alerts = await pipeline.ActiveAlertsAsync();
-        var steps = await pipeline.EscalationStepsAsync();
+        var alerts = await pipeline.ActiveAlertsWithStepsAsync();
         var failures = pipeline.Store is { } store ? await store.FailuresAsync(100, context.RequestAborted) : [];
         var suppressed = pipeline.Suppressed;
         await ApiResults.WriteJsonAsync(context.Response, StatusCodes.Status200OK, w =>
@@ -65,7 +64,7 @@ internal static class AlertEndpoints
             w.WriteStartObject();
             w.WriteString("status", "success");
             w.WriteStartArray("alerts");
-            foreach (var alert in alerts)
+            foreach (var (alert, step) in alerts)
             {
                 w.WriteStartObject();
                 w.WriteString("fingerprint", alert.Fingerprint);
@@ -75,12 +74,12 @@ internal static class AlertEndpoints
                 w.WriteString("state", alert.Status == AlertStatus.Pending ? "pending" : alert.AckedAt is null ? "firing" : "acknowledged");
                 w.WriteString("source", alert.Origin == AlertOrigin.Rule ? "rule" : "alertmanager");
                 w.WriteString("since", ApiResults.Timestamp(alert.ActiveAt));
-                Nullable(w, "fired_at", alert.FiredAt is { } fired ? ApiResults.Timestamp(fired) : null);
+                ApiResults.WriteNullable(w, "fired_at", alert.FiredAt is { } fired ? ApiResults.Timestamp(fired) : null);
                 w.WriteNumber("value", double.IsFinite(alert.Value) ? alert.Value : 0);
-                Nullable(w, "acked_by", alert.AckedBy);
-                Nullable(w, "acked_at", alert.AckedAt is { } acked ? ApiResults.Timestamp(acked) : null);
-                Nullable(w, "ack_comment", alert.AckComment);
-                w.WriteNumber("escalation_step", steps.GetValueOrDefault(alert.Fingerprint));
+                ApiResults.WriteNullable(w, "acked_by", alert.AckedBy);
+                ApiResults.WriteNullable(w, "acked_at", alert.AckedAt is { } acked ? ApiResults.Timestamp(acked) : null);
+                ApiResults.WriteNullable(w, "ack_comment", alert.AckComment);
+                w.WriteNumber("escalation_step", step);
                 w.WriteBoolean("suppressed", suppressed.Contains(alert.Fingerprint));
                 w.WriteEndObject();
             }
@@ -97,8 +96,8 @@ internal static class AlertEndpoints
                 w.WriteString("severity", n.Severity.ToString());
                 w.WriteString("state", failure.Status == OutboxStatus.Failed ? "given_up" : "retrying");
                 w.WriteNumber("attempts", failure.Attempts);
-                Nullable(w, "next_attempt_at", failure.Status == OutboxStatus.Pending ? ApiResults.Timestamp(failure.NextAttemptAt) : null);
-                Nullable(w, "last_error", failure.LastError);
+                ApiResults.WriteNullable(w, "next_attempt_at", failure.Status == OutboxStatus.Pending ? ApiResults.Timestamp(failure.NextAttemptAt) : null);
+                ApiResults.WriteNullable(w, "last_error", failure.LastError);
                 w.WriteStartArray("fingerprints");
                 foreach (var a in n.Alerts)
                 {
@@ -152,7 +151,7 @@ internal static class AlertEndpoints
 
     private static Task ListSilencesAsync(HttpContext context) => GuardAsync(context, async () =>
     {
-        var (silences, _) = await Pipeline(context).SilencesAsync();
+        var silences = await Pipeline(context).SilencesAsync();
         var options = Options(context);
         var now = context.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow();
         await ApiResults.WriteJsonAsync(context.Response, StatusCodes.Status200OK, w =>
@@ -656,17 +655,5 @@ internal static class AlertEndpoints
         }
 
         w.WriteEndObject();
-    }
-
-    private static void Nullable(Utf8JsonWriter w, string name, string? value)
-    {
-        if (value is null)
-        {
-            w.WriteNull(name);
-        }
-        else
-        {
-            w.WriteString(name, value);
-        }
     }
 }

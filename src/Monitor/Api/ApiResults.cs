@@ -25,6 +25,18 @@ internal static class ApiResults
         await response.BodyWriter.FlushAsync();
     }
 
+    public static void WriteNullable(Utf8JsonWriter w, string name, string? value)
+    {
+        if (value is null)
+        {
+            w.WriteNull(name);
+        }
+        else
+        {
+            w.WriteString(name, value);
+        }
+    }
+
     public static Task SuccessAsync(HttpResponse response) =>
         WriteJsonAsync(response, StatusCodes.Status200OK, w =>
         {

@@ -82,7 +82,7 @@ internal static class MonitorEndpoints
         }
 
         w.WriteStartObject("last_run");
-        WriteNullable(w, "started_at", status.LastStart is { } started ? ApiResults.Timestamp(started) : null);
+        ApiResults.WriteNullable(w, "started_at", status.LastStart is { } started ? ApiResults.Timestamp(started) : null);
         if (status.LastDuration is { } d)
         {
             w.WriteNumber("duration_seconds", d.TotalSeconds);
@@ -101,26 +101,14 @@ internal static class MonitorEndpoints
             w.WriteNull("success");
         }
 
-        WriteNullable(w, "reason", status.Reason);
-        WriteNullable(w, "error", status.Error);
+        ApiResults.WriteNullable(w, "reason", status.Reason);
+        ApiResults.WriteNullable(w, "error", status.Error);
         w.WriteEndObject();
-        WriteNullable(w, "next_run", status.NextRun is { } next ? ApiResults.Timestamp(next) : null);
+        ApiResults.WriteNullable(w, "next_run", status.NextRun is { } next ? ApiResults.Timestamp(next) : null);
         w.WriteNumber("runs", status.Runs);
         w.WriteNumber("failures", status.Failures);
         w.WriteNumber("skipped", status.Skipped);
         w.WriteEndObject();
-    }
-
-    private static void WriteNullable(Utf8JsonWriter w, string name, string? value)
-    {
-        if (value is null)
-        {
-            w.WriteNull(name);
-        }
-        else
-        {
-            w.WriteString(name, value);
-        }
     }
 
     private static Task ReloadAsync(HttpContext context)

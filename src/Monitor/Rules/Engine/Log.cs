@@ -10,6 +10,4 @@ internal static partial class Log
     [LoggerMessage(EventId = 3002, Level = LogLevel.Warning, Message = "Rule group {Group} failed to evaluate: {Error}")]
     public static partial void GroupFailed(ILogger logger, string group, string error);
 
-    [LoggerMessage(EventId = 3003, Level = LogLevel.Information, Message = "Alert {Rule} {Labels}: {From} -> {To}")]
-    public static partial void AlertTransition(ILogger logger, string rule, string labels, string from, string to);
 }
