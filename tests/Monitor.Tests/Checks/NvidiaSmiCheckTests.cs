@@ -8,7 +8,7 @@ namespace Monitor.Tests.Checks;
 
 /// <summary>
 /// The nvidia_smi check against stand-in executables that print the captured H100 output of
-/// ../shared/fixtures/nvidia-smi/ (and MIG / unsupported variants), or hang, or are missing.
+/// tests/fixtures/nvidia-smi/ (and MIG / unsupported variants), or hang, or are missing.
 /// </summary>
 public sealed class NvidiaSmiCheckTests : IDisposable
 {
@@ -20,7 +20,7 @@ public sealed class NvidiaSmiCheckTests : IDisposable
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
     private static string Fixture(string name) =>
-        Path.Combine(Repository.Root, "..", "shared", "fixtures", "nvidia-smi", name);
+        Repository.Fixture("nvidia-smi", name);
 
     /// <summary>A script standing in for nvidia-smi: records its arguments, then runs <paramref name="body"/>.</summary>
     private string StandIn(string body)

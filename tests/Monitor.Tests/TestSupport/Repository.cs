@@ -18,4 +18,7 @@ internal static class Repository
     }
 
     public static string File(string relative) => Path.Combine(Root, relative);
+
+    /// <summary>A file under tests/fixtures/ (captures of real tools and API objects the tests replay).</summary>
+    public static string Fixture(string folder, string name) => Path.Combine(Root, "tests", "fixtures", folder, name);
 }

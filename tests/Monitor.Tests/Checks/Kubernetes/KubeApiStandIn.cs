@@ -12,7 +12,7 @@ namespace Monitor.Tests.Checks.Kubernetes;
 
 /// <summary>
 /// An HTTPS stand-in for a Kubernetes 1.30 API server: the real paths and list JSON (from
-/// ../shared/fixtures/kubernetes plus the fixtures beside this file), pods served one per page with continue
+/// tests/fixtures/kubernetes), pods served one per page with continue
 /// tokens, a 410 Gone for the first continue token it hands out, bearer-token checks, and optional 403s.
 /// </summary>
 internal sealed class KubeApiStandIn : IAsyncDisposable
@@ -42,7 +42,7 @@ internal sealed class KubeApiStandIn : IAsyncDisposable
 
     public List<string> Requests { get; } = [];
 
-    private static string Fixture(string name) => File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Checks", "Kubernetes", name));
+    private static string Fixture(string name) => File.ReadAllText(Repository.Fixture("kubernetes", name));
 
     public static async Task<KubeApiStandIn> StartAsync()
     {
@@ -52,7 +52,7 @@ internal sealed class KubeApiStandIn : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, o => o.UseHttps(certificate)));
         var app = builder.Build();
         var standIn = new KubeApiStandIn(app, certificate);
-        var pods = JsonNode.Parse(File.ReadAllText(Path.Combine(Repository.Root, "..", "shared", "fixtures", "kubernetes", "pod-crashloop.json")))!["items"]!.AsArray().Select(n => n!.DeepClone())
+        var pods = JsonNode.Parse(Fixture("pod-crashloop.json"))!["items"]!.AsArray().Select(n => n!.DeepClone())
             .Concat(JsonNode.Parse(Fixture("pods-extra.json"))!["items"]!.AsArray().Select(n => n!.DeepClone())).ToList();
 
         app.Use(async (context, next) =>
