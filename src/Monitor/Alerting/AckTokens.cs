@@ -5,7 +5,7 @@ using System.Text;
 namespace Monitor.Alerting;
 
 /// <summary>
-/// The signed acknowledgement links of SPEC §4: a token binds one alert's fingerprint to an expiry and is
+/// The signed acknowledgement links (docs/http-api.md): a token binds one alert's fingerprint to an expiry and is
 /// signed with HMAC-SHA256 keyed by <c>server.ack_secret</c>. Layout (base64url): 16 ASCII fingerprint
 /// characters, 8 bytes of big-endian expiry in Unix seconds, 32 bytes of MAC over the first 24.
 /// </summary>

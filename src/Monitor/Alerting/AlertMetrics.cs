@@ -3,7 +3,7 @@ using Monitor.Metrics;
 
 namespace Monitor.Alerting;
 
-/// <summary>The SLA clocks and alert counts of SPEC §6.</summary>
+/// <summary>The SLA clocks and alert counts (docs/alerting.md).</summary>
 internal sealed class AlertMetrics
 {
     /// <summary>1 m to 1 w: the range between the shortest <c>ack_within</c> and the longest <c>resolve_within</c>.</summary>

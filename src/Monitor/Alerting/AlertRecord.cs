@@ -100,7 +100,7 @@ internal sealed class AlertRecord
         ResolveBreached = ResolveBreached,
     };
 
-    /// <summary>Severity from <c>labels.severity</c> (SPEC §5); an alert without a recognised one is P3.</summary>
+    /// <summary>Severity from <c>labels.severity</c> (docs/alerting.md); an alert without a recognised one is P3.</summary>
     public static Severity SeverityOf(IReadOnlyDictionary<string, string> labels) =>
         SeverityNames.TryParse(labels.GetValueOrDefault("severity"), out var severity) ? severity : Severity.P3;
 }

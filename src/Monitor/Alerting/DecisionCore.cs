@@ -3,7 +3,7 @@ using Monitor.Configuration;
 namespace Monitor.Alerting;
 
 /// <summary>
-/// The pure core of the lifecycle (SPEC §6): given the book, the policy and <c>now</c>, it decides which
+/// The pure core of the lifecycle (docs/alerting.md): given the book, the policy and <c>now</c>, it decides which
 /// notifications are owed and updates the groups' progress. It does no I/O and reads no clock, so every timing
 /// rule is tested with plain timestamps.
 /// <list type="bullet">

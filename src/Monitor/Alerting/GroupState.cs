@@ -3,7 +3,7 @@ using Monitor.Configuration;
 namespace Monitor.Alerting;
 
 /// <summary>
-/// One notification group (SPEC §6): the alerts of one severity and route that agree on <c>group_by</c>, with
+/// One notification group (docs/alerting.md): the alerts of one severity and route that agree on <c>group_by</c>, with
 /// what each receiver was told. Durable, so a restart neither repeats nor forgets a notification.
 /// </summary>
 internal sealed class GroupState

@@ -1,7 +1,7 @@
 namespace Monitor.Alerting;
 
 /// <summary>
-/// The durable state of the lifecycle (SPEC §6): alerts with their <c>for</c>-since times and acks, groups with
+/// The durable state of the lifecycle (docs/alerting.md): alerts with their <c>for</c>-since times and acks, groups with
 /// their escalation progress, silences, and the notification outbox. Two implementations share one SQL
 /// schema: SQLite (embedded, the default) and PostgreSQL (shared by several replicas).
 /// </summary>

@@ -12,7 +12,7 @@ using Monitor.Hosting;
 namespace Monitor.Api;
 
 /// <summary>
-/// The alert and silence API of SPEC §4, the Alertmanager webhook receiver and the signed ack links. Every
+/// The alert and silence API (docs/http-api.md), the Alertmanager webhook receiver and the signed ack links. Every
 /// mutation goes through <see cref="AlertPipeline"/> and is answered only after it is in the store.
 /// </summary>
 internal static class AlertEndpoints
@@ -371,7 +371,7 @@ internal static class AlertEndpoints
         });
     }
 
-    /// <summary>Alertmanager's webhook payload, version 4 (PROTOCOLS.md).</summary>
+    /// <summary>Alertmanager's webhook payload, version 4 (docs/delivery.md).</summary>
     internal static (List<IncomingAlert>? Alerts, string? Error) ParseWebhook(JsonElement body)
     {
         if (body.ValueKind != JsonValueKind.Object)

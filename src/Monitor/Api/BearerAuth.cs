@@ -6,7 +6,7 @@ using Monitor.Configuration;
 namespace Monitor.Api;
 
 /// <summary>
-/// The bearer token of mutating calls (SPEC §4): 403 when no <c>api_token</c> is configured (mutations are
+/// The bearer token of mutating calls (docs/http-api.md): 403 when no <c>api_token</c> is configured (mutations are
 /// disabled), 401 when the header is missing or wrong. Comparison is constant-time.
 /// </summary>
 internal static class BearerAuth

@@ -10,7 +10,7 @@ using Monitor.Scheduling;
 
 namespace Monitor.Api;
 
-/// <summary>The HTTP interface of SPEC §4 that exists so far: metrics, health, checks and reload.</summary>
+/// <summary>The service endpoints of docs/http-api.md: metrics, health, checks and reload.</summary>
 internal static class MonitorEndpoints
 {
     public static IEndpointRouteBuilder MapMonitorEndpoints(this IEndpointRouteBuilder app)

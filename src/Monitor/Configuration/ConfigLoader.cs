@@ -6,7 +6,7 @@ using YamlDotNet.RepresentationModel;
 namespace Monitor.Configuration;
 
 /// <summary>
-/// Reads <c>monitor.yaml</c> (SPEC §3) into <see cref="MonitorOptions"/>. Nothing is bound by reflection: each
+/// Reads <c>monitor.yaml</c> (docs/configuration.md) into <see cref="MonitorOptions"/>. Nothing is bound by reflection: each
 /// section is read by hand so that every error carries the file, line and column of the offending node,
 /// unknown keys are rejected, and all errors of a file are reported together.
 /// </summary>

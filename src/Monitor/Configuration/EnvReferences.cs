@@ -3,7 +3,7 @@ using System.Text;
 namespace Monitor.Configuration;
 
 /// <summary>
-/// Lets <c>${VAR}</c> stand anywhere, even in a YAML flow mapping (<c>{ dsn: ${DSN} }</c>, as SPEC §3 writes
+/// Lets <c>${VAR}</c> stand anywhere, even in a YAML flow mapping (<c>{ dsn: ${DSN} }</c>, as docs/configuration.md writes
 /// it), where its braces would otherwise be flow indicators. Before parsing, each well-formed reference's
 /// <c>${</c> and <c>}</c> become private-use characters of the same length, so line and column numbers stay
 /// right; scalars are restored and expanded when read. Values are never substituted into the text, so a

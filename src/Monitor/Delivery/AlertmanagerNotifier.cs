@@ -6,7 +6,7 @@ using Monitor.Configuration;
 namespace Monitor.Delivery;
 
 /// <summary>
-/// Pushes alerts to Alertmanager the way Prometheus does (PROTOCOLS.md): <c>POST /api/v2/alerts</c> to every
+/// Pushes alerts to Alertmanager the way Prometheus does (docs/delivery.md): <c>POST /api/v2/alerts</c> to every
 /// URL of the cluster; firing alerts are re-sent every minute with <c>endsAt</c> = now + 4 × max(evaluation
 /// interval, 1 m), so Alertmanager keeps them only while Monitor does; a resolution is sent with
 /// <c>endsAt</c> = the resolution time and repeated for 15 minutes.

@@ -4,7 +4,7 @@ using System.Net.Http.Headers;
 
 namespace Monitor.Delivery;
 
-/// <summary>Turns an HTTP answer into an outcome the way SPEC §7 says: 2xx ok; 429 and 5xx retry; other 4xx rejected.</summary>
+/// <summary>Turns an HTTP answer into an outcome the way docs/delivery.md says: 2xx ok; 429 and 5xx retry; other 4xx rejected.</summary>
 internal static class HttpDelivery
 {
     private const int MaxDetail = 512;

@@ -7,7 +7,7 @@ using Monitor.Metrics;
 namespace Monitor.Delivery;
 
 /// <summary>
-/// Sends what the outbox holds (SPEC §7). Each receiver has a queue ordered by severity, so a P1 is never
+/// Sends what the outbox holds (docs/delivery.md). Each receiver has a queue ordered by severity, so a P1 is never
 /// behind a P4; a rate (one message per <see cref="INotifier.MinInterval"/>) and a concurrency. Failures are
 /// retried with exponential backoff and jitter, and a 429's <c>Retry-After</c> holds the whole receiver back;
 /// other 4xx are not retried. A receiver that keeps failing hands the notification to its severity's fallback

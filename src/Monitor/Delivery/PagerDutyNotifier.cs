@@ -6,7 +6,7 @@ using Monitor.Configuration;
 namespace Monitor.Delivery;
 
 /// <summary>
-/// PagerDuty Events API v2 (PROTOCOLS.md): trigger with a payload, acknowledge and resolve with only the
+/// PagerDuty Events API v2 (docs/delivery.md): trigger with a payload, acknowledge and resolve with only the
 /// routing key, dedup key and action. The dedup key is the group's, so one incident follows one group.
 /// </summary>
 internal sealed class PagerDutyNotifier(PagerDutyReceiverOptions options, HttpClient client, NotifierContext context) : INotifier

@@ -4,7 +4,7 @@ using System.Text;
 
 namespace Monitor.Metrics;
 
-/// <summary>Encoding rules shared by text 0.0.4 and OpenMetrics 1.0.0 (METRICS.md, Exposition).</summary>
+/// <summary>Encoding rules shared by text 0.0.4 and OpenMetrics 1.0.0 (docs/metrics.md, Exposition).</summary>
 internal static class ExpositionText
 {
     private static readonly byte[] NaN = "NaN"u8.ToArray();

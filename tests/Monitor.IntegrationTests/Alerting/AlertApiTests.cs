@@ -8,7 +8,7 @@ using Monitor.Tests.TestSupport;
 
 namespace Monitor.IntegrationTests.Alerting;
 
-/// <summary>The alert API of SPEC §4 on the real service, and a real Alertmanager 0.25 feeding it.</summary>
+/// <summary>The alert API (docs/http-api.md) on the real service, and a real Alertmanager 0.25 feeding it.</summary>
 public sealed class AlertApiTests
 {
     private const string Token = "test-token-123";

@@ -6,7 +6,7 @@ using Xunit.Abstractions;
 namespace Monitor.IntegrationTests.Alerting;
 
 /// <summary>
-/// SPEC §6's promise under <c>kill -9</c>: the real service watches two TCP targets that go down and up while it
+/// The store's promise (docs/alerting.md) under <c>kill -9</c>: the real service watches two TCP targets that go down and up while it
 /// is killed with SIGKILL at random points (every fifth kill lands while a webhook send is in flight) and
 /// restarted on the same SQLite store. Every firing episode must reach the webhook exactly once as firing and
 /// once as resolved; a repeat is allowed only for a send cut off by the kill, and it carries the same

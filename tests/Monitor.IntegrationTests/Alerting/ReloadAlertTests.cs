@@ -4,7 +4,7 @@ using Monitor.Tests.TestSupport;
 
 namespace Monitor.IntegrationTests.Alerting;
 
-/// <summary>SPEC §2: a reload must not re-send what was already notified; a rule that is gone resolves its alerts.</summary>
+/// <summary>A reload must not re-send what was already notified; a rule that is gone resolves its alerts.</summary>
 public sealed class ReloadAlertTests
 {
     private static string Rules(string summary, bool keep = true) => keep

@@ -8,7 +8,7 @@ using Npgsql;
 namespace Monitor.IntegrationTests.Alerting;
 
 /// <summary>
-/// SPEC §8: two replicas share one PostgreSQL 15 store. Exactly one of them sends each notification; when it
+/// Two replicas share one PostgreSQL 15 store. Exactly one of them sends each notification; when it
 /// is killed, the other takes the lease over and sends what is still owed (here, the resolution).
 /// </summary>
 public sealed class ReplicaTests

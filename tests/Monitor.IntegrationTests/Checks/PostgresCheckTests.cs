@@ -223,7 +223,7 @@ public sealed class PostgresCheckTests : IAsyncLifetime
             {
                 if (labels.TryGetValue("datname", out var datname) && datname.Length == 0)
                 {
-                    continue; // the shared-objects row of pg_stat_database: Monitor skips NULL datname, as METRICS.md says
+                    continue; // the shared-objects row of pg_stat_database: Monitor skips NULL datname, as postgres_exporter does
                 }
 
                 var ours1 = Matching(before[family].Samples, labels);

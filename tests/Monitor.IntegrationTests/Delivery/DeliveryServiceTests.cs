@@ -9,7 +9,7 @@ using Monitor.Tests.TestSupport;
 namespace Monitor.IntegrationTests.Delivery;
 
 /// <summary>
-/// The real service delivering through stand-ins that enforce the providers' rules (PROTOCOLS.md) and into a
+/// The real service delivering through stand-ins that enforce the providers' rules (docs/delivery.md) and into a
 /// real Alertmanager 0.25: a Slack webhook allowing one message a second (429 + Retry-After otherwise), a
 /// PagerDuty endpoint answering 429 and then 500 before it accepts. Everything arrives, nothing early,
 /// nothing twice.

@@ -24,7 +24,7 @@ public class ConfigLoaderTests
     [Fact]
     public void Parse_SpecExample_IsValid()
     {
-        // The whole §3 example of SPEC.md, as a user would paste it.
+        // The full example of the configuration reference, as a user would paste it.
         var result = Parse(File.ReadAllText(Repository.File("tests/Monitor.Tests/Configuration/spec-example.yaml")));
         Assert.Empty(result.Errors);
         var o = result.Options!;
@@ -55,7 +55,7 @@ public class ConfigLoaderTests
     public void Parse_SpecExampleVerbatim_FlagsTheTwoUndefinedReceivers()
     {
         string yaml = File.ReadAllText(Repository.File("tests/Monitor.Tests/Configuration/spec-example.yaml"));
-        yaml = yaml[..yaml.IndexOf("  # Not in SPEC", StringComparison.Ordinal)] + yaml[yaml.IndexOf("reports:", StringComparison.Ordinal)..];
+        yaml = yaml[..yaml.IndexOf("  # Not in the reference example", StringComparison.Ordinal)] + yaml[yaml.IndexOf("reports:", StringComparison.Ordinal)..];
         var errors = Parse(yaml).Errors.Select(e => e.Message).ToList();
         Assert.Equal(2, errors.Count);
         Assert.StartsWith("escalation.P1[1].notify[0]: unknown receiver \"cto\"", errors[0]);

@@ -6,7 +6,7 @@ namespace Monitor.Checks.Kubernetes;
 
 /// <summary>
 /// kube-state-metrics' series for pods, containers, nodes, deployments and PVCs of the configured namespaces
-/// (all when none), limited to the series METRICS.md lists so cardinality stays bounded. Objects that go
+/// (all when none), limited to the series docs/metrics.md lists so cardinality stays bounded. Objects that go
 /// away take their series with them at the next run.
 /// </summary>
 internal sealed class KubernetesCheck : ICheck

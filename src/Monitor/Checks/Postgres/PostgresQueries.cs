@@ -1,6 +1,6 @@
 namespace Monitor.Checks.Postgres;
 
-/// <summary>The queries of postgres_exporter's collectors that Monitor mirrors (METRICS.md, PostgreSQL).</summary>
+/// <summary>The queries of postgres_exporter's collectors that Monitor mirrors (docs/metrics.md, PostgreSQL).</summary>
 internal static class PostgresQueries
 {
     public const string Version = "SELECT version(), current_setting('server_version'), current_setting('server_version_num')::int";

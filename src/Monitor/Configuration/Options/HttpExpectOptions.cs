@@ -14,7 +14,7 @@ internal sealed record HttpExpectOptions
     /// <summary>Slowest acceptable response. <value>Default none.</value></summary>
     public TimeSpan? MaxResponseTime { get; init; }
 
-    /// <summary>Fewest days the certificate chain must still be valid; applies to https only (SPEC §3 sets it on any check). <value>Default none.</value></summary>
+    /// <summary>Fewest days the certificate chain must still be valid; applies to https only. <value>Default none.</value></summary>
     public int? MinCertDays { get; init; }
 
     public bool ReadsBody => BodyJson.Count > 0 || BodyContains is not null;

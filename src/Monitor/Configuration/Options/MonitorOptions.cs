@@ -1,6 +1,6 @@
 namespace Monitor.Configuration;
 
-/// <summary>The whole of <c>monitor.yaml</c> (SPEC §3), validated.</summary>
+/// <summary>The whole of <c>monitor.yaml</c> (docs/configuration.md), validated.</summary>
 internal sealed record MonitorOptions
 {
     /// <summary>Path of the file this was read from.</summary>

@@ -1,6 +1,6 @@
 namespace Monitor.Configuration;
 
-/// <summary>Severity from <c>labels.severity</c> (SPEC §5): P1–P4, or critical/error/warning/info.</summary>
+/// <summary>Severity from <c>labels.severity</c> (docs/alerting.md): P1–P4, or critical/error/warning/info.</summary>
 internal static class SeverityNames
 {
     public static bool TryParse(string? text, out Severity severity)

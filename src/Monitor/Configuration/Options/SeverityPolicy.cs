@@ -1,6 +1,6 @@
 namespace Monitor.Configuration;
 
-/// <summary>The P1–P4 policy of one severity (SPEC §3, §6).</summary>
+/// <summary>The P1–P4 policy of one severity (docs/configuration.md, docs/alerting.md).</summary>
 internal sealed record SeverityPolicy
 {
     /// <summary>SLA clock for acknowledgement.</summary>
@@ -19,7 +19,7 @@ internal sealed record SeverityPolicy
     public string? Fallback { get; init; }
 
     /// <summary>
-    /// The defaults of SPEC §3. Their receiver names (pager, slack, email) are kept only where a receiver of
+    /// The documented defaults (docs/configuration.md). Their receiver names (pager, slack, email) are kept only where a receiver of
     /// that name exists, so a config without them is still valid.
     /// </summary>
     public static Dictionary<Severity, SeverityPolicy> Defaults(IReadOnlyCollection<string> receivers)

@@ -4,7 +4,7 @@ using Monitor.Configuration;
 namespace Monitor.Rules.PromQL;
 
 /// <summary>
-/// Parses the PromQL subset of SPEC §5 with Prometheus' precedence (lowest first): <c>or</c>;
+/// Parses the PromQL of docs/alerting.md with Prometheus' precedence (lowest first): <c>or</c>;
 /// <c>and unless</c>; comparisons; <c>+ -</c>; <c>* / %</c>; unary minus; <c>^</c> (right-associative).
 /// Anything outside the subset is an error naming what is unsupported, never a silent skip.
 /// </summary>
