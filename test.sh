@@ -14,6 +14,10 @@ command -v kubectl >/dev/null 2>&1 || missing+=(kubernetes-client)
 # Debian's aiosmtpd is importable only by Debian's own python3, not one earlier on PATH.
 /usr/bin/python3 -c 'import aiosmtpd' >/dev/null 2>&1 || missing+=(python3-aiosmtpd)
 command -v df >/dev/null 2>&1 || missing+=(coreutils)
+# The image tests: build the Dockerfile with buildah over local base images, run it with podman and runc.
+for tool in buildah podman runc debootstrap podman-compose; do
+  command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
+done
 
 if [ ${#missing[@]} -gt 0 ]; then
   echo "test.sh: installing ${missing[*]}"

@@ -10,7 +10,7 @@ using Monitor.Metrics;
 
 namespace Monitor.Hosting;
 
-/// <summary>The commands of SPEC §2.</summary>
+/// <summary>The commands of the README's command-line table.</summary>
 internal static class CommandLine
 {
     private const string Usage = """
@@ -223,6 +223,7 @@ internal static class CommandLine
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Monitor");
         Log.Listening(logger, SelfMetrics.Version, options.Server.Listen);
         await app.WaitForShutdownAsync();
+        Log.Stopped(logger);
         return 0;
     }
 

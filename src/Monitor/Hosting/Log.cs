@@ -18,4 +18,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 1005, Level = LogLevel.Information, Message = "Monitor {Version} listening on http://{Listen}")]
     public static partial void Listening(ILogger logger, string version, string listen);
+
+    [LoggerMessage(EventId = 1006, Level = LogLevel.Information, Message = "Monitor stopped")]
+    public static partial void Stopped(ILogger logger);
 }
