@@ -7,7 +7,7 @@ using Monitor.Tests.TestSupport;
 
 namespace Monitor.Tests.Delivery;
 
-/// <summary>Each medium's wire format (PROTOCOLS.md) and its escaping of hostile label values.</summary>
+/// <summary>Each medium's wire format (docs/delivery.md) and its escaping of hostile label values.</summary>
 public class PayloadTests
 {
     private static readonly DateTimeOffset T0 = new(2026, 11, 22, 10, 0, 0, TimeSpan.Zero);
