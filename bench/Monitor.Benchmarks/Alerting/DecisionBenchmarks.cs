@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Attributes;
+using Monitor.Hosting;
 using Monitor.Alerting;
 using Monitor.Configuration;
 
@@ -20,7 +21,7 @@ public class DecisionBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var result = ConfigLoader.Parse("""
+        var result = MonitorConfig.Parse("""
             severities:
               P1: { ack_within: 15m, resolve_within: 2h, notify: [pager], repeat: 1h }
               P2: { ack_within: 30m, resolve_within: 4h, notify: [pager], repeat: 1h }

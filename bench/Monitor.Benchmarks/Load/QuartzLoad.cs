@@ -27,8 +27,8 @@ internal static class QuartzLoad
             var options = new CheckOptions
             {
                 Name = $"t{i}",
-                Kind = CheckKind.Http,
-                Http = new HttpCheckOptions { Url = new Uri($"http://127.0.0.1:{farmPort}/t/{i}") },
+                Kind = HttpCheck.Kind,
+                Settings = new HttpCheckOptions { Url = new Uri($"http://127.0.0.1:{farmPort}/t/{i}") },
                 Interval = TimeSpan.FromSeconds(interval),
                 Timeout = TimeSpan.FromSeconds(5),
             };

@@ -22,8 +22,8 @@ internal static class PostgresCheckBench
         var options = new CheckOptions
         {
             Name = "db",
-            Kind = CheckKind.Postgres,
-            Postgres = new PostgresCheckOptions { Dsn = new Secret(dsn), Statements = statements },
+            Kind = PostgresCheck.Kind,
+            Settings = new PostgresCheckOptions { Dsn = new Secret(dsn), Statements = statements },
             Interval = TimeSpan.FromSeconds(30),
             Timeout = TimeSpan.FromSeconds(10),
         };

@@ -1,6 +1,7 @@
 using System.Data;
 using System.Data.Common;
 using Microsoft.Data.Sqlite;
+using Monitor.Configuration;
 using Npgsql;
 
 namespace Monitor.Alerting;
@@ -60,7 +61,7 @@ internal sealed class SqlAlertStore : IAlertStore
 
     public static SqlAlertStore Postgres(string connectionString)
     {
-        var dataSource = NpgsqlDataSource.Create(Checks.Postgres.PostgresDsn.Parse(connectionString).ConnectionString);
+        var dataSource = NpgsqlDataSource.Create(PostgresDsn.Parse(connectionString).ConnectionString);
         return new SqlAlertStore(dataSource.CreateConnection, postgres: true, dataSource);
     }
 

@@ -61,7 +61,7 @@ internal static class MonitorEndpoints
         var status = check.Status;
         w.WriteStartObject();
         w.WriteString("name", options.Name);
-        w.WriteString("kind", SelfMetrics.KindName(options.Kind));
+        w.WriteString("kind", options.Kind.Key);
         w.WriteString("target", options.Target);
         w.WriteNumber("interval_seconds", options.Interval.TotalSeconds);
         w.WriteNumber("timeout_seconds", options.Timeout.TotalSeconds);

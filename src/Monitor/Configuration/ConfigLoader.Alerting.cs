@@ -165,7 +165,7 @@ internal static partial class ConfigLoader
                         continue;
                     }
 
-                    if (ReadRegex(reMap, label) is { } regex)
+                    if (reMap.AnchoredRegex(label) is { } regex)
                     {
                         matchRe[label] = regex;
                     }

@@ -12,7 +12,7 @@ namespace Monitor.Configuration;
 /// </summary>
 internal static partial class ConfigLoader
 {
-    public static ConfigLoadResult Load(string path, Func<string, string?>? environment = null, Func<string, string>? readFile = null)
+    public static ConfigLoadResult Load(string path, ConfigSchema schema, Func<string, string?>? environment = null, Func<string, string>? readFile = null)
     {
         string text;
         try
@@ -24,10 +24,10 @@ internal static partial class ConfigLoader
             return new ConfigLoadResult(null, [new ConfigError(path, 0, 0, $"cannot read config file: {e.Message}")]);
         }
 
-        return Parse(text, path, environment, readFile);
+        return Parse(text, path, schema, environment, readFile);
     }
 
-    public static ConfigLoadResult Parse(string text, string file, Func<string, string?>? environment = null, Func<string, string>? readFile = null)
+    public static ConfigLoadResult Parse(string text, string file, ConfigSchema schema, Func<string, string?>? environment = null, Func<string, string>? readFile = null)
     {
         var ctx = new ConfigContext(file, environment ?? System.Environment.GetEnvironmentVariable, readFile ?? File.ReadAllText);
         var stream = new YamlStream();
@@ -47,13 +47,13 @@ internal static partial class ConfigLoader
         }
 
         YamlNode root = stream.Documents.Count == 0 ? new YamlMappingNode() : stream.Documents[0].RootNode;
-        var options = ReadRoot(ctx, root);
+        var options = ReadRoot(ctx, root, schema);
         return ctx.Errors.Count == 0
             ? new ConfigLoadResult(options, [])
             : new ConfigLoadResult(null, [.. ctx.Errors.OrderBy(e => e.Line).ThenBy(e => e.Column)]);
     }
 
-    private static MonitorOptions? ReadRoot(ConfigContext ctx, YamlNode root)
+    private static MonitorOptions? ReadRoot(ConfigContext ctx, YamlNode root, ConfigSchema schema)
     {
         if (YamlMap.IsNull(root))
         {
@@ -69,12 +69,12 @@ internal static partial class ConfigLoader
         var server = ReadServer(map.Map("server"));
         var storage = ReadStorage(map.Map("storage"));
         var defaults = ReadDefaults(map.Map("defaults"));
-        var checks = ReadChecks(map, defaults);
+        var checks = ReadChecks(map, defaults, schema.CheckKinds);
         var ruleFiles = map.Strings("rule_files") ?? [];
         var resolvedRules = ResolveRuleFiles(ctx, map, ruleFiles);
         var evaluationInterval = map.Duration("evaluation_interval") ?? TimeSpan.FromSeconds(15);
         var externalLabels = map.StringMap("external_labels", Names.IsLabelName, Names.LabelNameRule) ?? [];
-        var receivers = ReadReceivers(map);
+        var receivers = ReadReceivers(map, schema.ReceiverKinds);
         var receiverNames = receivers.Select(r => r.Name).ToHashSet(StringComparer.Ordinal);
         var severities = ReadSeverities(map, receiverNames);
         var escalation = ReadEscalation(map, receiverNames);

@@ -407,6 +407,44 @@ internal sealed class YamlMap
         return new Secret(value);
     }
 
+    /// <summary>An absolute URL with one of <paramref name="schemes"/> and a host.</summary>
+    public Uri? Url(string key, bool required, params string[] schemes)
+    {
+        string? text = String(key, required);
+        if (text is null)
+        {
+            return null;
+        }
+
+        if (Uri.TryCreate(text, UriKind.Absolute, out var uri) && schemes.Contains(uri.Scheme) && uri.Host.Length > 0)
+        {
+            return uri;
+        }
+
+        _ctx.Error(Get(key)!.Start, $"{Field(key)}: invalid URL \"{text}\" (expected an absolute {string.Join(" or ", schemes)} URL)");
+        return null;
+    }
+
+    /// <summary>A regular expression, fully anchored like Prometheus' relabel regexes.</summary>
+    public System.Text.RegularExpressions.Regex? AnchoredRegex(string key)
+    {
+        string? text = String(key);
+        if (text is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            return new System.Text.RegularExpressions.Regex($"^(?:{text})$", System.Text.RegularExpressions.RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+        }
+        catch (ArgumentException e)
+        {
+            _ctx.Error(Get(key)!.Start, $"{Field(key)}: invalid regular expression \"{text}\": {e.Message}");
+            return null;
+        }
+    }
+
     /// <summary>Reports every key that no accessor asked for, with the keys that are allowed here.</summary>
     public void Finish()
     {

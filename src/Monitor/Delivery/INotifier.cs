@@ -31,3 +31,12 @@ internal interface INotifier
 
     Task<DeliveryResult> SendAsync(Notification notification, CancellationToken cancellationToken);
 }
+
+/// <summary>
+/// A notifier that keeps telling the provider about firing alerts on its own (Alertmanager: re-sent every
+/// minute). When this replica takes over the alerting, it is told which firing alerts it had told before.
+/// </summary>
+internal interface IResendsFiringAlerts
+{
+    void Seed(IEnumerable<AlertSnapshot> alerts);
+}

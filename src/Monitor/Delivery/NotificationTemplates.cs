@@ -1,5 +1,6 @@
 using Monitor.Alerting;
-using Monitor.Rules.Templates;
+using Monitor.Configuration;
+using Monitor.Templating;
 
 namespace Monitor.Delivery;
 
@@ -15,13 +16,26 @@ namespace Monitor.Delivery;
 /// </summary>
 internal static class NotificationTemplates
 {
+    /// <summary>A receiver's template setting; one that does not parse is an error at its value.</summary>
+    public static string? Read(YamlMap map, string key)
+    {
+        string? template = map.String(key);
+        if (template is not null && TemplateExpander.Validate(template) is { } error)
+        {
+            map.Context.Error(map.Get(key)!.Start, $"{map.Field(key)}: invalid template: {error}");
+            return null;
+        }
+
+        return template;
+    }
+
     public static string Expand(string template, Notification n, NotifierContext context, Func<string, string> escape)
     {
         IReadOnlyDictionary<string, string> Escaped(IEnumerable<KeyValuePair<string, string>> map) =>
             map.ToDictionary(kv => kv.Key, kv => escape(kv.Value), StringComparer.Ordinal);
 
         var firing = NotificationText.Firing(n).ToList();
-        var common = Escaped(WebhookNotifier.Common(n.Alerts.Select(a => a.Labels)));
+        var common = Escaped(NotificationText.Common(n.Alerts.Select(a => a.Labels)));
         var fields = new Dictionary<string, object>(StringComparer.Ordinal)
         {
             ["Status"] = NotificationText.State(n).ToLowerInvariant(),
@@ -30,7 +44,7 @@ internal static class NotificationTemplates
             ["AlertName"] = escape(NotificationText.AlertName(n)),
             ["GroupLabels"] = Escaped(n.GroupLabels),
             ["CommonLabels"] = common,
-            ["CommonAnnotations"] = Escaped(WebhookNotifier.Common(n.Alerts.Select(a => a.Annotations))),
+            ["CommonAnnotations"] = Escaped(NotificationText.Common(n.Alerts.Select(a => a.Annotations))),
             ["Firing"] = (double)firing.Count,
             ["Resolved"] = (double)NotificationText.Resolved(n).Count(),
             ["ExternalURL"] = context.ExternalUrl.ToString().TrimEnd('/'),

@@ -91,4 +91,31 @@ internal static class NotificationText
         text.AppendLine(CultureInfo.InvariantCulture, $"All alerts: {context.AlertsLink}");
         return text.ToString();
     }
+
+    public static string Rfc3339(DateTimeOffset value) =>
+        value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffK", System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>The pairs every map has with the same value.</summary>
+    public static SortedDictionary<string, string> Common(IEnumerable<IReadOnlyDictionary<string, string>> maps)
+    {
+        SortedDictionary<string, string>? common = null;
+        foreach (var map in maps)
+        {
+            if (common is null)
+            {
+                common = new SortedDictionary<string, string>(map.ToDictionary(), StringComparer.Ordinal);
+                continue;
+            }
+
+            foreach (var key in common.Keys.ToList())
+            {
+                if (!map.TryGetValue(key, out var value) || value != common[key])
+                {
+                    common.Remove(key);
+                }
+            }
+        }
+
+        return common ?? new SortedDictionary<string, string>(StringComparer.Ordinal);
+    }
 }

@@ -3,58 +3,41 @@ using Monitor.Configuration;
 namespace Monitor.Delivery;
 
 /// <summary>
-/// Builds the notifier of each configured receiver. Alertmanager notifiers keep the alerts they re-send every
-/// minute, so a reload keeps them (with the new URLs) instead of starting empty.
+/// Builds the notifier of each configured receiver through its kind's registration. A reload hands each kind the
+/// receiver's previous notifier, so one that keeps state (Alertmanager's re-sends) carries it on; previous
+/// notifiers that are not carried on are disposed.
 /// </summary>
 internal sealed class NotifierFactory(HttpClient client, TimeProvider time)
 {
-    private readonly Dictionary<string, AlertmanagerNotifier> _alertmanagers = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, NotifierKind> _kinds = NotifierRegistry.Kinds.ToDictionary(k => k.Key, StringComparer.Ordinal);
+    private readonly Lock _lock = new();
+    private Dictionary<string, INotifier> _current = new(StringComparer.Ordinal);
 
     public Dictionary<string, INotifier> Create(MonitorOptions options)
     {
         var context = new NotifierContext(options, time);
         var notifiers = new Dictionary<string, INotifier>(StringComparer.Ordinal);
-        lock (_alertmanagers)
+        lock (_lock)
         {
             foreach (var receiver in options.Receivers)
             {
-                notifiers[receiver.Name] = Create(receiver, context);
+                notifiers[receiver.Name] = Create(receiver, context, _current.GetValueOrDefault(receiver.Name));
             }
 
-            foreach (var name in _alertmanagers.Keys.Where(n => !notifiers.ContainsKey(n) || notifiers[n] is not AlertmanagerNotifier).ToList())
+            foreach (var previous in _current.Values.Where(p => !notifiers.ContainsValue(p)).OfType<IDisposable>())
             {
-                _alertmanagers[name].Dispose();
-                _alertmanagers.Remove(name);
+                previous.Dispose();
             }
+
+            _current = notifiers;
         }
 
-        return notifiers;
+        return new Dictionary<string, INotifier>(notifiers, StringComparer.Ordinal);
     }
 
-    public INotifier Create(ReceiverOptions receiver, NotifierContext context)
-    {
-        switch (receiver)
-        {
-            case { PagerDuty: { } pagerDuty }:
-                return new PagerDutyNotifier(pagerDuty, client, context);
-            case { Slack: { } slack }:
-                return new SlackNotifier(slack, client, context);
-            case { Email: { } email }:
-                return new EmailNotifier(email, context);
-            case { Webhook: { } webhook }:
-                return new WebhookNotifier(receiver.Name, webhook, client, context);
-            case { Alertmanager: { } alertmanager }:
-                if (_alertmanagers.TryGetValue(receiver.Name, out var kept))
-                {
-                    kept.Update(alertmanager);
-                    return kept;
-                }
-
-                var created = new AlertmanagerNotifier(alertmanager, client, context);
-                _alertmanagers[receiver.Name] = created;
-                return created;
-            default:
-                throw new InvalidOperationException($"receiver {receiver.Name} has no kind");
-        }
-    }
+    /// <summary>One receiver's notifier, on its own (for <c>monitor test-notify</c>).</summary>
+    public INotifier Create(ReceiverOptions receiver, NotifierContext context, INotifier? previous = null) =>
+        _kinds.TryGetValue(receiver.Kind.Key, out var kind)
+            ? kind.Create(receiver, new NotifierServices(client, context), previous)
+            : throw new ArgumentException($"receiver {receiver.Name}: kind {receiver.Kind.Key} is not registered", nameof(receiver));
 }

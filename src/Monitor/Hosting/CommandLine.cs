@@ -82,7 +82,7 @@ internal static class CommandLine
     /// </summary>
     private static async Task<int> TestNotifyAsync(string configPath, string receiverName, TextWriter stdout, TextWriter stderr)
     {
-        var loaded = ConfigLoader.Load(configPath);
+        var loaded = MonitorConfig.Load(configPath);
         if (!loaded.Success)
         {
             foreach (var error in loaded.Errors)
@@ -230,7 +230,7 @@ internal static class CommandLine
     /// <summary>The configuration and every rule file it names, with all their errors.</summary>
     private static List<ConfigError> LoadAll(string configPath, out MonitorOptions? options)
     {
-        var result = ConfigLoader.Load(configPath);
+        var result = MonitorConfig.Load(configPath);
         options = result.Options;
         var errors = new List<ConfigError>(result.Errors);
         if (result.Options is not null)

@@ -2,6 +2,8 @@ using Microsoft.Extensions.Logging;
 using Monitor.Alerting;
 using Monitor.Configuration;
 using Monitor.Delivery;
+using Monitor.Delivery.Outbox;
+using Monitor.Delivery.Reports;
 using Monitor.Metrics;
 using Monitor.Rules.Engine;
 using Monitor.Scheduling;
@@ -67,7 +69,7 @@ internal sealed class MonitorRuntime
         Log.ReloadRequested(_logger, source);
         lock (_reloadLock)
         {
-            var result = ConfigLoader.Load(_configPath);
+            var result = MonitorConfig.Load(_configPath);
             var errors = new List<ConfigError>(result.Errors);
             var (groups, ruleErrors) = result.Success ? RuleEngine.Load(result.Options!) : ([], []);
             errors.AddRange(ruleErrors);

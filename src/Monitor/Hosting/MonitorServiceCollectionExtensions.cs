@@ -5,6 +5,8 @@ using Microsoft.Extensions.Logging;
 using Monitor.Alerting;
 using Monitor.Checks;
 using Monitor.Delivery;
+using Monitor.Delivery.Outbox;
+using Monitor.Delivery.Reports;
 using Monitor.Configuration;
 using Monitor.Metrics;
 using Monitor.Rules.Engine;

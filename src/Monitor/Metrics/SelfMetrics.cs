@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Reflection;
-using Monitor.Configuration;
 
 namespace Monitor.Metrics;
 
@@ -11,7 +10,7 @@ internal sealed class SelfMetrics
     public static readonly double[] LagBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5];
 
     private readonly SeriesStore _store;
-    private readonly ConcurrentDictionary<CheckKind, HistogramSeries> _durations = new();
+    private readonly ConcurrentDictionary<string, HistogramSeries> _durations = new(StringComparer.Ordinal);
     private readonly Sample _reloadSuccessful;
     private readonly Sample _reloadTimestamp;
 
@@ -33,11 +32,12 @@ internal sealed class SelfMetrics
 
     public ProcessMetrics Process { get; }
 
-    public HistogramSeries CheckDuration(CheckKind kind) => _durations.GetOrAdd(kind, k => _store.Histogram(
+    /// <summary>The run durations of one check kind, labelled by its configuration key.</summary>
+    public HistogramSeries CheckDuration(string kind) => _durations.GetOrAdd(kind, k => _store.Histogram(
         "monitor_check_duration_seconds",
         "Duration of check runs in seconds, by check kind.",
         CheckDurationBuckets,
-        [new("kind", KindName(k))]));
+        [new("kind", k)]));
 
     public void ConfigReloaded(bool success, DateTimeOffset at)
     {
@@ -47,16 +47,4 @@ internal sealed class SelfMetrics
             _reloadTimestamp.Set(at.ToUnixTimeMilliseconds() / 1000.0);
         }
     }
-
-    public static string KindName(CheckKind kind) => kind switch
-    {
-        CheckKind.Http => "http",
-        CheckKind.Tcp => "tcp",
-        CheckKind.Postgres => "postgres",
-        CheckKind.NvidiaSmi => "nvidia_smi",
-        CheckKind.Scrape => "scrape",
-        CheckKind.Disk => "disk",
-        CheckKind.Kubernetes => "kubernetes",
-        _ => "unknown",
-    };
 }

@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Monitor.Checks;
-using Monitor.Checks.Unsupported;
 using Monitor.Configuration;
 using Monitor.Metrics;
 
@@ -13,7 +12,7 @@ namespace Monitor.Scheduling;
 /// abandoned (reported as a timeout) if it ignores cancellation, so a hanging target never delays another.
 /// A check whose previous run is still going is skipped, never run twice at once.
 /// </summary>
-internal sealed class CheckScheduler : BackgroundService
+internal sealed class CheckScheduler : BackgroundService, IDiscoveredChecks
 {
     // A run that ignores its cancellation token is abandoned this long after its timeout.
     private static readonly TimeSpan HardTimeoutGrace = TimeSpan.FromSeconds(1);
@@ -118,7 +117,7 @@ internal sealed class CheckScheduler : BackgroundService
                 else
                 {
                     SeriesScope scope;
-                    if (existing is not null && existing.Options.Kind == options1.Kind && SameLabels(existing.Options, options1))
+                    if (existing is not null && existing.Options.Kind.Key == options1.Kind.Key && SameLabels(existing.Options, options1))
                     {
                         scope = existing.Scope;
                         toDispose.Add(existing.Check);
@@ -144,13 +143,8 @@ internal sealed class CheckScheduler : BackgroundService
                         added++;
                     }
 
-                    var check = _factory.Create(options1, scope);
-                    if (check is UnsupportedCheck)
-                    {
-                        Log.KindNotImplemented(_logger, options1.Name, SelfMetrics.KindName(options1.Kind));
-                    }
-
-                    entry = new ScheduledCheck(check, scope, _metrics.CheckDuration(options1.Kind)) { LastPlanned = existing?.LastPlanned };
+                    var check = _factory.Create(options1, scope, this);
+                    entry = new ScheduledCheck(check, scope, _metrics.CheckDuration(options1.Kind.Key)) { LastPlanned = existing?.LastPlanned };
                 }
 
                 entry.Offset = offsets[options1.Name];

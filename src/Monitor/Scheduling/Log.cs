@@ -16,6 +16,4 @@ internal static partial class Log
     [LoggerMessage(EventId = 2004, Level = LogLevel.Information, Message = "Schedule updated: {Total} checks ({Added} added, {Changed} changed, {Removed} removed, {NotOwned} on other shards)")]
     public static partial void ScheduleUpdated(ILogger logger, int total, int added, int changed, int removed, int notOwned);
 
-    [LoggerMessage(EventId = 2005, Level = LogLevel.Warning, Message = "Check {Check} ({Kind}) is accepted by the configuration but not implemented yet; it reports reason not_implemented")]
-    public static partial void KindNotImplemented(ILogger logger, string check, string kind);
 }

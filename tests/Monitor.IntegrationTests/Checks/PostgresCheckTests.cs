@@ -26,8 +26,8 @@ public sealed class PostgresCheckTests : IAsyncLifetime
         var options = new CheckOptions
         {
             Name = "db",
-            Kind = CheckKind.Postgres,
-            Postgres = new PostgresCheckOptions { Dsn = new Secret(dsn), Statements = statements, Databases = databases ?? [] },
+            Kind = PostgresCheck.Kind,
+            Settings = new PostgresCheckOptions { Dsn = new Secret(dsn), Statements = statements, Databases = databases ?? [] },
             Interval = TimeSpan.FromSeconds(30),
             Timeout = TimeSpan.FromSeconds(10),
         };

@@ -6,6 +6,7 @@ using Monitor.Configuration;
 using Monitor.Delivery;
 using Monitor.IntegrationTests.TestSupport;
 using Monitor.Tests.TestSupport;
+using Monitor.Delivery.Email;
 
 namespace Monitor.IntegrationTests.Delivery;
 

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Monitor.Hosting;
 using Monitor.Checks.Kubernetes;
 using Monitor.Configuration;
 using Monitor.IntegrationTests.TestSupport;
@@ -6,6 +7,9 @@ using Monitor.Metrics;
 using Monitor.Tests.Checks.Kubernetes;
 using Monitor.Tests.TestSupport;
 using YamlDotNet.RepresentationModel;
+using Monitor.Checks.Http;
+using Monitor.Checks.Postgres;
+using Monitor.Checks.Tcp;
 
 namespace Monitor.IntegrationTests.Hosting;
 
@@ -89,11 +93,11 @@ public sealed class DeploymentKitTests
         var configVolume = Items(pod, "volumes").Single(v => v.Children.ContainsKey(new YamlScalarNode("configMap")));
         Assert.Equal(Scalar(Map(configMap, "metadata"), "name"), Scalar(Map(configVolume, "configMap"), "name"));
         string yaml = Scalar(Map(configMap, "data"), "monitor.yaml");
-        var result = ConfigLoader.Parse(yaml, "configmap:monitor.yaml", _ => null, _ => "secret");
+        var result = MonitorConfig.Parse(yaml, "configmap:monitor.yaml", _ => null, _ => "secret");
         Assert.Empty(result.Errors);
         Assert.Equal("0.0.0.0:9747", result.Options!.Server.Listen);
         Assert.Equal("/data/monitor.db", result.Options.Storage.Sqlite);
-        Assert.Contains(result.Options.Checks, c => c.Kind == CheckKind.Kubernetes && c.Kubernetes!.Kubeconfig is null);
+        Assert.Contains(result.Options.Checks, c => c.Kind.Key == KubernetesCheck.Kind.Key && c.SettingsOf<KubernetesCheckOptions>().Kubeconfig is null);
 
         // Every secret file the config reads comes from the mounted Secret.
         var secretMount = Items(container, "volumeMounts").Single(m => Scalar(m, "name") == Scalar(Items(pod, "volumes").Single(v => v.Children.ContainsKey(new YamlScalarNode("secret"))), "name"));
@@ -148,8 +152,8 @@ public sealed class DeploymentKitTests
             var options = new CheckOptions
             {
                 Name = "cluster",
-                Kind = CheckKind.Kubernetes,
-                Kubernetes = new KubernetesCheckOptions { Kubeconfig = api.WriteKubeconfig(dir, tokenFile), Namespaces = namespaces },
+                Kind = KubernetesCheck.Kind,
+                Settings = new KubernetesCheckOptions { Kubeconfig = api.WriteKubeconfig(dir, tokenFile), Namespaces = namespaces },
                 Interval = TimeSpan.FromSeconds(30),
                 Timeout = TimeSpan.FromSeconds(10),
             };
@@ -248,7 +252,7 @@ public sealed class DeploymentKitTests
             File.Copy(rules, Path.Combine(root, "alerts", Path.GetFileName(rules)));
         }
 
-        var result = ConfigLoader.Load(Path.Combine(root, "compose", "monitor.yaml"), name => ComposeEnvironment.GetValueOrDefault(name));
+        var result = MonitorConfig.Load(Path.Combine(root, "compose", "monitor.yaml"), name => ComposeEnvironment.GetValueOrDefault(name));
         Assert.Empty(result.Errors);
         var (groups, ruleErrors) = Monitor.Rules.Engine.RuleEngine.Load(result.Options!);
         Assert.Empty(ruleErrors);
@@ -260,14 +264,14 @@ public sealed class DeploymentKitTests
         var monitorEnvironment = Map(Map(Map((YamlMappingNode)compose.Documents[0].RootNode, "services"), "monitor"), "environment").Children.Keys.Select(k => ((YamlScalarNode)k).Value!).ToHashSet();
 
         var options = result.Options!;
-        Assert.Contains(options.Checks, c => c.Kind == CheckKind.Postgres);
+        Assert.Contains(options.Checks, c => c.Kind.Key == PostgresCheck.Kind.Key);
         foreach (var check in options.Checks)
         {
-            string? host = check.Kind switch
+            string? host = check.Settings switch
             {
-                CheckKind.Http => check.Http!.Url.Host,
-                CheckKind.Tcp => check.Tcp!.Address.Split(':')[0],
-                CheckKind.Postgres => new Uri(check.Postgres!.Dsn.Reveal()).Host,
+                HttpCheckOptions http => http.Url.Host,
+                TcpCheckOptions tcp => tcp.Host,
+                PostgresCheckOptions postgres => new Uri(postgres.Dsn.Reveal()).Host,
                 _ => null,
             };
             Assert.True(host is null || services.Contains(host), $"check {check.Name} targets {host}, which is no service of the stack");

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging.Abstractions;
+using Monitor.Hosting;
 using Monitor.Alerting;
 using Monitor.Configuration;
 using Monitor.Metrics;
@@ -21,7 +22,7 @@ public sealed class AlertPipelineTests : IDisposable
 
     private MonitorOptions Options()
     {
-        var result = ConfigLoader.Parse($$"""
+        var result = MonitorConfig.Parse($$"""
             storage: { sqlite: "{{_dir}}/monitor.db" }
             severities:
               P1: { ack_within: 1h, resolve_within: 1d, notify: [hook], repeat: 1h }

@@ -1,3 +1,4 @@
+using Monitor.Hosting;
 using Monitor.Alerting;
 using Monitor.Configuration;
 
@@ -41,7 +42,7 @@ public class DecisionCoreTests
 
     internal static AlertPolicy Policy(string alerting = Standard)
     {
-        var result = ConfigLoader.Parse(alerting + "\n" + Receivers, "test.yaml");
+        var result = MonitorConfig.Parse(alerting + "\n" + Receivers, "test.yaml");
         Assert.True(result.Success, string.Join("\n", result.Errors));
         return new AlertPolicy(result.Options!);
     }

@@ -11,7 +11,7 @@ namespace Monitor.Tests.Checks;
 public class DiskCheckTests
 {
     private static CheckOptions Options(DiskCheckOptions? disk = null, TimeSpan? timeout = null) =>
-        new() { Name = "disk", Kind = CheckKind.Disk, Disk = disk ?? new DiskCheckOptions(), Interval = TimeSpan.FromSeconds(30), Timeout = timeout ?? TimeSpan.FromSeconds(5) };
+        new() { Name = "disk", Kind = DiskCheck.Kind, Settings = disk ?? new DiskCheckOptions(), Interval = TimeSpan.FromSeconds(30), Timeout = timeout ?? TimeSpan.FromSeconds(5) };
 
     private static List<string[]> Df(params string[] args)
     {

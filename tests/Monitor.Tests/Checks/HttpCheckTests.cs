@@ -17,7 +17,7 @@ public sealed class HttpCheckTests : IAsyncLifetime
     private static async Task<(CheckResult Result, Dictionary<string, string> Samples)> RunAsync(HttpCheckOptions http, TimeSpan? timeout = null)
     {
         var store = new SeriesStore();
-        var options = new CheckOptions { Name = "t", Kind = CheckKind.Http, Http = http, Interval = TimeSpan.FromSeconds(30), Timeout = timeout ?? TimeSpan.FromSeconds(5) };
+        var options = new CheckOptions { Name = "t", Kind = HttpCheck.Kind, Settings = http, Interval = TimeSpan.FromSeconds(30), Timeout = timeout ?? TimeSpan.FromSeconds(5) };
         using var scope = new SeriesScope(store, "t", new Dictionary<string, string>());
         using var check = new HttpCheck(options, scope, TimeProvider.System);
         using var cts = new CancellationTokenSource(options.Timeout);

@@ -37,7 +37,7 @@ public sealed class NvidiaSmiCheckTests : IDisposable
     private static async Task<(CheckResult Result, Dictionary<string, string> Samples)> RunAsync(string path, TimeSpan? timeout = null, SeriesStore? store = null, NvidiaSmiCheck? reuse = null)
     {
         store ??= new SeriesStore();
-        var options = new CheckOptions { Name = "gpus", Kind = CheckKind.NvidiaSmi, NvidiaSmi = new NvidiaSmiCheckOptions { Path = path }, Interval = TimeSpan.FromSeconds(30), Timeout = timeout ?? TimeSpan.FromSeconds(10) };
+        var options = new CheckOptions { Name = "gpus", Kind = NvidiaSmiCheck.Kind, Settings = new NvidiaSmiCheckOptions { Path = path }, Interval = TimeSpan.FromSeconds(30), Timeout = timeout ?? TimeSpan.FromSeconds(10) };
         var check = reuse ?? new NvidiaSmiCheck(options, new SeriesScope(store, "gpus", new Dictionary<string, string>()));
         using var cts = new CancellationTokenSource(options.Timeout);
         var result = await check.RunAsync(cts.Token);
@@ -77,16 +77,16 @@ public sealed class NvidiaSmiCheckTests : IDisposable
         string header = File.ReadAllLines(Fixture("nvidia-smi-2xH100.csv"))[0];
         string full = StandIn($"cat '{Fixture("nvidia-smi-2xH100.csv")}'");
         var check = new NvidiaSmiCheck(
-            new CheckOptions { Name = "gpus", Kind = CheckKind.NvidiaSmi, NvidiaSmi = new NvidiaSmiCheckOptions { Path = full }, Interval = TimeSpan.FromSeconds(30), Timeout = TimeSpan.FromSeconds(10) },
+            new CheckOptions { Name = "gpus", Kind = NvidiaSmiCheck.Kind, Settings = new NvidiaSmiCheckOptions { Path = full }, Interval = TimeSpan.FromSeconds(30), Timeout = TimeSpan.FromSeconds(10) },
             new SeriesScope(store, "gpus", new Dictionary<string, string>()));
         Assert.True((await RunAsync(full, store: store, reuse: check)).Result.Success);
 
         // The same GPU in MIG mode: utilisation [N/A], power [Not Supported]; the second GPU is gone.
         string mig = Path.Combine(_dir, "mig.csv");
         File.WriteAllText(mig, header + "\n0, GPU-3F1C9A52-8D4E-4B7A-9C21-5E6F7A8B9C0D, NVIDIA H100 80GB HBM3, 00000000:18:00.0, 590.48.01, P0, 59, 54, [N/A], [N/A], 81559 MiB, 19818 MiB, 61263 MiB, [Not Supported], 700.00 W, 1980 MHz, 2619 MHz, [N/A], [Insufficient Permissions]\n");
-        var options = check.Options with { NvidiaSmi = new NvidiaSmiCheckOptions { Path = StandIn($"cat '{mig}'") } };
+        var options = check.Options with { Settings = new NvidiaSmiCheckOptions { Path = StandIn($"cat '{mig}'") } };
         var migCheck = new NvidiaSmiCheck(options, new SeriesScope(store, "gpus-mig", new Dictionary<string, string>()));
-        var (result, s) = await RunAsync(options.NvidiaSmi!.Path, store: store, reuse: migCheck);
+        var (result, s) = await RunAsync(options.SettingsOf<NvidiaSmiCheckOptions>().Path, store: store, reuse: migCheck);
         Assert.True(result.Success, result.Error);
         string u = $"{{check=\"gpus-mig\",uuid=\"{Gpu0}\"}}";
         Assert.DoesNotContain("nvidia_smi_utilization_gpu_ratio" + u, s.Keys);

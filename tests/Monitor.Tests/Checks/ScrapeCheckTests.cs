@@ -55,7 +55,7 @@ public sealed class ScrapeCheckTests : IAsyncLifetime
     public async Task DisposeAsync() => await _app.DisposeAsync();
 
     private ScrapeCheck Check(SeriesStore store, ScrapeCheckOptions? options = null) => new(
-        new CheckOptions { Name = "exp", Kind = CheckKind.Scrape, Scrape = options ?? new ScrapeCheckOptions { Url = new Uri(_base, "/metrics") }, Interval = TimeSpan.FromSeconds(30), Timeout = TimeSpan.FromSeconds(5) },
+        new CheckOptions { Name = "exp", Kind = ScrapeCheck.Kind, Settings = options ?? new ScrapeCheckOptions { Url = new Uri(_base, "/metrics") }, Interval = TimeSpan.FromSeconds(30), Timeout = TimeSpan.FromSeconds(5) },
         store,
         new SeriesScope(store, "exp", new Dictionary<string, string> { ["team"] = "gpu" }));
 

@@ -17,8 +17,8 @@ public class TcpCheckTests
         var options = new CheckOptions
         {
             Name = "t",
-            Kind = CheckKind.Tcp,
-            Tcp = new TcpCheckOptions { Address = $"localhost:{port}", Host = "localhost", Port = port },
+            Kind = TcpCheck.Kind,
+            Settings = new TcpCheckOptions { Address = $"localhost:{port}", Host = "localhost", Port = port },
             Interval = TimeSpan.FromSeconds(30),
             Timeout = TimeSpan.FromSeconds(5),
         };

@@ -1,5 +1,10 @@
+using Monitor.Delivery.Email;
+using Monitor.Hosting;
 using Monitor.Configuration;
 using Monitor.Tests.TestSupport;
+using Monitor.Checks.Disk;
+using Monitor.Checks.Http;
+using Monitor.Checks.Postgres;
 
 namespace Monitor.Tests.Configuration;
 
@@ -16,7 +21,7 @@ public class ConfigLoaderTests
     };
 
     private static ConfigLoadResult Parse(string yaml, IDictionary<string, string>? env = null, Func<string, string>? readFile = null) =>
-        ConfigLoader.Parse(yaml, "monitor.yaml", name => (env ?? Env).TryGetValue(name, out var v) ? v : null, readFile ?? (p => throw new FileNotFoundException($"no such file {p}")));
+        MonitorConfig.Parse(yaml, "monitor.yaml", name => (env ?? Env).TryGetValue(name, out var v) ? v : null, readFile ?? (p => throw new FileNotFoundException($"no such file {p}")));
 
     private static string[] Errors(string yaml, IDictionary<string, string>? env = null) =>
         [.. Parse(yaml, env).Errors.Select(e => e.ToString())];
@@ -33,21 +38,21 @@ public class ConfigLoaderTests
         var http = o.Checks[0];
         Assert.Equal(TimeSpan.FromSeconds(30), http.Interval);
         Assert.Equal(TimeSpan.FromSeconds(5), http.Timeout);
-        Assert.Equal("healthy", http.Http!.Expect.BodyJson["status"]);
-        Assert.Equal([200], http.Http.Expect.Status);
-        Assert.Equal(14, http.Http.Expect.MinCertDays);
-        Assert.Equal(TimeSpan.FromSeconds(2), http.Http.Expect.MaxResponseTime);
+        Assert.Equal("healthy", http.SettingsOf<HttpCheckOptions>().Expect.BodyJson["status"]);
+        Assert.Equal([200], http.SettingsOf<HttpCheckOptions>().Expect.Status);
+        Assert.Equal(14, http.SettingsOf<HttpCheckOptions>().Expect.MinCertDays);
+        Assert.Equal(TimeSpan.FromSeconds(2), http.SettingsOf<HttpCheckOptions>().Expect.MaxResponseTime);
         Assert.Equal("platform", http.Labels["team"]);
         Assert.Equal(TimeSpan.FromSeconds(10), o.Checks[1].Timeout); // defaults
-        Assert.Equal("postgres://monitor:pw@db:5432/openwebui", o.Checks[2].Postgres!.Dsn.Reveal());
+        Assert.Equal("postgres://monitor:pw@db:5432/openwebui", o.Checks[2].SettingsOf<PostgresCheckOptions>().Dsn.Reveal());
         Assert.Equal("tok-123", o.Server.ApiToken!.Reveal());
         Assert.Equal([Severity.P1, Severity.P2], o.Escalation.Keys.Order());
         Assert.Equal(TimeSpan.FromHours(2), o.Escalation[Severity.P1][1].After);
         Assert.Equal(["pager", "slack", "email"], o.Severities[Severity.P1].Notify);
         Assert.Equal("Asia/Seoul", o.Silences[0].TimeZone.Id);
         Assert.Equal(8, o.Receivers.Count);
-        Assert.Equal(587, o.Receivers[2].Email!.Smtp.Port);
-        Assert.True(o.Receivers[2].Email!.Smtp.StartTls);
+        Assert.Equal(587, o.Receivers[2].SettingsOf<EmailReceiverOptions>().Smtp.Port);
+        Assert.True(o.Receivers[2].SettingsOf<EmailReceiverOptions>().Smtp.StartTls);
         Assert.Equal("morning", o.Reports[0].Name);
     }
 
@@ -65,10 +70,10 @@ public class ConfigLoaderTests
     [Fact]
     public void Load_ShippedConfig_IsValidWithoutAnySecrets()
     {
-        var result = ConfigLoader.Load(Repository.File("monitor.yaml"), _ => null);
+        var result = MonitorConfig.Load(Repository.File("monitor.yaml"), _ => null);
         Assert.Empty(result.Errors);
-        Assert.Contains(result.Options!.Checks, c => c.Kind == CheckKind.Disk);
-        Assert.Contains(result.Options.Checks, c => c.Kind == CheckKind.Http && c.Http!.Url.AbsolutePath == "/healthz");
+        Assert.Contains(result.Options!.Checks, c => c.Kind.Key == DiskCheck.Kind.Key);
+        Assert.Contains(result.Options.Checks, c => c.Kind.Key == HttpCheck.Kind.Key && c.SettingsOf<HttpCheckOptions>().Url.AbsolutePath == "/healthz");
     }
 
     [Fact]
@@ -147,7 +152,7 @@ public class ConfigLoaderTests
                   headers: { X-Price: "$$5 and ${PD_ROUTING_KEY}" }
             """);
         Assert.Empty(result.Errors);
-        Assert.Equal("$5 and 0123456789abcdef0123456789abcdef", result.Options!.Checks[0].Http!.Headers["X-Price"]);
+        Assert.Equal("$5 and 0123456789abcdef0123456789abcdef", result.Options!.Checks[0].SettingsOf<HttpCheckOptions>().Headers["X-Price"]);
     }
 
     [Fact]

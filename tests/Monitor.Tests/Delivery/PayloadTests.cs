@@ -1,9 +1,15 @@
 using System.Text;
 using System.Text.Json;
+using Monitor.Hosting;
 using Monitor.Alerting;
 using Monitor.Configuration;
 using Monitor.Delivery;
 using Monitor.Tests.TestSupport;
+using Monitor.Delivery.Email;
+using Monitor.Delivery.Slack;
+using Monitor.Delivery.PagerDuty;
+using Monitor.Delivery.Webhook;
+using Monitor.Delivery.Alertmanager;
 
 namespace Monitor.Tests.Delivery;
 
@@ -264,7 +270,7 @@ public class TemplateTests
     [Fact]
     public void InvalidTemplate_IsAConfigErrorAtItsValue()
     {
-        var result = ConfigLoader.Parse("""
+        var result = MonitorConfig.Parse("""
             receivers:
               - name: chat
                 slack: { webhook_url: "https://hooks.example.test/x", title: "{{ .Status | shout }}" }

@@ -3,6 +3,8 @@ using Monitor.Alerting;
 using Monitor.Configuration;
 using Monitor.Delivery;
 using Monitor.Metrics;
+using Monitor.Delivery.Slack;
+using Monitor.Delivery.Reports;
 
 namespace Monitor.Tests.Delivery;
 

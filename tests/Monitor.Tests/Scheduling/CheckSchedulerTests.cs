@@ -4,6 +4,7 @@ using Monitor.Configuration;
 using Monitor.Metrics;
 using Monitor.Scheduling;
 using Monitor.Tests.TestSupport;
+using Monitor.Checks.Tcp;
 
 namespace Monitor.Tests.Scheduling;
 
@@ -49,7 +50,7 @@ public class CheckSchedulerTests
 
         public Dictionary<string, Func<CancellationToken, Task<CheckResult>>> Behaviours { get; } = [];
 
-        public ICheck Create(CheckOptions options, SeriesScope scope)
+        public ICheck Create(CheckOptions options, SeriesScope scope, IDiscoveredChecks discovered)
         {
             var behaviour = Behaviours.GetValueOrDefault(options.Name, _ => Task.FromResult(CheckResult.Ok));
             var check = new FakeCheck(options, Time, behaviour);
@@ -89,8 +90,8 @@ public class CheckSchedulerTests
     private static CheckOptions Check(string name, int intervalSeconds = 10, double timeoutSeconds = 5, string fingerprint = "x") => new()
     {
         Name = name,
-        Kind = CheckKind.Tcp,
-        Tcp = new TcpCheckOptions { Address = "h:1", Host = "h", Port = 1 },
+        Kind = TcpCheck.Kind,
+        Settings = new TcpCheckOptions { Address = "h:1", Host = "h", Port = 1 },
         Interval = TimeSpan.FromSeconds(intervalSeconds),
         Timeout = TimeSpan.FromSeconds(timeoutSeconds),
         Fingerprint = fingerprint,

@@ -12,6 +12,9 @@ namespace Monitor.Checks.Disk;
 /// </summary>
 internal sealed class DiskCheck : ICheck
 {
+    /// <summary>The <c>disk</c> kind: filesystems as node_exporter reports them.</summary>
+    public static readonly CheckKind Kind = new("disk", DiskCheckOptions.Read, (options, context) => new DiskCheck(options, context.Scope, context.Time, LinuxFileSystemStats.Instance, DefaultMountTable));
+
     public const string DefaultMountTable = "/proc/self/mounts";
 
     private readonly DiskCheckOptions _disk;
@@ -25,7 +28,7 @@ internal sealed class DiskCheck : ICheck
     public DiskCheck(CheckOptions options, SeriesScope scope, TimeProvider timeProvider, IFileSystemStats stats, string mountTablePath)
     {
         Options = options;
-        _disk = options.Disk ?? throw new ArgumentException("not a disk check", nameof(options));
+        _disk = options.SettingsOf<DiskCheckOptions>();
         _scope = scope;
         _time = timeProvider;
         _stats = stats;

@@ -11,6 +11,9 @@ namespace Monitor.Checks.Gpu;
 /// </summary>
 internal sealed class NvidiaSmiCheck : ICheck
 {
+    /// <summary>The <c>nvidia_smi</c> kind: nvidia-smi's query output under nvidia_gpu_exporter's names.</summary>
+    public static readonly CheckKind Kind = new("nvidia_smi", NvidiaSmiCheckOptions.Read, (options, context) => new NvidiaSmiCheck(options, context.Scope));
+
     private readonly NvidiaSmiCheckOptions _gpu;
     private readonly SeriesScope _scope;
     private readonly Dictionary<string, List<Series>> _series = new(StringComparer.Ordinal);
@@ -18,7 +21,7 @@ internal sealed class NvidiaSmiCheck : ICheck
     public NvidiaSmiCheck(CheckOptions options, SeriesScope scope)
     {
         Options = options;
-        _gpu = options.NvidiaSmi ?? throw new ArgumentException("not an nvidia_smi check", nameof(options));
+        _gpu = options.SettingsOf<NvidiaSmiCheckOptions>();
         _scope = scope;
     }
 

@@ -16,6 +16,9 @@ namespace Monitor.Checks.Http;
 /// </summary>
 internal sealed partial class HttpCheck : ICheck
 {
+    /// <summary>The <c>http</c> kind: a probe with blackbox_exporter's series.</summary>
+    public static readonly CheckKind Kind = new("http", HttpCheckOptions.Read, (options, context) => new HttpCheck(options, context.Scope, context.Time));
+
     private const int MaxRedirects = 10;
     private const int MaxBodyBytes = 4 * 1024 * 1024;
 
@@ -34,7 +37,7 @@ internal sealed partial class HttpCheck : ICheck
     public HttpCheck(CheckOptions options, SeriesScope scope, TimeProvider timeProvider)
     {
         Options = options;
-        _http = options.Http ?? throw new ArgumentException("not an http check", nameof(options));
+        _http = options.SettingsOf<HttpCheckOptions>();
         _time = timeProvider;
         _series = new HttpProbeSeries(scope, Phases);
         _handler = new SocketsHttpHandler

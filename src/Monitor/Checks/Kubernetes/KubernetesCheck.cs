@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Monitor.Checks.Http;
 using Monitor.Configuration;
 using Monitor.Metrics;
 
@@ -11,6 +12,9 @@ namespace Monitor.Checks.Kubernetes;
 /// </summary>
 internal sealed class KubernetesCheck : ICheck
 {
+    /// <summary>The <c>kubernetes</c> kind: kube-state-metrics' series, and discovery of annotated pods and services.</summary>
+    public static readonly CheckKind Kind = new("kubernetes", KubernetesCheckOptions.Read, (options, context) => new KubernetesCheck(options, context.Scope, context.Time, discovered: context.Discovered.SetDiscovered));
+
     private static readonly string[] PodPhases = ["Pending", "Running", "Succeeded", "Failed", "Unknown"];
     private static readonly string[] PvcPhases = ["Lost", "Bound", "Pending"];
     private static readonly string[] ConditionStatuses = ["true", "false", "unknown"];
@@ -31,7 +35,7 @@ internal sealed class KubernetesCheck : ICheck
     {
         _discovered = discovered;
         Options = options;
-        _kube = options.Kubernetes ?? throw new ArgumentException("not a kubernetes check", nameof(options));
+        _kube = options.SettingsOf<KubernetesCheckOptions>();
         _scope = scope;
         _generation = new SeriesGeneration(scope);
         _time = timeProvider;
@@ -165,8 +169,8 @@ internal sealed class KubernetesCheck : ICheck
         return new CheckOptions
         {
             Name = $"{Options.Name}/{ns}/{kind}/{name}",
-            Kind = CheckKind.Http,
-            Http = new HttpCheckOptions { Url = url },
+            Kind = HttpCheck.Kind,
+            Settings = new HttpCheckOptions { Url = url },
             Interval = Options.Interval,
             Timeout = Options.Timeout,
             Labels = labels,

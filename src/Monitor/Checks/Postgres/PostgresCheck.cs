@@ -12,6 +12,9 @@ namespace Monitor.Checks.Postgres;
 /// </summary>
 internal sealed class PostgresCheck : ICheck
 {
+    /// <summary>The <c>postgres</c> kind: pg_stat_* views under postgres_exporter's names.</summary>
+    public static readonly CheckKind Kind = new("postgres", PostgresCheckOptions.Read, (options, context) => new PostgresCheck(options, context.Scope));
+
     private static readonly string[] StatDatabaseColumns =
     [
         "numbackends", "xact_commit", "xact_rollback", "blks_read", "blks_hit", "tup_returned", "tup_fetched", "tup_inserted",
@@ -29,7 +32,7 @@ internal sealed class PostgresCheck : ICheck
     public PostgresCheck(CheckOptions options, SeriesScope scope)
     {
         Options = options;
-        _pg = options.Postgres ?? throw new ArgumentException("not a postgres check", nameof(options));
+        _pg = options.SettingsOf<PostgresCheckOptions>();
         _scope = scope;
         _generation = new SeriesGeneration(scope);
         _up = scope.Gauge("pg_up", "Whether the last scrape of metrics from PostgreSQL was able to connect to the server (1 for yes, 0 for no).");

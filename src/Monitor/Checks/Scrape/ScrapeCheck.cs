@@ -15,6 +15,9 @@ namespace Monitor.Checks.Scrape;
 /// </summary>
 internal sealed class ScrapeCheck : ICheck
 {
+    /// <summary>The <c>scrape</c> kind: any Prometheus endpoint's series, re-exposed.</summary>
+    public static readonly CheckKind Kind = new("scrape", ScrapeCheckOptions.Read, (options, context) => new ScrapeCheck(options, context.Store, context.Scope));
+
     private const string Accept = "application/openmetrics-text;version=1.0.0;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
 
     private readonly ScrapeCheckOptions _scrape;
@@ -27,7 +30,7 @@ internal sealed class ScrapeCheck : ICheck
     public ScrapeCheck(CheckOptions options, SeriesStore store, SeriesScope scope)
     {
         Options = options;
-        _scrape = options.Scrape ?? throw new ArgumentException("not a scrape check", nameof(options));
+        _scrape = options.SettingsOf<ScrapeCheckOptions>();
         _store = store;
         _scope = scope;
         var handler = new SocketsHttpHandler

@@ -8,6 +8,9 @@ namespace Monitor.Checks.Tcp;
 /// <summary>blackbox_exporter's TCP prober: resolve, connect, and optionally a TLS handshake.</summary>
 internal sealed class TcpCheck : ICheck
 {
+    /// <summary>The <c>tcp</c> kind: a connect (and optional TLS handshake) probe with blackbox_exporter's series.</summary>
+    public static readonly CheckKind Kind = new("tcp", TcpCheckOptions.Read, (options, context) => new TcpCheck(options, context.Scope, context.Time));
+
     private readonly TcpCheckOptions _tcp;
     private readonly TimeProvider _time;
     private readonly SeriesScope _scope;
@@ -19,7 +22,7 @@ internal sealed class TcpCheck : ICheck
     public TcpCheck(CheckOptions options, SeriesScope scope, TimeProvider timeProvider)
     {
         Options = options;
-        _tcp = options.Tcp ?? throw new ArgumentException("not a tcp check", nameof(options));
+        _tcp = options.SettingsOf<TcpCheckOptions>();
         _time = timeProvider;
         _scope = scope;
         _success = scope.Gauge("probe_success", "Displays whether or not the probe was a success");

@@ -1,11 +1,14 @@
 namespace Monitor.Configuration;
 
-/// <summary>One entry of <c>checks:</c>; exactly one of the kind sections is set.</summary>
+/// <summary>One entry of <c>checks:</c>: what every check has, and its kind's own settings.</summary>
 internal sealed record CheckOptions
 {
     public required string Name { get; init; }
 
-    public required CheckKind Kind { get; init; }
+    public required ICheckKind Kind { get; init; }
+
+    /// <summary>The kind's section, validated (an <c>HttpCheckOptions</c> for <c>http</c>, …).</summary>
+    public required ICheckSettings Settings { get; init; }
 
     /// <summary>How often it runs. <value>Default <c>defaults.interval</c>.</value></summary>
     public TimeSpan Interval { get; init; }
@@ -16,39 +19,20 @@ internal sealed record CheckOptions
     /// <summary>Labels added to every series of the check.</summary>
     public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();
 
-    public HttpCheckOptions? Http { get; init; }
-
-    public TcpCheckOptions? Tcp { get; init; }
-
-    public PostgresCheckOptions? Postgres { get; init; }
-
-    public NvidiaSmiCheckOptions? NvidiaSmi { get; init; }
-
-    public ScrapeCheckOptions? Scrape { get; init; }
-
-    public DiskCheckOptions? Disk { get; init; }
-
-    public KubernetesCheckOptions? Kubernetes { get; init; }
-
     /// <summary>Where the check is defined, for messages.</summary>
     public string Origin { get; init; } = string.Empty;
 
     /// <summary>What the check points at, for <c>/api/v1/checks</c>; never contains a secret.</summary>
-    public string Target => Kind switch
-    {
-        CheckKind.Http => Http!.Url.ToString(),
-        CheckKind.Tcp => Tcp!.Address,
-        CheckKind.Postgres => "postgres",
-        CheckKind.NvidiaSmi => NvidiaSmi!.Path,
-        CheckKind.Scrape => Scrape!.Url.ToString(),
-        CheckKind.Disk => Disk!.Mountpoints.Count == 0 ? "all filesystems" : string.Join(",", Disk.Mountpoints),
-        CheckKind.Kubernetes => Kubernetes!.Kubeconfig ?? "in-cluster",
-        _ => string.Empty,
-    };
+    public string Target => Settings.Target;
 
     /// <summary>
     /// A canonical description of everything that affects how the check runs, so a reload can tell an
     /// unchanged check (keep its series and schedule) from a changed one.
     /// </summary>
     public string Fingerprint { get; init; } = string.Empty;
+
+    /// <summary>The kind's settings as their type; the check of a kind is built only with its own settings.</summary>
+    public T SettingsOf<T>()
+        where T : class, ICheckSettings =>
+        Settings as T ?? throw new ArgumentException($"check {Name} is a {Kind.Key} check, not configured by {typeof(T).Name}");
 }

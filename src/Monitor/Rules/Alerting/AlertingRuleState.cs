@@ -1,7 +1,7 @@
 using Monitor.Metrics;
 using Monitor.Rules.Evaluation;
 using Monitor.Rules.RuleFiles;
-using Monitor.Rules.Templates;
+using Monitor.Templating;
 
 namespace Monitor.Rules.Alerting;
 

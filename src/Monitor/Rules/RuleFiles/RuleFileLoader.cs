@@ -1,7 +1,7 @@
 using System.Text.RegularExpressions;
 using Monitor.Configuration;
 using Monitor.Rules.PromQL;
-using Monitor.Rules.Templates;
+using Monitor.Templating;
 using YamlDotNet.Core;
 using PromParser = Monitor.Rules.PromQL.Parser;
 using YamlDotNet.RepresentationModel;

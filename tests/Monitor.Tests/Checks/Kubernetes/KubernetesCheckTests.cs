@@ -3,6 +3,7 @@ using Monitor.Checks.Kubernetes;
 using Monitor.Configuration;
 using Monitor.Metrics;
 using Monitor.Tests.TestSupport;
+using Monitor.Checks.Http;
 
 namespace Monitor.Tests.Checks.Kubernetes;
 
@@ -34,8 +35,8 @@ public sealed class KubernetesCheckTests : IAsyncLifetime
         var options = new CheckOptions
         {
             Name = "cluster",
-            Kind = CheckKind.Kubernetes,
-            Kubernetes = new KubernetesCheckOptions { Kubeconfig = _api.WriteKubeconfig(_dir, _tokenFile), Namespaces = namespaces },
+            Kind = KubernetesCheck.Kind,
+            Settings = new KubernetesCheckOptions { Kubeconfig = _api.WriteKubeconfig(_dir, _tokenFile), Namespaces = namespaces },
             Interval = TimeSpan.FromSeconds(30),
             Timeout = TimeSpan.FromSeconds(10),
         };
@@ -120,8 +121,8 @@ public sealed class KubernetesCheckTests : IAsyncLifetime
         var options = new CheckOptions
         {
             Name = "cluster",
-            Kind = CheckKind.Kubernetes,
-            Kubernetes = new KubernetesCheckOptions { Kubeconfig = _api.WriteKubeconfig(_dir, _tokenFile) },
+            Kind = KubernetesCheck.Kind,
+            Settings = new KubernetesCheckOptions { Kubeconfig = _api.WriteKubeconfig(_dir, _tokenFile) },
             Interval = TimeSpan.FromSeconds(20),
             Timeout = TimeSpan.FromSeconds(4),
             Labels = new Dictionary<string, string> { ["team"] = "platform" },
@@ -133,11 +134,11 @@ public sealed class KubernetesCheckTests : IAsyncLifetime
         Assert.Equal("cluster", source);
         Assert.Equal(["cluster/ml/pod/trainer-0", "cluster/shop/service/api"], found.Select(c => c.Name).Order(StringComparer.Ordinal));
         var pod = found.Single(c => c.Name.EndsWith("trainer-0", StringComparison.Ordinal));
-        Assert.Equal(new Uri("http://10.244.1.5:8080/healthz"), pod.Http!.Url);
+        Assert.Equal(new Uri("http://10.244.1.5:8080/healthz"), pod.SettingsOf<HttpCheckOptions>().Url);
         Assert.Equal(new Dictionary<string, string> { ["team"] = "platform", ["namespace"] = "ml", ["pod"] = "trainer-0", ["severity"] = "P2" }, pod.Labels);
         Assert.Equal(TimeSpan.FromSeconds(20), pod.Interval);
         var service = found.Single(c => c.Name.EndsWith("service/api", StringComparison.Ordinal));
-        Assert.Equal(new Uri("http://api.shop.svc:9090/health"), service.Http!.Url);
+        Assert.Equal(new Uri("http://api.shop.svc:9090/health"), service.SettingsOf<HttpCheckOptions>().Url);
         Assert.Equal("shop", service.Labels["namespace"]);
         Assert.Equal("api", service.Labels["service"]);
     }
@@ -214,7 +215,7 @@ public sealed class KubernetesCheckTests : IAsyncLifetime
     {
         string kubeconfig = _api.WriteKubeconfig(_dir, _tokenFile);
         await File.WriteAllTextAsync(kubeconfig, (await File.ReadAllTextAsync(kubeconfig)).Replace("certificate-authority-data:", "certificate-authority-data-unused:", StringComparison.Ordinal));
-        var options = new CheckOptions { Name = "c", Kind = CheckKind.Kubernetes, Kubernetes = new KubernetesCheckOptions { Kubeconfig = kubeconfig }, Interval = TimeSpan.FromSeconds(30), Timeout = TimeSpan.FromSeconds(10) };
+        var options = new CheckOptions { Name = "c", Kind = KubernetesCheck.Kind, Settings = new KubernetesCheckOptions { Kubeconfig = kubeconfig }, Interval = TimeSpan.FromSeconds(30), Timeout = TimeSpan.FromSeconds(10) };
         using var check = new KubernetesCheck(options, new SeriesScope(new SeriesStore(), "c", new Dictionary<string, string>()), TimeProvider.System);
         var result = await check.RunAsync(CancellationToken.None);
         Assert.Equal(FailureReasons.Tls, result.Reason);

@@ -1,0 +1,70 @@
+using Monitor.Configuration;
+
+namespace Monitor.Checks.Http;
+
+/// <summary>The <c>http</c> section of a check.</summary>
+internal sealed record HttpCheckOptions : ICheckSettings
+{
+    private static readonly HashSet<string> Methods = new(StringComparer.Ordinal) { "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS" };
+
+    public required Uri Url { get; init; }
+
+    /// <summary>HTTP method. <value>Default GET.</value></summary>
+    public string Method { get; init; } = "GET";
+
+    public IReadOnlyDictionary<string, string> Headers { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Request body. <value>Default none.</value></summary>
+    public string? Body { get; init; }
+
+    /// <summary>Follow redirects (up to 10, as blackbox_exporter does). <value>Default true.</value></summary>
+    public bool FollowRedirects { get; init; } = true;
+
+    /// <summary>Accept any certificate. <value>Default false.</value></summary>
+    public bool InsecureSkipVerify { get; init; }
+
+    public HttpExpectOptions Expect { get; init; } = new();
+
+    public string Target => Url.ToString();
+
+    public static HttpCheckOptions? Read(YamlMap? map)
+    {
+        if (map is null)
+        {
+            return null;
+        }
+
+        var ctx = map.Context;
+        var url = map.Url("url", required: true, "http", "https");
+        string method = map.String("method") ?? "GET";
+        if (!Methods.Contains(method))
+        {
+            ctx.Error(map.Get("method")!.Start, $"{map.Field("method")}: unsupported method \"{method}\" (one of {string.Join(", ", Methods)})");
+        }
+
+        var headers = map.StringMap("headers", n => n.Length > 0 && n.All(c => c > ' ' && c < 127 && c != ':'), "header names are visible ASCII without ':'") ?? [];
+        foreach (var (headerName, value) in headers)
+        {
+            if (value.AsSpan().IndexOfAny('\r', '\n') >= 0)
+            {
+                ctx.Error(map.Get("headers")!.Start, $"{map.Field("headers")}.{headerName}: header values must not contain line breaks");
+            }
+        }
+
+        string? body = map.String("body");
+        bool follow = map.Bool("follow_redirects") ?? true;
+        bool insecure = map.Bool("insecure_skip_verify") ?? false;
+        var expect = HttpExpectOptions.Read(map.Map("expect"));
+        map.Finish();
+        return url is null || expect is null ? null : new HttpCheckOptions
+        {
+            Url = url,
+            Method = method,
+            Headers = headers,
+            Body = body,
+            FollowRedirects = follow,
+            InsecureSkipVerify = insecure,
+            Expect = expect,
+        };
+    }
+}

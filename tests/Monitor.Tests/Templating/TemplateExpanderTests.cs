@@ -1,0 +1,61 @@
+using Monitor.Templating;
+
+namespace Monitor.Tests.Templating;
+
+public class TemplateExpanderTests
+{
+    private static readonly Dictionary<string, string> Labels = new() { ["instance"] = "web-1", ["job"] = "api" };
+    private static readonly Dictionary<string, string> External = new() { ["cluster"] = "prod" };
+
+    [Theory]
+    [InlineData("{{ $labels.instance }} down", "web-1 down")]
+    [InlineData("{{ .Labels.job }}/{{ $labels.missing }}/", "api//")]
+    [InlineData("value {{ $value }}", "value 1234.5678")]
+    [InlineData("{{ $value | humanize }}", "1.235k")]
+    [InlineData("{{ humanize $value }}", "1.235k")]
+    [InlineData("{{ $externalLabels.cluster }}", "prod")]
+    [InlineData("{{ printf \"%.2f\" $value }}", "1234.57")]
+    [InlineData("{{- \"  trimmed\" -}}  x", "  trimmedx")]
+    [InlineData("a {{/* comment */}}b", "a b")]
+    [InlineData("{{ $labels.job | toUpper }}", "API")]
+    [InlineData("{{ index $labels \"instance\" }}", "web-1")]
+    public void Expand_GoTemplateSubset(string template, string expected) =>
+        Assert.Equal(expected, TemplateExpander.Expand(template, Labels, 1234.5678, External));
+
+    [Theory]
+    [InlineData(0, "0")]
+    [InlineData(1, "1")]
+    [InlineData(1234, "1.234k")]
+    [InlineData(1e6, "1M")]
+    [InlineData(0.001234, "1.234m")]
+    [InlineData(-25000, "-25k")]
+    [InlineData(double.PositiveInfinity, "+Inf")]
+    public void Humanize_AsPrometheus(double v, string expected) => Assert.Equal(expected, TemplateExpander.Humanize(v));
+
+    [Theory]
+    [InlineData(0, "0s")]
+    [InlineData(3, "3s")]
+    [InlineData(61, "1m 1s")]
+    [InlineData(3661, "1h 1m 1s")]
+    [InlineData(90061, "1d 1h 1m 1s")]
+    [InlineData(0.25, "250ms")]
+    [InlineData(1.5, "1.5s")]
+    public void HumanizeDuration_AsPrometheus(double v, string expected) => Assert.Equal(expected, TemplateExpander.HumanizeDuration(v));
+
+    [Theory]
+    [InlineData(1e6, "1e+06")]
+    [InlineData(123456, "123456")]
+    [InlineData(1234567, "1.234567e+06")]
+    [InlineData(0.0001, "0.0001")]
+    [InlineData(0.00001, "1e-05")]
+    [InlineData(0.1 + 0.2, "0.30000000000000004")]
+    [InlineData(-2.5, "-2.5")]
+    public void GoValueFormat_MatchesFmtPercentV(double v, string expected) => Assert.Equal(expected, GoFormat.Value(v));
+
+    [Theory]
+    [InlineData("{{ if $value }}x{{ end }}", "\"if\" actions are not supported")]
+    [InlineData("{{ nosuch $value }}", "function \"nosuch\" not defined")]
+    [InlineData("{{ $value ", "unclosed action")]
+    public void Validate_ReportsUnsupportedOrBrokenTemplates(string template, string expected) =>
+        Assert.Contains(expected, TemplateExpander.Validate(template));
+}
