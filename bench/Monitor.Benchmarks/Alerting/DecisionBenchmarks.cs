@@ -68,10 +68,10 @@ public class DecisionBenchmarks
             _book.Alerts[alert.Key] = alert;
         }
 
-        DecisionCore.Decide(_book, _policy, T0);
-        DecisionCore.Decide(_book, _policy, T0.AddMinutes(1)); // group_wait passed: everything told
+        _book.Apply(DecisionCore.Decide(_book, _policy, T0, GuidIds.Instance).Changes);
+        _book.Apply(DecisionCore.Decide(_book, _policy, T0.AddMinutes(1), GuidIds.Instance).Changes); // group_wait passed: everything told
     }
 
     [Benchmark]
-    public int Decide() => DecisionCore.Decide(_book, _policy, T0.AddMinutes(2).AddSeconds(++_tick % 60)).Notifications.Count;
+    public int Decide() => DecisionCore.Decide(_book, _policy, T0.AddMinutes(2).AddSeconds(++_tick % 60), GuidIds.Instance).Notifications.Count;
 }

@@ -34,28 +34,28 @@ internal sealed class AckTokens(byte[] key)
     }
 
     /// <summary>The fingerprint the token is bound to, or null with the reason when it is forged, malformed or expired.</summary>
-    public (string? Fingerprint, DateTimeOffset Expires, string? Error) Validate(string token, DateTimeOffset now)
+    public AckTokenCheck Validate(string token, DateTimeOffset now)
     {
         byte[]? data = FromBase64Url(token);
         if (data is null || data.Length != SignedLength + 32)
         {
-            return (null, default, "malformed token");
+            return new AckTokenCheck(AckTokenOutcome.Malformed, null, default);
         }
 
         Span<byte> mac = stackalloc byte[32];
         HMACSHA256.HashData(key, data.AsSpan(0, SignedLength), mac);
         if (!CryptographicOperations.FixedTimeEquals(mac, data.AsSpan(SignedLength)))
         {
-            return (null, default, "invalid signature");
+            return new AckTokenCheck(AckTokenOutcome.Forged, null, default);
         }
 
         var expires = DateTimeOffset.FromUnixTimeSeconds(BinaryPrimitives.ReadInt64BigEndian(data.AsSpan(FingerprintLength)));
         if (now >= expires)
         {
-            return (null, expires, "link expired");
+            return new AckTokenCheck(AckTokenOutcome.Expired, null, expires);
         }
 
-        return (Encoding.ASCII.GetString(data, 0, FingerprintLength), expires, null);
+        return new AckTokenCheck(AckTokenOutcome.Valid, Encoding.ASCII.GetString(data, 0, FingerprintLength), expires);
     }
 
     private static string Base64Url(byte[] data) => Convert.ToBase64String(data).TrimEnd('=').Replace('+', '-').Replace('/', '_');
@@ -79,3 +79,21 @@ internal sealed class AckTokens(byte[] key)
         }
     }
 }
+
+/// <summary>What a checked ack token is.</summary>
+internal enum AckTokenOutcome
+{
+    Valid,
+
+    /// <summary>Not a token of this format at all.</summary>
+    Malformed,
+
+    /// <summary>Well-formed, but not signed with this server's key.</summary>
+    Forged,
+
+    /// <summary>Signed by this server, past its expiry.</summary>
+    Expired,
+}
+
+/// <summary>The outcome of an ack token check, with the alert's fingerprint when it is valid.</summary>
+internal sealed record AckTokenCheck(AckTokenOutcome Outcome, string? Fingerprint, DateTimeOffset Expires);

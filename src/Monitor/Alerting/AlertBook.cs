@@ -8,6 +8,30 @@ internal sealed class AlertBook
     public Dictionary<string, GroupState> Groups { get; init; } = new(StringComparer.Ordinal);
 
     public Dictionary<string, Silence> Silences { get; init; } = new(StringComparer.Ordinal);
+
+    /// <summary>The book after <paramref name="changes"/>: their values replace, their nulls delete.</summary>
+    public void Apply(StoreChanges changes)
+    {
+        Apply(Alerts, changes.Alerts);
+        Apply(Groups, changes.Groups);
+        Apply(Silences, changes.Silences);
+    }
+
+    private static void Apply<T>(Dictionary<string, T> target, Dictionary<string, T?> changes)
+        where T : class
+    {
+        foreach (var (key, value) in changes)
+        {
+            if (value is null)
+            {
+                target.Remove(key);
+            }
+            else
+            {
+                target[key] = value;
+            }
+        }
+    }
 }
 
 internal enum SlaKind
@@ -16,23 +40,21 @@ internal enum SlaKind
     Resolve,
 }
 
-/// <summary>What one decision changed and owes; the caller persists it in one transaction, then sends.</summary>
+/// <summary>
+/// What one decision changed and owes, as new values (the book it was made from is left as it was): the caller
+/// applies <see cref="Changes"/> to its book, persists them in one transaction, then sends.
+/// </summary>
 internal sealed class Decision
 {
-    public List<Notification> Notifications { get; } = [];
+    /// <summary>Changed and removed alerts and groups, and the notifications owed.</summary>
+    public StoreChanges Changes { get; } = new();
 
-    public HashSet<string> ChangedGroups { get; } = new(StringComparer.Ordinal);
-
-    public HashSet<string> RemovedGroups { get; } = new(StringComparer.Ordinal);
-
-    public HashSet<string> ChangedAlerts { get; } = new(StringComparer.Ordinal);
-
-    public HashSet<string> RemovedAlerts { get; } = new(StringComparer.Ordinal);
+    public List<Notification> Notifications => Changes.Notifications;
 
     public List<(Configuration.Severity Severity, SlaKind Kind)> SlaBreaches { get; } = [];
 
     /// <summary>Firing alerts that are silenced or inhibited now.</summary>
     public HashSet<string> Suppressed { get; } = new(StringComparer.Ordinal);
 
-    public bool IsEmpty => Notifications.Count == 0 && ChangedGroups.Count == 0 && RemovedGroups.Count == 0 && ChangedAlerts.Count == 0 && RemovedAlerts.Count == 0;
+    public bool IsEmpty => Changes.IsEmpty;
 }

@@ -9,41 +9,46 @@ using Monitor.Rules.Engine;
 namespace Monitor.Alerting;
 
 /// <summary>
-/// The alert lifecycle in the service: takes the rules' transitions, Alertmanager's webhook alerts and the
-/// API's acks and silences, runs <see cref="DecisionCore"/> every second, and writes every change with the
-/// notifications it owes in one store transaction before anything is sent. All of it happens on one loop, so
-/// the book needs no locks and the store always holds a state the loop has been in.
-/// With a PostgreSQL store shared by replicas, only the holder of the lease decides and sends; a replica that
-/// takes the lease over loads the book and hands its rule alerts' timers to its own rules.
+/// The loop around the alert lifecycle: it takes the rules' transitions, Alertmanager's webhook alerts and the API's
+/// acks and silences as work, keeps the lease, and every second hands the book to <see cref="AlertLifecycle"/>;
+/// every change that comes back is applied to the book and written, with the notifications it owes, in one store
+/// transaction before anything is sent. Deciding is the lifecycle's, choosing the store the factory's and the role
+/// the lease's: this loop does the I/O. All of it happens on one thread, so the book needs no locks and the store
+/// always holds a state the loop has been in.
 /// </summary>
-internal sealed class AlertPipeline : BackgroundService, IAlertSink
+internal sealed class AlertPipeline : BackgroundService, IAlertSink, IAlertingOutbox, IAlertService
 {
-    private static readonly TimeSpan LeaseTtl = TimeSpan.FromSeconds(15);
-    private static readonly TimeSpan LeaseRenew = TimeSpan.FromSeconds(5);
-    private static readonly TimeSpan ExpiredSilenceRetention = TimeSpan.FromDays(1);
-
     private readonly TimeProvider _time;
     private readonly ILogger<AlertPipeline> _logger;
     private readonly AlertMetrics _metrics;
+    private readonly IAlertStoreFactory _stores;
+    private readonly IIdSource _ids;
+    private readonly AlertingLease _lease;
     private readonly ConcurrentQueue<Func<DateTimeOffset, Action?>> _work = new();
     private readonly SemaphoreSlim _signal = new(0);
     private readonly StoreChanges _unsaved = new();
     private readonly List<Action> _afterSave = [];
-    private readonly string _owner = $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid():N}";
     private AlertBook _book = new();
     private AlertPolicy? _policy;
     private MonitorOptions? _options;
-    private SqlAlertStore? _store;
-    private DateTimeOffset _leaseCheckedAt = DateTimeOffset.MinValue;
+    private IAlertStore? _store;
     private volatile bool _leader;
     private volatile bool _storeHealthy;
     private volatile string? _storeError;
 
     public AlertPipeline(SeriesStore series, TimeProvider timeProvider, ILogger<AlertPipeline> logger)
+        : this(series, timeProvider, logger, new SqlAlertStoreFactory(), GuidIds.Instance, AlertingLease.ForThisProcess())
+    {
+    }
+
+    public AlertPipeline(SeriesStore series, TimeProvider timeProvider, ILogger<AlertPipeline> logger, IAlertStoreFactory stores, IIdSource ids, AlertingLease lease)
     {
         _time = timeProvider;
         _logger = logger;
         _metrics = new AlertMetrics(series);
+        _stores = stores;
+        _ids = ids;
+        _lease = lease;
     }
 
     /// <summary>Hands stored rule alerts back to the rules; returns the keys of those no rule owns.</summary>
@@ -53,9 +58,9 @@ internal sealed class AlertPipeline : BackgroundService, IAlertSink
     public event Action<IReadOnlyList<Notification>>? Committed;
 
     /// <summary>
-    /// Raised on the loop when this replica (re)gains the lease: the outbox must be read again from the store.
-    /// The argument lists, per receiver, the firing alerts it has been told about (Alertmanager receivers
-    /// re-send those every minute).
+    /// Raised on the loop when this replica (re)gains the lease: the outbox must be read again from the store. The
+    /// argument lists, per receiver, the firing alerts it has been told about (Alertmanager receivers re-send those
+    /// every minute).
     /// </summary>
     public event Action<IReadOnlyDictionary<string, List<AlertSnapshot>>>? LeadershipAcquired;
 
@@ -71,15 +76,16 @@ internal sealed class AlertPipeline : BackgroundService, IAlertSink
     /// <summary>Null when the store answered the last write; else why not (for /readyz).</summary>
     public string? StoreProblem => _store is null ? "alert store is not open yet" : _storeHealthy ? null : "alert store unreachable: " + _storeError;
 
+    public string NewNotificationId() => _ids.NewId();
+
     /// <summary>Opens (creating or migrating) the configured store and loads the book.</summary>
     public async Task InitializeAsync(MonitorOptions options, CancellationToken cancellationToken)
     {
         Apply(options);
-        _store = options.Storage.Postgres is { } dsn ? SqlAlertStore.Postgres(dsn.Reveal()) : SqlAlertStore.Sqlite(options.Storage.Sqlite ?? "data/monitor.db");
+        _store = _stores.Open(options.Storage);
         await _store.MigrateAsync(cancellationToken);
         _storeHealthy = true;
-        var now = _time.GetUtcNow();
-        await CheckLeaseAsync(now, cancellationToken);
+        await CheckLeaseAsync(_time.GetUtcNow(), cancellationToken);
         if (!_leader)
         {
             _book = await _store.LoadAsync(cancellationToken);
@@ -100,19 +106,20 @@ internal sealed class AlertPipeline : BackgroundService, IAlertSink
     public void Publish(IReadOnlyList<AlertTransition> transitions, DateTimeOffset at)
     {
         // The rule engine keeps mutating its alerts: take what is needed now, on its thread.
-        var copies = transitions.Select(t => (
+        var changes = transitions.Select(t => new RuleAlertChange(
             t.Group,
-            Labels: new SortedDictionary<string, string>(t.Alert.Labels.ToDictionary(l => l.Name, l => l.Value), StringComparer.Ordinal),
-            Annotations: new Dictionary<string, string>(t.Alert.Annotations, StringComparer.Ordinal),
+            t.Alert.Labels.ToDictionary(l => l.Name, l => l.Value, StringComparer.Ordinal),
+            new Dictionary<string, string>(t.Alert.Annotations, StringComparer.Ordinal),
             t.To,
             t.Alert.ActiveAt,
             t.Alert.FiredAt,
             t.Alert.Value)).ToList();
         Enqueue(_ =>
         {
-            foreach (var c in copies)
+            var external = _options?.ExternalLabels ?? new Dictionary<string, string>();
+            foreach (var change in changes)
             {
-                ApplyTransition(c.Group, c.Labels, c.Annotations, c.To, c.ActiveAt, c.FiredAt, c.Value, at);
+                Take(AlertLifecycle.Transition(_book, change, external, at));
             }
 
             return null;
@@ -120,7 +127,7 @@ internal sealed class AlertPipeline : BackgroundService, IAlertSink
     }
 
     /// <summary>Runs <paramref name="action"/> on the loop; completes once its changes are in the store.</summary>
-    public Task<T> RunAsync<T>(Func<AlertBook, DateTimeOffset, T> action)
+    private Task<T> RunAsync<T>(Func<AlertBook, DateTimeOffset, T> action)
     {
         var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
         Enqueue(now =>
@@ -136,8 +143,9 @@ internal sealed class AlertPipeline : BackgroundService, IAlertSink
             {
                 result = action(_book, now);
             }
-            catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+            catch (Exception e)
             {
+                // Bad input (ArgumentException) or a fault of Monitor's own: the caller hears of it, the loop goes on.
                 done.TrySetException(e);
                 return null;
             }
@@ -149,118 +157,33 @@ internal sealed class AlertPipeline : BackgroundService, IAlertSink
 
     public Task<AckResult> AcknowledgeAsync(string fingerprint, string by, string comment) => RunAsync((book, now) =>
     {
-        if (!book.Alerts.TryGetValue(fingerprint, out var alert))
+        Take(AlertLifecycle.Acknowledge(book, fingerprint, by, comment, now, out var result));
+        if (result == AckResult.Acknowledged)
         {
-            return AckResult.NotFound;
+            Log.Acknowledged(_logger, fingerprint, by);
         }
 
-        if (alert.Status == AlertStatus.Resolved)
-        {
-            return AckResult.Resolved;
-        }
-
-        if (alert.AckedAt is not null)
-        {
-            return AckResult.AlreadyAcknowledged;
-        }
-
-        alert.AckedAt = now;
-        alert.AckedBy = by;
-        alert.AckComment = comment;
-        if (alert.FiredAt is { } fired)
-        {
-            _metrics.Acknowledged(alert.Severity, now - fired);
-        }
-
-        _unsaved.Alerts[fingerprint] = alert;
-        Log.Acknowledged(_logger, fingerprint, by);
-        return AckResult.Acknowledged;
+        return result;
     });
 
     public Task<Silence> AddSilenceAsync(Silence silence) => RunAsync((book, _) =>
     {
-        book.Silences[silence.Id] = silence;
-        _unsaved.Silences[silence.Id] = silence;
+        Take(AlertLifecycle.AddSilence(book, silence));
         return silence;
     });
 
     /// <summary>Expires a silence (it stays listed as expired for a day, as in Alertmanager).</summary>
     public Task<bool> ExpireSilenceAsync(string id) => RunAsync((book, now) =>
     {
-        if (!book.Silences.TryGetValue(id, out var silence))
-        {
-            return false;
-        }
-
-        if (silence.EndsAt > now)
-        {
-            var expired = silence with { EndsAt = now, StartsAt = silence.StartsAt > now ? now : silence.StartsAt };
-            book.Silences[id] = expired;
-            _unsaved.Silences[id] = expired;
-        }
-
-        return true;
+        Take(AlertLifecycle.ExpireSilence(book, id, now, out bool found));
+        return found;
     });
 
     /// <summary>
     /// Alerts from an Alertmanager webhook: a firing one joins the book (or is a duplicate of the one there), a
     /// resolved one resolves it. Returns how many changed something.
     /// </summary>
-    public Task<int> IngestAsync(IReadOnlyList<IncomingAlert> alerts) => RunAsync((book, now) =>
-    {
-        int changed = 0;
-        foreach (var incoming in alerts)
-        {
-            book.Alerts.TryGetValue(incoming.Fingerprint, out var existing);
-            if (incoming.Resolved)
-            {
-                if (existing is null || existing.Status == AlertStatus.Resolved)
-                {
-                    continue;
-                }
-
-                Resolve(existing, incoming.EndsAt is { } end && end <= now ? end : now);
-                changed++;
-                continue;
-            }
-
-            if (existing is not null && existing.Status != AlertStatus.Resolved)
-            {
-                if (!existing.Annotations.OrderBy(a => a.Key).SequenceEqual(incoming.Annotations.OrderBy(a => a.Key)))
-                {
-                    existing.Annotations = new Dictionary<string, string>(incoming.Annotations, StringComparer.Ordinal);
-                    _unsaved.Alerts[existing.Key] = existing;
-                }
-
-                continue; // the same firing alert again: Alertmanager re-sends within its group_interval
-            }
-
-            if (existing is not null)
-            {
-                ArchiveIfOwed(existing);
-            }
-
-            var startsAt = incoming.StartsAt is { } s && s <= now ? s : now;
-            var alert = new AlertRecord
-            {
-                Fingerprint = incoming.Fingerprint,
-                Origin = AlertOrigin.Alertmanager,
-                Labels = new SortedDictionary<string, string>(incoming.Labels.ToDictionary(), StringComparer.Ordinal),
-                Annotations = new Dictionary<string, string>(incoming.Annotations, StringComparer.Ordinal),
-                Severity = AlertRecord.SeverityOf(incoming.Labels),
-                Status = AlertStatus.Firing,
-                ActiveAt = startsAt,
-                FiredAt = startsAt,
-                GeneratorUrl = incoming.GeneratorUrl,
-            };
-            book.Alerts[alert.Fingerprint] = alert;
-            _unsaved.Alerts[alert.Fingerprint] = alert;
-            LogChange(alert);
-            changed++;
-        }
-
-        return changed;
-    });
+    public Task<int> IngestAsync(IReadOnlyList<IncomingAlert> alerts) => RunAsync((book, now) => Take(AlertLifecycle.Ingest(book, alerts, now)).Count);
 
     public Task<List<AlertRecord>> ActiveAlertsAsync() => RunAsync((book, _) => Active(book));
 
@@ -272,6 +195,9 @@ internal sealed class AlertPipeline : BackgroundService, IAlertSink
     });
 
     public Task<List<Silence>> SilencesAsync() => RunAsync((book, _) => book.Silences.Values.OrderBy(s => s.StartsAt).ToList());
+
+    public async Task<IReadOnlyList<OutboxEntry>> DeliveryFailuresAsync(int limit, CancellationToken cancellationToken) =>
+        _store is { } store ? await store.FailuresAsync(limit, cancellationToken) : [];
 
     private static List<AlertRecord> Active(AlertBook book) =>
         book.Alerts.Values.Where(a => a.Status != AlertStatus.Resolved).Select(a => a.Clone()).OrderBy(a => a.Severity).ThenBy(a => a.ActiveAt).ToList();
@@ -325,37 +251,11 @@ internal sealed class AlertPipeline : BackgroundService, IAlertSink
             return;
         }
 
-        var decision = DecisionCore.Decide(_book, _policy, now);
-        foreach (string fp in decision.ChangedAlerts)
-        {
-            _unsaved.Alerts[fp] = _book.Alerts[fp];
-        }
-
-        foreach (string fp in decision.RemovedAlerts)
-        {
-            _unsaved.Alerts[fp] = null;
-        }
-
-        foreach (string key in decision.ChangedGroups)
-        {
-            _unsaved.Groups[key] = _book.Groups[key];
-        }
-
-        foreach (string key in decision.RemovedGroups)
-        {
-            _unsaved.Groups[key] = null;
-        }
-
-        _unsaved.Notifications.AddRange(decision.Notifications);
+        var (step, decision) = AlertLifecycle.Decide(_book, _policy, now, _ids);
+        Take(step);
         foreach (var (severity, kind) in decision.SlaBreaches)
         {
             _metrics.Breached(severity, kind);
-        }
-
-        foreach (var silence in _book.Silences.Values.Where(s => now - s.EndsAt > ExpiredSilenceRetention).ToList())
-        {
-            _book.Silences.Remove(silence.Id);
-            _unsaved.Silences[silence.Id] = null;
         }
 
         _metrics.Count(_book, decision.Suppressed);
@@ -371,7 +271,7 @@ internal sealed class AlertPipeline : BackgroundService, IAlertSink
             await _store.SaveAsync(_unsaved, cancellationToken);
             _storeHealthy = true;
         }
-        catch (Exception e) when (e is System.Data.Common.DbException or IOException or TimeoutException or InvalidOperationException)
+        catch (Exception e) when (StoreFailure.Is(e))
         {
             _storeHealthy = false;
             _storeError = e.Message;
@@ -393,6 +293,29 @@ internal sealed class AlertPipeline : BackgroundService, IAlertSink
         }
     }
 
+    /// <summary>Applies a lifecycle step to the book, keeps its changes for the next write, and counts and logs it.</summary>
+    private LifecycleStep Take(LifecycleStep step)
+    {
+        _book.Apply(step.Changes);
+        _unsaved.Merge(step.Changes);
+        foreach (var (severity, after) in step.Acknowledged)
+        {
+            _metrics.Acknowledged(severity, after);
+        }
+
+        foreach (var (severity, after) in step.Resolved)
+        {
+            _metrics.Resolved(severity, after);
+        }
+
+        foreach (var alert in step.StateChanges)
+        {
+            LogChange(alert);
+        }
+
+        return step;
+    }
+
     private void Enqueue(Func<DateTimeOffset, Action?> work)
     {
         _work.Enqueue(work);
@@ -401,24 +324,17 @@ internal sealed class AlertPipeline : BackgroundService, IAlertSink
 
     private async Task CheckLeaseAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {
-        bool wasLeader = _leader;
-        if (_store is null || (_leader && now - _leaseCheckedAt < LeaseRenew && now >= _leaseCheckedAt))
+        if (_store is null)
         {
             return;
         }
 
-        if (_store.Kind == "sqlite" && _leader)
-        {
-            return; // an embedded store has one writer: this process
-        }
-
-        bool leader;
+        LeaseChange change;
         try
         {
-            leader = _store.Kind == "sqlite" || await _store.TryAcquireLeaseAsync("alerting", _owner, now, now + LeaseTtl, cancellationToken);
-            _leaseCheckedAt = now;
+            change = await _lease.CheckAsync(_store, now, cancellationToken);
         }
-        catch (Exception e) when (e is System.Data.Common.DbException or IOException or TimeoutException)
+        catch (Exception e) when (StoreFailure.Is(e))
         {
             Log.LeaseFailed(_logger, e.Message);
             _storeHealthy = false;
@@ -426,38 +342,20 @@ internal sealed class AlertPipeline : BackgroundService, IAlertSink
             return; // keep the current role until the store answers again
         }
 
-        if (leader && !wasLeader)
+        if (change == LeaseChange.Acquired)
         {
             _book = await _store.LoadAsync(cancellationToken);
             Log.StoreLoaded(_logger, _store.Kind, _book.Alerts.Count, _book.Groups.Count, _book.Silences.Count);
             _leader = true;
             RestoreRules(now);
             Log.Leadership(_logger, "holds");
-            LeadershipAcquired?.Invoke(NotifiedFiring());
+            LeadershipAcquired?.Invoke(AlertLifecycle.NotifiedFiring(_book));
         }
-        else if (!leader && wasLeader)
+        else if (change == LeaseChange.Lost)
         {
             _leader = false;
             Log.Leadership(_logger, "lost");
         }
-    }
-
-    /// <summary>Per receiver, the firing alerts it has been told about.</summary>
-    private Dictionary<string, List<AlertSnapshot>> NotifiedFiring()
-    {
-        var told = new Dictionary<string, List<AlertSnapshot>>(StringComparer.Ordinal);
-        foreach (var (receiver, progress) in _book.Groups.Values.SelectMany(g => g.Notified))
-        {
-            if (!told.TryGetValue(receiver, out var list))
-            {
-                list = [];
-                told[receiver] = list;
-            }
-
-            list.AddRange(progress.Firing.Select(key => _book.Alerts.GetValueOrDefault(key)).OfType<AlertRecord>().Where(a => a.Status == AlertStatus.Firing).Select(AlertSnapshot.Of));
-        }
-
-        return told;
     }
 
     /// <summary>
@@ -482,36 +380,11 @@ internal sealed class AlertPipeline : BackgroundService, IAlertSink
             return;
         }
 
-        var restored = _book.Alerts.Values
-            .Where(a => a.Origin == AlertOrigin.Rule && a.Status != AlertStatus.Resolved)
-            .Select(a => new RestoredAlert(
-                a.Fingerprint,
-                a.Group ?? "",
-                [.. (a.RuleLabels ?? a.Labels).Select(l => new Label(l.Key, l.Value))],
-                a.Status == AlertStatus.Firing ? AlertState.Firing : AlertState.Pending,
-                a.ActiveAt,
-                a.FiredAt,
-                a.Value,
-                a.Annotations))
-            .ToList();
-        var orphans = Restorer(restored, now + Grace(_options));
-        foreach (string fp in orphans)
+        var orphans = Restorer(AlertLifecycle.RuleAlerts(_book), now + Grace(_options));
+        var step = Take(AlertLifecycle.Orphaned(_book, orphans, now));
+        if (step.Count > 0)
         {
-            var alert = _book.Alerts[fp];
-            if (alert.Status == AlertStatus.Pending)
-            {
-                _book.Alerts.Remove(fp);
-                _unsaved.Alerts[fp] = null;
-            }
-            else
-            {
-                Resolve(alert, now);
-            }
-        }
-
-        if (orphans.Count > 0)
-        {
-            Log.OrphansResolved(_logger, orphans.Count);
+            Log.OrphansResolved(_logger, step.Count);
         }
     }
 
@@ -522,112 +395,6 @@ internal sealed class AlertPipeline : BackgroundService, IAlertSink
     public static TimeSpan Grace(MonitorOptions options) =>
         (2 * options.Checks.Select(c => c.Interval + c.Timeout).DefaultIfEmpty(options.Defaults.Interval + options.Defaults.Timeout).Max())
         + options.EvaluationInterval + TimeSpan.FromSeconds(5);
-
-    private void ApplyTransition(string group, SortedDictionary<string, string> ruleLabels, Dictionary<string, string> annotations, AlertState to, DateTimeOffset activeAt, DateTimeOffset? firedAt, double value, DateTimeOffset at)
-    {
-        var labels = new SortedDictionary<string, string>(ruleLabels, StringComparer.Ordinal);
-        foreach (var (name, external) in _options?.ExternalLabels ?? new Dictionary<string, string>())
-        {
-            labels.TryAdd(name, external);
-        }
-
-        string fp = Fingerprint.Of(labels);
-        _book.Alerts.TryGetValue(fp, out var alert);
-        if (to == AlertState.Inactive)
-        {
-            if (alert is null || alert.Status == AlertStatus.Resolved)
-            {
-                return;
-            }
-
-            if (alert.Status == AlertStatus.Pending)
-            {
-                _book.Alerts.Remove(fp);
-                _unsaved.Alerts[fp] = null;
-                return;
-            }
-
-            Resolve(alert, at);
-            return;
-        }
-
-        if (alert is null || alert.Status == AlertStatus.Resolved)
-        {
-            if (alert is not null)
-            {
-                ArchiveIfOwed(alert);
-            }
-
-            alert = new AlertRecord
-            {
-                Fingerprint = fp,
-                Origin = AlertOrigin.Rule,
-                Group = group,
-                Labels = labels,
-                RuleLabels = ruleLabels,
-                Severity = AlertRecord.SeverityOf(labels),
-                Status = AlertStatus.Pending,
-                ActiveAt = activeAt,
-            };
-            _book.Alerts[fp] = alert;
-        }
-
-        alert.Annotations = annotations;
-        alert.Value = value;
-        if (to == AlertState.Firing && alert.Status != AlertStatus.Firing)
-        {
-            alert.Status = AlertStatus.Firing;
-            alert.FiredAt = firedAt ?? at;
-        }
-
-        _unsaved.Alerts[fp] = alert;
-        LogChange(alert);
-    }
-
-    private void Resolve(AlertRecord alert, DateTimeOffset at)
-    {
-        alert.Status = AlertStatus.Resolved;
-        alert.ResolvedAt = at;
-        if (alert.FiredAt is { } fired)
-        {
-            _metrics.Resolved(alert.Severity, at - fired);
-        }
-
-        _unsaved.Alerts[alert.Key] = alert;
-        LogChange(alert);
-    }
-
-    /// <summary>
-    /// A resolved alert fires again: if some receiver has not yet been told of the resolution, the resolved
-    /// episode is kept under its own key so that resolution is still sent, and the new episode takes the
-    /// fingerprint.
-    /// </summary>
-    private void ArchiveIfOwed(AlertRecord resolved)
-    {
-        var owing = _book.Groups.Values.Where(g => g.Notified.Values.Any(p => p.Firing.Contains(resolved.Key))).ToList();
-        if (owing.Count == 0)
-        {
-            return;
-        }
-
-        string fingerprint = resolved.Key;
-        _book.Alerts.Remove(fingerprint);
-        resolved.Key = $"{resolved.Fingerprint}@{(resolved.FiredAt ?? resolved.ActiveAt).ToUnixTimeMilliseconds()}";
-        _book.Alerts[resolved.Key] = resolved;
-        _unsaved.Alerts[resolved.Key] = resolved;
-        foreach (var group in owing)
-        {
-            foreach (var progress in group.Notified.Values)
-            {
-                if (progress.Firing.Remove(fingerprint))
-                {
-                    progress.Firing.Add(resolved.Key);
-                }
-            }
-
-            _unsaved.Groups[group.Key] = group;
-        }
-    }
 
     private void LogChange(AlertRecord alert)
     {

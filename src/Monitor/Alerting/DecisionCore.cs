@@ -4,8 +4,9 @@ namespace Monitor.Alerting;
 
 /// <summary>
 /// The pure core of the lifecycle (docs/alerting.md): given the book, the policy and <c>now</c>, it decides which
-/// notifications are owed and updates the groups' progress. It does no I/O and reads no clock, so every timing
-/// rule is tested with plain timestamps.
+/// notifications are owed and how the groups' progress moves on. It does no I/O, reads no clock, draws its ids from
+/// the given source and leaves the book as it was: what changes is returned as new values in
+/// <see cref="Decision.Changes"/>, so every timing rule is tested with plain timestamps.
 /// <list type="bullet">
 /// <item>A group's first notice waits <c>group_wait</c> from the start of its episode.</item>
 /// <item>New or resolved alerts are told to a receiver at most every <c>group_interval</c>.</item>
@@ -20,7 +21,7 @@ internal static class DecisionCore
     /// <summary>How long a resolved alert nobody still needs to hear about stays in the book.</summary>
     public static readonly TimeSpan ResolvedRetention = TimeSpan.FromMinutes(15);
 
-    public static Decision Decide(AlertBook book, AlertPolicy policy, DateTimeOffset now)
+    public static Decision Decide(AlertBook book, AlertPolicy policy, DateTimeOffset now, IIdSource ids)
     {
         var decision = new Decision();
         CheckSla(book, policy, now, decision);
@@ -54,7 +55,13 @@ internal static class DecisionCore
             members.TryGetValue(key, out var entry);
             var all = entry.All ?? [];
             var effective = entry.Effective ?? [];
-            if (!book.Groups.TryGetValue(key, out var group))
+            bool created = false;
+            GroupState group;
+            if (book.Groups.TryGetValue(key, out var stored))
+            {
+                group = stored.Clone();
+            }
+            else
             {
                 if (effective.Count == 0)
                 {
@@ -62,16 +69,17 @@ internal static class DecisionCore
                 }
 
                 group = new GroupState { Key = key, Severity = effective[0].Severity, GroupLabels = entry.Labels };
-                book.Groups[key] = group;
-                decision.ChangedGroups.Add(key);
+                created = true;
             }
 
-            DecideGroup(book, policy, now, group, all, effective, decision);
+            bool changed = DecideGroup(book, policy, now, group, all, effective, decision, ids);
             if (group.Notified.Count == 0 && effective.Count == 0)
             {
-                book.Groups.Remove(key);
-                decision.ChangedGroups.Remove(key);
-                decision.RemovedGroups.Add(key);
+                decision.Changes.Groups[key] = null;
+            }
+            else if (changed || created)
+            {
+                decision.Changes.Groups[key] = group;
             }
         }
 
@@ -80,7 +88,8 @@ internal static class DecisionCore
         return decision;
     }
 
-    private static void DecideGroup(AlertBook book, AlertPolicy policy, DateTimeOffset now, GroupState group, List<AlertRecord> all, List<AlertRecord> effective, Decision decision)
+    /// <summary>Moves <paramref name="group"/> (the decision's own copy) on; true when it changed.</summary>
+    private static bool DecideGroup(AlertBook book, AlertPolicy policy, DateTimeOffset now, GroupState group, List<AlertRecord> all, List<AlertRecord> effective, Decision decision, IIdSource ids)
     {
         bool changed = false;
         if (group.EpisodeStart is null && effective.Count > 0)
@@ -118,7 +127,7 @@ internal static class DecisionCore
                     continue;
                 }
 
-                Emit(decision, group, receiver, NotificationKind.Firing, escalated ? NotificationReason.Escalation : NotificationReason.First, current, [], now);
+                Emit(decision, ids, group, receiver, NotificationKind.Firing, escalated ? NotificationReason.Escalation : NotificationReason.First, current, [], now);
                 progress = new ReceiverProgress { LastSentAt = now };
                 progress.Firing.UnionWith(current.Select(a => a.Key));
                 group.Notified[receiver] = progress;
@@ -132,7 +141,7 @@ internal static class DecisionCore
             {
                 var kind = current.Count > 0 ? NotificationKind.Firing : NotificationKind.Resolved;
                 var resolvedAlerts = resolved.Select(key => book.Alerts.GetValueOrDefault(key)).OfType<AlertRecord>().ToList();
-                Emit(decision, group, receiver, kind, added ? NotificationReason.Update : NotificationReason.Resolution, current, resolvedAlerts, now);
+                Emit(decision, ids, group, receiver, kind, added ? NotificationReason.Update : NotificationReason.Resolution, current, resolvedAlerts, now);
                 progress.Firing.ExceptWith(resolved);
                 progress.Firing.UnionWith(current.Select(a => a.Key));
                 progress.LastSentAt = now;
@@ -145,13 +154,13 @@ internal static class DecisionCore
             }
             else if (current.Any(a => a.AckedAt is null) && now >= progress.LastSentAt + severityPolicy.Repeat)
             {
-                Emit(decision, group, receiver, NotificationKind.Firing, NotificationReason.Repeat, current, [], now);
+                Emit(decision, ids, group, receiver, NotificationKind.Firing, NotificationReason.Repeat, current, [], now);
                 progress.LastSentAt = now;
                 changed = true;
             }
             else if (!progress.AckSent && current.Count > 0 && current.All(a => a.AckedAt is not null) && progress.Firing.SetEquals(current.Select(a => a.Key)))
             {
-                Emit(decision, group, receiver, NotificationKind.Acknowledged, NotificationReason.Acknowledgement, current, [], now);
+                Emit(decision, ids, group, receiver, NotificationKind.Acknowledged, NotificationReason.Acknowledgement, current, [], now);
                 progress.AckSent = true;
                 changed = true;
             }
@@ -163,16 +172,13 @@ internal static class DecisionCore
             }
         }
 
-        if (changed)
-        {
-            decision.ChangedGroups.Add(group.Key);
-        }
+        return changed;
     }
 
-    private static void Emit(Decision decision, GroupState group, string receiver, NotificationKind kind, NotificationReason reason, List<AlertRecord> firing, List<AlertRecord> resolved, DateTimeOffset now) =>
+    private static void Emit(Decision decision, IIdSource ids, GroupState group, string receiver, NotificationKind kind, NotificationReason reason, List<AlertRecord> firing, List<AlertRecord> resolved, DateTimeOffset now) =>
         decision.Notifications.Add(new Notification
         {
-            Id = Notification.NewId(),
+            Id = ids.NewId(),
             Receiver = receiver,
             GroupKey = group.Key,
             DedupKey = group.DedupKey,
@@ -195,19 +201,27 @@ internal static class DecisionCore
             }
 
             var sla = policy.For(alert.Severity);
-            if (!alert.AckBreached && (alert.AckedAt ?? (alert.Status == AlertStatus.Firing ? now : DateTimeOffset.MinValue)) - fired >= sla.AckWithin)
+            bool ack = !alert.AckBreached && (alert.AckedAt ?? (alert.Status == AlertStatus.Firing ? now : DateTimeOffset.MinValue)) - fired >= sla.AckWithin;
+            bool resolve = !alert.ResolveBreached && (alert.ResolvedAt ?? now) - fired >= sla.ResolveWithin;
+            if (!ack && !resolve)
             {
-                alert.AckBreached = true;
-                decision.ChangedAlerts.Add(alert.Key);
+                continue;
+            }
+
+            var breached = alert.Clone();
+            if (ack)
+            {
+                breached.AckBreached = true;
                 decision.SlaBreaches.Add((alert.Severity, SlaKind.Ack));
             }
 
-            if (!alert.ResolveBreached && (alert.ResolvedAt ?? now) - fired >= sla.ResolveWithin)
+            if (resolve)
             {
-                alert.ResolveBreached = true;
-                decision.ChangedAlerts.Add(alert.Key);
+                breached.ResolveBreached = true;
                 decision.SlaBreaches.Add((alert.Severity, SlaKind.Resolve));
             }
+
+            decision.Changes.Alerts[breached.Key] = breached;
         }
     }
 
@@ -215,14 +229,16 @@ internal static class DecisionCore
     private static void RemoveFinished(AlertBook book, DateTimeOffset now, Decision decision)
     {
         HashSet<string>? referenced = null;
-        foreach (var alert in book.Alerts.Values.Where(a => a.Status == AlertStatus.Resolved && now - (a.ResolvedAt ?? now) >= ResolvedRetention).ToList())
+        foreach (var alert in book.Alerts.Values.Where(a => a.Status == AlertStatus.Resolved && now - (a.ResolvedAt ?? now) >= ResolvedRetention))
         {
-            referenced ??= [.. book.Groups.Values.SelectMany(g => g.Notified.Values.SelectMany(p => p.Firing))];
+            // The groups as this decision leaves them: its own versions where it changed them.
+            referenced ??= [.. book.Groups.Keys.Concat(decision.Changes.Groups.Keys).Distinct(StringComparer.Ordinal)
+                .Select(k => decision.Changes.Groups.TryGetValue(k, out var changed) ? changed : book.Groups[k])
+                .OfType<GroupState>()
+                .SelectMany(g => g.Notified.Values.SelectMany(p => p.Firing))];
             if (!referenced.Contains(alert.Key))
             {
-                book.Alerts.Remove(alert.Key);
-                decision.ChangedAlerts.Remove(alert.Key);
-                decision.RemovedAlerts.Add(alert.Key);
+                decision.Changes.Alerts[alert.Key] = null;
             }
         }
     }

@@ -75,4 +75,25 @@ internal sealed class StoreChanges
         Silences.Clear();
         Notifications.Clear();
     }
+
+    /// <summary>Takes <paramref name="later"/>'s changes over these (its values win on the same key).</summary>
+    public void Merge(StoreChanges later)
+    {
+        foreach (var (key, value) in later.Alerts)
+        {
+            Alerts[key] = value;
+        }
+
+        foreach (var (key, value) in later.Groups)
+        {
+            Groups[key] = value;
+        }
+
+        foreach (var (key, value) in later.Silences)
+        {
+            Silences[key] = value;
+        }
+
+        Notifications.AddRange(later.Notifications);
+    }
 }

@@ -93,6 +93,4 @@ internal sealed record Notification
 
     /// <summary>The text of a report (kind <see cref="NotificationKind.Report"/>): a title line, then the body.</summary>
     public string? Report { get; init; }
-
-    public static string NewId() => Guid.CreateVersion7().ToString("N");
 }

@@ -4,7 +4,6 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Monitor.Configuration;
-using Monitor.Hosting;
 using Monitor.Metrics;
 using Monitor.Scheduling;
 
@@ -17,7 +16,7 @@ internal static class MonitorEndpoints
     {
         app.MapGet("/metrics", WriteMetricsAsync);
         app.MapGet("/healthz", () => Results.Text("ok\n"));
-        app.MapGet("/readyz", (CheckScheduler scheduler, Alerting.AlertPipeline alerts) =>
+        app.MapGet("/readyz", (CheckScheduler scheduler, Alerting.IAlertService alerts) =>
             !scheduler.Scheduled ? Results.Text("not ready: checks are not scheduled yet\n", statusCode: StatusCodes.Status503ServiceUnavailable)
             : alerts.StoreProblem is { } problem ? Results.Text($"not ready: {problem}\n", statusCode: StatusCodes.Status503ServiceUnavailable)
             : Results.Text("ready\n"));
@@ -113,7 +112,7 @@ internal static class MonitorEndpoints
 
     private static Task ReloadAsync(HttpContext context)
     {
-        var runtime = context.RequestServices.GetRequiredService<MonitorRuntime>();
+        var runtime = context.RequestServices.GetRequiredService<IRuntimeControl>();
         if (BearerAuth.Check(context.Request, runtime.Current.Server.ApiToken) is { } denied)
         {
             return ApiResults.ErrorAsync(context.Response, denied.Status, denied.Error);

@@ -27,4 +27,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 5008, Level = LogLevel.Error, Message = "Report {Report} could not be queued: {Error}")]
     public static partial void ReportFailed(ILogger logger, string report, string error);
+
+    [LoggerMessage(EventId = 5009, Level = LogLevel.Error, Message = "Notifier of receiver {Receiver} failed with an internal error; the message is treated as refused")]
+    public static partial void NotifierFault(ILogger logger, string receiver, Exception exception);
 }

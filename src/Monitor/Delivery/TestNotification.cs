@@ -14,7 +14,7 @@ internal static class TestNotification
             ["receiver"] = receiver,
             ["severity"] = "P4",
         };
-        string id = Notification.NewId();
+        string id = GuidIds.Instance.NewId();
         return new Notification
         {
             Id = id,

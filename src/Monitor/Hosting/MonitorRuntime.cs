@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Monitor.Alerting;
+using Monitor.Api;
 using Monitor.Configuration;
 using Monitor.Delivery;
 using Monitor.Delivery.Outbox;
@@ -14,7 +15,7 @@ namespace Monitor.Hosting;
 /// Owns the running configuration. A reload reads and validates the file completely before anything
 /// changes; an invalid file is logged error by error and the running configuration stays in force.
 /// </summary>
-internal sealed class MonitorRuntime
+internal sealed class MonitorRuntime : IRuntimeControl
 {
     private readonly string _configPath;
     private readonly CheckScheduler _scheduler;

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Monitor.Alerting;
+using Monitor.Api;
 using Monitor.Checks;
 using Monitor.Delivery;
 using Monitor.Delivery.Outbox;
@@ -26,11 +27,15 @@ internal static class MonitorServiceCollectionExtensions
         services.AddSingleton<CheckScheduler>();
         services.AddSingleton<AlertPipeline>();
         services.TryAddSingleton<IAlertSink>(sp => sp.GetRequiredService<AlertPipeline>());
+        services.AddSingleton<IAlertingOutbox>(sp => sp.GetRequiredService<AlertPipeline>());
+        services.AddSingleton<IAlertService>(sp => sp.GetRequiredService<AlertPipeline>());
+        services.AddSingleton(OutboxPolicy.Default);
         services.AddSingleton<RuleEngine>();
         services.AddSingleton(sp => new NotifierFactory(
             new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { Timeout = TimeSpan.FromSeconds(30) },
             sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<OutboxDispatcher>();
+        services.AddSingleton<IReportSource, StatusReadModel>();
         services.AddSingleton<ReportScheduler>();
         services.AddSingleton(sp => new MonitorRuntime(
             configPath,
@@ -43,6 +48,7 @@ internal static class MonitorServiceCollectionExtensions
             sp.GetRequiredService<SelfMetrics>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<MonitorRuntime>>()));
+        services.AddSingleton<IRuntimeControl>(sp => sp.GetRequiredService<MonitorRuntime>());
 
         // Order matters: the configuration is applied before the scheduler's loop starts.
         services.AddHostedService<MonitorStartup>();

@@ -77,7 +77,7 @@ public sealed class AlertStoreContractTests : IAsyncLifetime
 
     private static Notification Note(string receiver, Severity severity, DateTimeOffset at, string? id = null) => new()
     {
-        Id = id ?? Notification.NewId(),
+        Id = id ?? GuidIds.Instance.NewId(),
         Receiver = receiver,
         GroupKey = "P1/-1/{alertname=\"X\"}",
         DedupKey = "monitor-abc",

@@ -72,7 +72,7 @@ public sealed class EmailDeliveryTests
         var labels = new SortedDictionary<string, string>(StringComparer.Ordinal) { ["alertname"] = "DiskFull", ["service"] = "db\r\nBcc: intruder@example.test", ["severity"] = "P1" };
         var note = new Notification
         {
-            Id = Notification.NewId(),
+            Id = GuidIds.Instance.NewId(),
             Receiver = "email",
             GroupKey = "g",
             DedupKey = "d",

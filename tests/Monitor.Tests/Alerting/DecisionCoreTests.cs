@@ -1,6 +1,7 @@
 using Monitor.Hosting;
 using Monitor.Alerting;
 using Monitor.Configuration;
+using Monitor.Tests.TestSupport;
 
 namespace Monitor.Tests.Alerting;
 
@@ -81,7 +82,23 @@ public class DecisionCoreTests
     private static List<string> Sent(Decision d) =>
         [.. d.Notifications.Select(n => $"{n.Receiver}:{n.Kind}:{n.Reason}:{string.Join(",", n.Alerts.Select(a => a.Labels["alertname"] + "=" + a.Status))}")];
 
-    private static Decision At(AlertBook book, AlertPolicy policy, DateTimeOffset at) => DecisionCore.Decide(book, policy, at);
+    /// <summary>Decides at <paramref name="at"/> and moves the book on as the pipeline does.</summary>
+    private static Decision At(AlertBook book, AlertPolicy policy, DateTimeOffset at)
+    {
+        var decision = DecisionCore.Decide(book, policy, at, Ids);
+        book.Apply(decision.Changes);
+        return decision;
+    }
+
+    private static readonly SequentialIds Ids = new();
+
+    /// <summary>Changes an alert as the pipeline does (ack, resolution): a new record in the book, under its key.</summary>
+    private static void Update(AlertBook book, AlertRecord alert, Action<AlertRecord> change)
+    {
+        var current = book.Alerts[alert.Key].Clone();
+        change(current);
+        book.Alerts[current.Key] = current;
+    }
 
     [Fact]
     public void FirstNotice_WaitsGroupWait_ThenGoesToEverySeverityReceiverOnce()
@@ -126,8 +143,8 @@ public class DecisionCoreTests
         Assert.Empty(At(book, policy, T0.AddSeconds(30).AddMinutes(59)).Notifications);
         Assert.Equal(["pager:Firing:Repeat:Down=Firing"], Sent(At(book, policy, T0.AddSeconds(30).AddHours(1))));
 
-        alert.AckedAt = T0.AddMinutes(70);
-        alert.AckedBy = "kim";
+        Update(book, alert, a => a.AckedAt = T0.AddMinutes(70));
+        Update(book, alert, a => a.AckedBy = "kim");
         var ack = At(book, policy, T0.AddMinutes(70));
         Assert.Equal(["pager:Acknowledged:Acknowledgement:Down=Firing"], Sent(ack));
         Assert.Equal("kim", ack.Notifications[0].Alerts[0].AckedBy);
@@ -163,7 +180,7 @@ public class DecisionCoreTests
         var book = Book(alert);
         At(book, policy, T0);
         At(book, policy, T0.AddSeconds(30));
-        alert.AckedAt = T0.AddMinutes(10);
+        Update(book, alert, a => a.AckedAt = T0.AddMinutes(10));
         Assert.Equal(2, At(book, policy, T0.AddMinutes(10)).Notifications.Count(n => n.Kind == NotificationKind.Acknowledged));
         for (int m = 11; m < 300; m += 7)
         {
@@ -182,8 +199,8 @@ public class DecisionCoreTests
         At(book, policy, T0);
         At(book, policy, T0.AddSeconds(30));
         At(book, policy, T0.AddMinutes(30)); // lead added; pager and slack repeat
-        alert.Status = AlertStatus.Resolved;
-        alert.ResolvedAt = T0.AddMinutes(31);
+        Update(book, alert, a => a.Status = AlertStatus.Resolved);
+        Update(book, alert, a => a.ResolvedAt = T0.AddMinutes(31));
         Assert.Empty(At(book, policy, T0.AddMinutes(31)).Notifications); // group_interval since the last message
         var resolved = At(book, policy, T0.AddMinutes(35));
         Assert.Equal(["lead", "pager", "slack"], resolved.Notifications.Select(n => n.Receiver).Order());
@@ -201,8 +218,8 @@ public class DecisionCoreTests
         var book = Book(alert);
         At(book, policy, T0);
         At(book, policy, T0.AddSeconds(30));
-        alert.Status = AlertStatus.Resolved;
-        alert.ResolvedAt = T0.AddMinutes(1);
+        Update(book, alert, a => a.Status = AlertStatus.Resolved);
+        Update(book, alert, a => a.ResolvedAt = T0.AddMinutes(1));
         Assert.Empty(At(book, policy, T0.AddMinutes(1)).Notifications);
         Assert.Equal(["slack:Resolved:Resolution:Down=Resolved"], Sent(At(book, policy, T0.AddSeconds(330))));
     }
@@ -214,8 +231,8 @@ public class DecisionCoreTests
         var alert = Alert("Blip", T0);
         var book = Book(alert);
         At(book, policy, T0);
-        alert.Status = AlertStatus.Resolved;
-        alert.ResolvedAt = T0.AddSeconds(10);
+        Update(book, alert, a => a.Status = AlertStatus.Resolved);
+        Update(book, alert, a => a.ResolvedAt = T0.AddSeconds(10));
         Assert.Empty(At(book, policy, T0.AddSeconds(10)).Notifications);
         Assert.Empty(At(book, policy, T0.AddMinutes(10)).Notifications);
         Assert.Empty(book.Groups);
@@ -245,8 +262,8 @@ public class DecisionCoreTests
         var book = Book(source, target);
         At(book, policy, T0);
         At(book, policy, T0.AddSeconds(30));
-        source.Status = AlertStatus.Resolved;
-        source.ResolvedAt = T0.AddMinutes(1);
+        Update(book, source, a => a.Status = AlertStatus.Resolved);
+        Update(book, source, a => a.ResolvedAt = T0.AddMinutes(1));
         At(book, policy, T0.AddMinutes(1));
         var sent = Sent(At(book, policy, T0.AddSeconds(90)));
         Assert.Contains("slack:Firing:First:ApiSlow=Firing", sent);
@@ -264,8 +281,8 @@ public class DecisionCoreTests
         book.Alerts[source.Fingerprint] = source;
         At(book, policy, T0.AddMinutes(1));
         Assert.DoesNotContain(At(book, policy, T0.AddHours(5)).Notifications, n => n.Receiver == "slack" && n.Alerts.Any(a => a.Labels["alertname"] == "ApiSlow"));
-        target.Status = AlertStatus.Resolved;
-        target.ResolvedAt = T0.AddHours(6);
+        Update(book, target, a => a.Status = AlertStatus.Resolved);
+        Update(book, target, a => a.ResolvedAt = T0.AddHours(6));
         var resolved = At(book, policy, T0.AddHours(6));
         Assert.Contains("slack:Resolved:Resolution:ApiSlow=Resolved", Sent(resolved));
     }
@@ -309,8 +326,8 @@ public class DecisionCoreTests
         Assert.Single(At(book, policy, T0.AddSeconds(30)).Notifications);
         book.Silences["s"] = new Silence { Id = "s", Matchers = [new SilenceMatcher("alertname", "Down", false)], StartsAt = T0.AddMinutes(1), EndsAt = T0.AddDays(1) };
         Assert.Empty(At(book, policy, T0.AddHours(2)).Notifications);
-        alert.Status = AlertStatus.Resolved;
-        alert.ResolvedAt = T0.AddHours(3);
+        Update(book, alert, a => a.Status = AlertStatus.Resolved);
+        Update(book, alert, a => a.ResolvedAt = T0.AddHours(3));
         Assert.Equal(["pager:Resolved:Resolution:Down=Resolved"], Sent(At(book, policy, T0.AddHours(3))));
     }
 
@@ -424,13 +441,13 @@ public class DecisionCoreTests
         var book = Book(alert);
         At(book, policy, T0);
         At(book, policy, T0.AddSeconds(30));
-        alert.Status = AlertStatus.Resolved;
-        alert.ResolvedAt = T0.AddMinutes(1);
+        Update(book, alert, a => a.Status = AlertStatus.Resolved);
+        Update(book, alert, a => a.ResolvedAt = T0.AddMinutes(1));
         At(book, policy, T0.AddMinutes(2));
         Assert.Contains(alert.Fingerprint, book.Alerts.Keys);
         At(book, policy, T0.AddMinutes(6)); // resolution sent
         var later = At(book, policy, T0.AddMinutes(20));
-        Assert.Contains(alert.Fingerprint, later.RemovedAlerts);
+        Assert.Contains(alert.Fingerprint, later.Changes.Alerts.Where(c => c.Value is null).Select(c => c.Key));
         Assert.Empty(book.Alerts);
     }
 

@@ -1,5 +1,9 @@
 using System.Text.Json;
+using Microsoft.Extensions.Logging.Abstractions;
 using Monitor.Alerting;
+using Monitor.Checks;
+using Monitor.Hosting;
+using Monitor.Scheduling;
 using Monitor.Configuration;
 using Monitor.Delivery;
 using Monitor.Metrics;
@@ -20,7 +24,9 @@ public class ReportTests
         series.Gauge("node_filesystem_avail_bytes", "h", [new("check", "disk"), new("mountpoint", "/")]).Set(8);
         series.Gauge("node_filesystem_size_bytes", "h", [new("check", "disk"), new("mountpoint", "/data")]).Set(100);
         series.Gauge("node_filesystem_avail_bytes", "h", [new("check", "disk"), new("mountpoint", "/data")]).Set(60);
-        series.Gauge("nvidia_smi_utilization_gpu_ratio", "h", [new("check", "gpus"), new("name", "NVIDIA H100"), new("uuid", "GPU-1")]).Set(0.97);
+        // As the nvidia_smi check publishes them: the name on the info series only.
+        series.Gauge("nvidia_smi_gpu_info", "h", [new("check", "gpus"), new("index", "0"), new("name", "NVIDIA H100"), new("uuid", "GPU-1")]).Set(1);
+        series.Gauge("nvidia_smi_utilization_gpu_ratio", "h", [new("check", "gpus"), new("uuid", "GPU-1")]).Set(0.97);
         series.Gauge("pg_database_size_bytes", "h", [new("check", "db"), new("datname", "openwebui")]).Set(5 * 1024d * 1024 * 1024);
         series.Counter("monitor_alert_sla_breaches_total", "h", [new("kind", "ack"), new("severity", "P1")]).Inc();
         var alert = new AlertRecord
@@ -34,7 +40,9 @@ public class ReportTests
             FiredAt = T0,
         };
 
-        string text = ReportBuilder.Build("morning", T0, TimeZoneInfo.FindSystemTimeZoneById("Asia/Seoul"), [], [alert], series);
+        var scheduler = new CheckScheduler(series, new CheckFactory(TimeProvider.System, series), new SelfMetrics(series), TimeProvider.System, NullLogger<CheckScheduler>.Instance);
+        var facts = new StatusReadModel(scheduler, series).Facts();
+        string text = ReportBuilder.Build("morning", T0, TimeZoneInfo.FindSystemTimeZoneById("Asia/Seoul"), facts, [alert]);
         Assert.StartsWith("Monitor report morning: 2026-11-23 09:00 (Asia/Seoul)", text, StringComparison.Ordinal);
         Assert.Contains("P1: 1 firing (0 acknowledged)", text, StringComparison.Ordinal);
         Assert.Contains("- DiskFull mountpoint=/", text, StringComparison.Ordinal);

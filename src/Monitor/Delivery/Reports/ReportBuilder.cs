@@ -2,31 +2,28 @@ using System.Globalization;
 using System.Text;
 using Monitor.Alerting;
 using Monitor.Configuration;
-using Monitor.Metrics;
-using Monitor.Scheduling;
 
 namespace Monitor.Delivery.Reports;
 
 /// <summary>
 /// The runbooks' 09:00 / 18:00 checklist as one summary: checks down, active alerts by severity, SLA breaches,
-/// the fullest disks, the busiest GPUs and the largest databases, read from what Monitor already collects.
+/// the fullest disks, the busiest GPUs and the largest databases, from the facts of <see cref="IReportSource"/>.
 /// </summary>
 internal static class ReportBuilder
 {
     private const int Top = 5;
 
-    public static string Build(string name, DateTimeOffset at, TimeZoneInfo zone, IReadOnlyList<ScheduledCheck> checks, IReadOnlyList<AlertRecord> alerts, SeriesStore series)
+    public static string Build(string name, DateTimeOffset at, TimeZoneInfo zone, ReportFacts facts, IReadOnlyList<AlertRecord> alerts)
     {
         var text = new StringBuilder();
         var local = TimeZoneInfo.ConvertTime(at, zone);
         text.AppendLine(CultureInfo.InvariantCulture, $"Monitor report {name}: {local:yyyy-MM-dd HH:mm} ({zone.Id})");
         text.AppendLine();
 
-        var down = checks.Where(c => c.Status.Success == false).ToList();
-        text.AppendLine(CultureInfo.InvariantCulture, $"Checks down: {down.Count} of {checks.Count}");
-        foreach (var check in down.Take(20))
+        text.AppendLine(CultureInfo.InvariantCulture, $"Checks down: {facts.Down.Count} of {facts.Checks}");
+        foreach (var check in facts.Down.Take(20))
         {
-            string line = $"  - {check.Options.Name}: {check.Status.Reason} {check.Status.Error}";
+            string line = $"  - {check.Check}: {check.Reason} {check.Error}";
             text.AppendLine(line.TrimEnd());
         }
 
@@ -44,29 +41,20 @@ internal static class ReportBuilder
 
         text.AppendLine();
         text.AppendLine("SLA breaches since start:");
-        var breaches = Values(series, "monitor_alert_sla_breaches_total").Where(v => v.Value > 0).ToList();
+        var breaches = facts.SlaBreaches.Where(b => b.Count > 0).ToList();
         if (breaches.Count == 0)
         {
             text.AppendLine("  none");
         }
 
-        foreach (var (labels, value) in breaches)
+        foreach (var breach in breaches)
         {
-            text.AppendLine(CultureInfo.InvariantCulture, $"  {Get(labels, "severity")} {Get(labels, "kind")}: {value}");
+            text.AppendLine(CultureInfo.InvariantCulture, $"  {breach.Severity} {breach.Kind}: {breach.Count}");
         }
 
-        var avail = Values(series, "node_filesystem_avail_bytes").ToDictionary(v => Key(v.Labels, "check", "mountpoint"), v => v.Value);
-        var disks = Values(series, "node_filesystem_size_bytes")
-            .Where(v => v.Value > 0 && avail.ContainsKey(Key(v.Labels, "check", "mountpoint")))
-            .Select(v => (Name: $"{Get(v.Labels, "check")} {Get(v.Labels, "mountpoint")}", Used: 1 - (avail[Key(v.Labels, "check", "mountpoint")] / v.Value)))
-            .OrderByDescending(d => d.Used).Take(Top).ToList();
-        Section(text, "Fullest disks", disks.Select(d => $"{d.Name}: {d.Used * 100:0.0}% used"));
-        var gpus = Values(series, "nvidia_smi_utilization_gpu_ratio").OrderByDescending(v => v.Value).Take(Top)
-            .Select(v => $"{Get(v.Labels, "check")} {Get(v.Labels, "name")} {Get(v.Labels, "uuid")}: {v.Value * 100:0}% busy");
-        Section(text, "Busiest GPUs", gpus);
-        var databases = Values(series, "pg_database_size_bytes").OrderByDescending(v => v.Value).Take(Top)
-            .Select(v => $"{Get(v.Labels, "check")} {Get(v.Labels, "datname")}: {v.Value / (1024 * 1024 * 1024):0.00} GiB");
-        Section(text, "Largest databases", databases);
+        Section(text, "Fullest disks", facts.Disks.OrderByDescending(d => d.UsedRatio).Take(Top).Select(d => $"{d.Check} {d.Mountpoint}: {d.UsedRatio * 100:0.0}% used"));
+        Section(text, "Busiest GPUs", facts.Gpus.OrderByDescending(g => g.Busy).Take(Top).Select(g => $"{g.Check} {g.Name} {g.Uuid}: {g.Busy * 100:0}% busy"));
+        Section(text, "Largest databases", facts.Databases.OrderByDescending(d => d.Bytes).Take(Top).Select(d => $"{d.Check} {d.Database}: {d.Bytes / (1024 * 1024 * 1024):0.00} GiB"));
         return text.ToString();
     }
 
@@ -85,11 +73,4 @@ internal static class ReportBuilder
             text.AppendLine("  " + line);
         }
     }
-
-    private static IEnumerable<(Label[] Labels, double Value)> Values(SeriesStore series, string family) =>
-        series.Find(family)?.Snapshot.OfType<Sample>().Where(s => double.IsFinite(s.Value)).Select(s => (s.Labels, s.Value)) ?? [];
-
-    private static string Get(Label[] labels, string name) => labels.FirstOrDefault(l => l.Name == name).Value ?? "";
-
-    private static string Key(Label[] labels, params string[] names) => string.Join("\u0001", names.Select(n => Get(labels, n)));
 }

@@ -2,9 +2,6 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Monitor.Alerting;
 using Monitor.Configuration;
-using Monitor.Metrics;
-using Monitor.Scheduling;
-
 using Monitor.Delivery.Outbox;
 
 namespace Monitor.Delivery.Reports;
@@ -14,7 +11,7 @@ namespace Monitor.Delivery.Reports;
 /// notification. The outbox id is derived from the report and the occurrence, so a restart within the same
 /// minute cannot send it twice. Only the replica holding the alerting lease sends reports.
 /// </summary>
-internal sealed class ReportScheduler(AlertPipeline pipeline, OutboxDispatcher outbox, CheckScheduler checks, SeriesStore series, TimeProvider time, ILogger<ReportScheduler> logger) : BackgroundService
+internal sealed class ReportScheduler(IAlertService alerting, IAlertingOutbox pipeline, OutboxDispatcher outbox, IReportSource source, TimeProvider time, ILogger<ReportScheduler> logger) : BackgroundService
 {
     private IReadOnlyList<ReportOptions> _reports = [];
     private readonly Dictionary<string, DateTimeOffset> _next = new(StringComparer.Ordinal);
@@ -82,8 +79,8 @@ internal sealed class ReportScheduler(AlertPipeline pipeline, OutboxDispatcher o
 
         try
         {
-            var alerts = await pipeline.ActiveAlertsAsync();
-            string text = ReportBuilder.Build(report.Name, at, report.TimeZone, checks.Checks, alerts, series);
+            var alerts = await alerting.ActiveAlertsAsync();
+            string text = ReportBuilder.Build(report.Name, at, report.TimeZone, source.Facts(), alerts);
             var changes = new StoreChanges { At = at };
             foreach (string receiver in report.Notify)
             {
@@ -108,7 +105,7 @@ internal sealed class ReportScheduler(AlertPipeline pipeline, OutboxDispatcher o
             string receivers = string.Join(", ", report.Notify);
             Log.ReportSent(logger, report.Name, receivers);
         }
-        catch (Exception e) when (e is System.Data.Common.DbException or IOException or TimeoutException or InvalidOperationException)
+        catch (Exception e) when (StoreFailure.Is(e) || e is NotLeaderException)
         {
             Log.ReportFailed(logger, report.Name, e.Message);
         }
