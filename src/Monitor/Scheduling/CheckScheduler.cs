@@ -335,17 +335,13 @@ internal sealed class CheckScheduler : BackgroundService, IDiscoveredChecks
             wait = TimeSpan.FromMilliseconds(Math.Ceiling(wait.TotalMilliseconds));
             try
             {
-                if (ReferenceEquals(_time, TimeProvider.System))
-                {
-                    // Timer callbacks are queued to the thread pool, behind the continuations of a thousand
-                    // probes a second; on the real clock, wait on the event itself so the wake-up is on time.
-                    _wake.Wait(wait, stoppingToken);
-                }
-                else
-                {
-                    using var timer = _time.CreateTimer(static state => ((ManualResetEventSlim)state!).Set(), _wake, wait, Timeout.InfiniteTimeSpan);
-                    _wake.Wait(stoppingToken);
-                }
+                // One wait for every clock: the provider's timer wakes the loop when the provider's time comes (a fake
+                // clock's Advance fires it), and the wait itself is bounded on the real clock, so on the system clock
+                // the wake-up is on time even while timer callbacks queue behind a thousand probe continuations on the
+                // thread pool. On a fake clock that bound only adds a spurious wake: the loop reads the provider's time
+                // again and goes back to sleep.
+                using var timer = _time.CreateTimer(static state => ((ManualResetEventSlim)state!).Set(), _wake, wait, Timeout.InfiniteTimeSpan);
+                _wake.Wait(wait, stoppingToken);
             }
             catch (OperationCanceledException)
             {

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using System.Text;
 using System.Text.Json;
 using Monitor.Hosting;

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using Monitor.Checks;
 using Monitor.Checks.Kubernetes;
 using Monitor.Configuration;
