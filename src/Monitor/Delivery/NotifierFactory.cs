@@ -7,9 +7,9 @@ namespace Monitor.Delivery;
 /// receiver's previous notifier, so one that keeps state (Alertmanager's re-sends) carries it on; previous
 /// notifiers that are not carried on are disposed.
 /// </summary>
-internal sealed class NotifierFactory(HttpClient client, TimeProvider time)
+internal sealed class NotifierFactory(HttpClient client, TimeProvider time, IReadOnlyList<NotifierKind>? kinds = null)
 {
-    private readonly Dictionary<string, NotifierKind> _kinds = NotifierRegistry.Kinds.ToDictionary(k => k.Key, StringComparer.Ordinal);
+    private readonly Dictionary<string, NotifierKind> _kinds = (kinds ?? NotifierRegistry.Kinds).ToDictionary(k => k.Key, StringComparer.Ordinal);
     private readonly Lock _lock = new();
     private Dictionary<string, INotifier> _current = new(StringComparer.Ordinal);
 
