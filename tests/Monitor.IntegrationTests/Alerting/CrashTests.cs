@@ -104,13 +104,18 @@ public sealed class CrashTests(ITestOutputHelper output)
                 target.Up();
             }
 
+            var lastStart = TimeProvider.System.GetUtcNow(); // the killed processes' requests all arrived before this
             monitor = await MonitorProcess.StartAsync(config, directory: dir, port: port);
             monitor.KeepDirectory = true;
             await Eventually.HoldsAsync(
                 () => Task.FromResult(Analyse(sink.Requests).All(e => e.Value.Resolved.Count > 0)),
                 TimeSpan.FromSeconds(60),
                 () => "not every episode was resolved:\n" + Describe(sink.Requests) + "\n" + monitor.Output);
-            await Task.Delay(TimeSpan.FromSeconds(3), TimeProvider.System); // anything sent twice would arrive now
+
+            // Anything sent twice has arrived: both checks and the rule have run three more times, the outbox is
+            // empty and every attempt of the last process is in the sink.
+            await Eventually.ProgressedAsync(3, TimeSpan.FromSeconds(60), monitor);
+            await Eventually.DeliveredAsync(sink, TimeSpan.FromSeconds(30), [monitor], since: lastStart);
         }
         finally
         {

@@ -49,7 +49,11 @@ public sealed class ReloadAlertTests
         await File.WriteAllTextAsync(rules, Rules("v2")); // the group changes: its alert state starts afresh
         monitor.Signal("HUP");
         await Eventually.HoldsAsync(() => Task.FromResult(monitor.Output.Split("Configuration loaded").Length == 3), TimeSpan.FromSeconds(10), () => monitor.Output);
-        await Task.Delay(TimeSpan.FromSeconds(5), TimeProvider.System);
+
+        // The changed rule has run: five more runs of the check and evaluations of the reloaded rule, and nothing
+        // decided since is still owed or on its way.
+        await Eventually.ProgressedAsync(5, TimeSpan.FromSeconds(60), monitor);
+        await Eventually.DeliveredAsync(sink, TimeSpan.FromSeconds(30), [monitor]);
         Assert.Single(sink.Requests);
 
         await File.WriteAllTextAsync(rules, Rules("", keep: false));

@@ -55,7 +55,12 @@ public sealed class ReplicaTests
         try
         {
             await Eventually.HoldsAsync(() => Task.FromResult(sink.Requests.Count > 0), TimeSpan.FromSeconds(30), () => a.Output + b.Output);
-            await Task.Delay(TimeSpan.FromSeconds(5), TimeProvider.System);
+
+            // Nothing else is coming: both replicas have run the check and the rule five more times past the page
+            // (the follower tries for the lease at each of its decisions), and everything either of them decided
+            // to send has been delivered and is in the sink.
+            await Eventually.ProgressedAsync(5, TimeSpan.FromSeconds(60), a, b);
+            await Eventually.DeliveredAsync(sink, TimeSpan.FromSeconds(30), [a, b]);
             Assert.Single(Keys(sink, "firing"));
 
             // The leader answers the alert API; the other replica says it is not the one deciding.
@@ -66,6 +71,7 @@ public sealed class ReplicaTests
                 Assert.Equal(HttpStatusCode.ServiceUnavailable, answer.StatusCode);
             }
 
+            double leaderAttempts = (await MetricSamples.ReadAsync(leader)).Sum("monitor_notifications_total");
             await leader.KillAsync();
             using var up = new TcpListener(IPAddress.Loopback, port);
             up.Start();
@@ -73,7 +79,11 @@ public sealed class ReplicaTests
                 () => Task.FromResult(Keys(sink, "resolved").Count > 0),
                 TimeSpan.FromSeconds(90),
                 () => "the surviving replica did not take over:\n" + follower.Output);
-            await Task.Delay(TimeSpan.FromSeconds(3), TimeProvider.System);
+
+            // The survivor has run the check and the rule three more times past the resolution, and every attempt,
+            // the dead leader's and its own, is in the sink.
+            await Eventually.ProgressedAsync(3, TimeSpan.FromSeconds(60), follower);
+            await Eventually.DeliveredAsync(sink, TimeSpan.FromSeconds(30), [follower], attemptsBefore: leaderAttempts);
             Assert.Single(Keys(sink, "firing"));
             Assert.Single(Keys(sink, "resolved"));
             Assert.Contains("holds the alerting lease", follower.Output, StringComparison.Ordinal);
