@@ -60,7 +60,19 @@ public sealed class PostgresCheckTests : IAsyncLifetime
         await Exec(work, "SET work_mem = '64kB'; SELECT count(*) FROM (SELECT g FROM generate_series(1, 200000) g ORDER BY g DESC) s");
         await Exec(work, "CREATE TABLE t (id int PRIMARY KEY, v int); INSERT INTO t VALUES (1, 0), (2, 0)");
         await Deadlock();
-        await Task.Delay(TimeSpan.FromSeconds(1.5), TimeProvider.System);
+
+        // pg_stat_activity_max_tx_duration below must see the idle transaction open for a second: wait until the server does.
+        double open = 0;
+        await Eventually.HoldsAsync(
+            async () =>
+            {
+                await using var age = new NpgsqlCommand("SELECT EXTRACT(EPOCH FROM now() - xact_start)::float8 FROM pg_stat_activity WHERE pid = @pid", work);
+                age.Parameters.AddWithValue("pid", idleInTx.ProcessID);
+                open = (double)(await age.ExecuteScalarAsync())!;
+                return open >= 1;
+            },
+            TimeSpan.FromSeconds(20),
+            () => $"the idle transaction has been open {open}s");
         using var stopSleeping = new CancellationTokenSource();
         var sleeping = Exec(active, "SELECT pg_sleep(60)", stopSleeping.Token);
 
