@@ -1,7 +1,7 @@
 using Monitor.Checks.Scrape;
 using Monitor.Metrics;
 
-namespace Monitor.Tests.Checks;
+namespace Monitor.Tests.Checks.Scrape;
 
 public class ExpositionParserTests
 {

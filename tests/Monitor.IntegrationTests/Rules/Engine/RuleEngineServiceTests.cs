@@ -1,7 +1,7 @@
 using Monitor.IntegrationTests.TestSupport;
 using Monitor.Tests.TestSupport;
 
-namespace Monitor.IntegrationTests.Rules;
+namespace Monitor.IntegrationTests.Rules.Engine;
 
 /// <summary>The running service evaluates its rule files over its own live series.</summary>
 public sealed class RuleEngineServiceTests

@@ -10,7 +10,7 @@ using Monitor.Metrics;
 using Monitor.Delivery.Slack;
 using Monitor.Delivery.Reports;
 
-namespace Monitor.Tests.Delivery;
+namespace Monitor.Tests.Delivery.Reports;
 
 public class ReportTests
 {

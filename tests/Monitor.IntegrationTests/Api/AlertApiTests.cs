@@ -6,7 +6,7 @@ using Monitor.Alerting;
 using Monitor.IntegrationTests.TestSupport;
 using Monitor.Tests.TestSupport;
 
-namespace Monitor.IntegrationTests.Alerting;
+namespace Monitor.IntegrationTests.Api;
 
 /// <summary>The alert API (docs/http-api.md) on the real service, and a real Alertmanager 0.25 feeding it.</summary>
 public sealed class AlertApiTests

@@ -4,7 +4,7 @@ using Monitor.Configuration;
 using Monitor.Metrics;
 using Monitor.Tests.TestSupport;
 
-namespace Monitor.Tests.Checks;
+namespace Monitor.Tests.Checks.Http;
 
 public sealed class HttpCheckTests : IAsyncLifetime
 {

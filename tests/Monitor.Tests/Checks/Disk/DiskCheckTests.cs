@@ -6,7 +6,7 @@ using Monitor.Configuration;
 using Monitor.Metrics;
 using Monitor.Tests.TestSupport;
 
-namespace Monitor.Tests.Checks;
+namespace Monitor.Tests.Checks.Disk;
 
 public class DiskCheckTests
 {

@@ -7,7 +7,7 @@ using Monitor.Rules.Engine;
 using Monitor.Rules.RuleFiles;
 using Monitor.Tests.TestSupport;
 
-namespace Monitor.Tests.Rules;
+namespace Monitor.Tests.Rules.Engine;
 
 public class RuleEngineTests
 {

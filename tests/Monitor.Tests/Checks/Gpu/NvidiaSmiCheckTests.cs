@@ -4,7 +4,7 @@ using Monitor.Configuration;
 using Monitor.Metrics;
 using Monitor.Tests.TestSupport;
 
-namespace Monitor.Tests.Checks;
+namespace Monitor.Tests.Checks.Gpu;
 
 /// <summary>
 /// The nvidia_smi check against stand-in executables that print the captured H100 output of

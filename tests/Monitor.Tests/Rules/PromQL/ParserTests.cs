@@ -1,6 +1,6 @@
 using Monitor.Rules.PromQL;
 
-namespace Monitor.Tests.Rules;
+namespace Monitor.Tests.Rules.PromQL;
 
 public class ParserTests
 {

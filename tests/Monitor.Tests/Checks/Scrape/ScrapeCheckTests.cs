@@ -11,7 +11,7 @@ using Monitor.Configuration;
 using Monitor.Metrics;
 using Monitor.Tests.TestSupport;
 
-namespace Monitor.Tests.Checks;
+namespace Monitor.Tests.Checks.Scrape;
 
 public sealed class ScrapeCheckTests : IAsyncLifetime
 {

@@ -1,7 +1,7 @@
 using Monitor.Rules.Testing;
 using Monitor.Tests.TestSupport;
 
-namespace Monitor.Tests.Rules;
+namespace Monitor.Tests.Rules.Testing;
 
 /// <summary>
 /// Every function and operator of the subset, through the promtool-format files whose expectations were

@@ -1,7 +1,7 @@
 using Monitor.IntegrationTests.TestSupport;
 using Monitor.Tests.TestSupport;
 
-namespace Monitor.IntegrationTests.Rules;
+namespace Monitor.IntegrationTests.Rules.Testing;
 
 /// <summary>
 /// The equivalence suite of issue #3: every rule unit-test file must pass BOTH Prometheus 2.42's

@@ -1,0 +1,102 @@
+using Monitor.Alerting;
+using Monitor.Configuration;
+using Monitor.Hosting;
+using Monitor.Rules.Alerting;
+using Monitor.Tests.TestSupport;
+
+namespace Monitor.Tests.Alerting;
+
+/// <summary>
+/// The lifecycle's functions are pure: they never change the book they are given, and the same book, event and
+/// time give the same changes (ids from an injected source).
+/// </summary>
+public sealed class AlertLifecycleTests
+{
+    private static readonly DateTimeOffset T0 = new(2026, 11, 22, 10, 0, 0, TimeSpan.Zero);
+
+    private static AlertPolicy Policy() => new(MonitorConfig.Parse("""
+        severities:
+          P1: { ack_within: 5m, resolve_within: 10m, notify: [hook], repeat: 1h }
+        escalation:
+          P1: [ { after: 2m, notify: [lead] } ]
+        routing: { group_by: [alertname], group_wait: 0s, group_interval: 1m }
+        receivers:
+          - { name: hook, webhook: { url: "http://127.0.0.1:1/hook" } }
+          - { name: lead, webhook: { url: "http://127.0.0.1:1/lead" } }
+        """, "t.yaml").Options!);
+
+    private static RuleAlertChange Change(AlertState to, DateTimeOffset? firedAt = null) =>
+        new("g", new Dictionary<string, string> { ["alertname"] = "Down", ["severity"] = "P1" }, new Dictionary<string, string> { ["summary"] = "down" }, to, T0, firedAt, 1);
+
+    /// <summary>A book one alert has fired in, been notified, escalated, SLA-breached and resolved.</summary>
+    private static AlertBook Lived(AlertPolicy policy, IIdSource ids)
+    {
+        var book = new AlertBook();
+        book.Apply(AlertLifecycle.Transition(book, Change(AlertState.Firing, T0), new Dictionary<string, string>(), T0).Changes);
+        foreach (int minute in new[] { 0, 3, 11 })
+        {
+            book.Apply(AlertLifecycle.Decide(book, policy, T0.AddMinutes(minute), ids).Step.Changes);
+        }
+
+        return book;
+    }
+
+    private static string Snapshot(AlertBook book) => System.Text.Json.JsonSerializer.Serialize(new
+    {
+        Alerts = book.Alerts.OrderBy(a => a.Key).Select(a => new { a.Key, a.Value.Status, a.Value.AckedAt, a.Value.AckBreached, a.Value.ResolveBreached, a.Value.ResolvedAt, Annotations = a.Value.Annotations.OrderBy(x => x.Key).ToList() }),
+        Groups = book.Groups.OrderBy(g => g.Key).Select(g => new { g.Key, g.Value.EscalationStep, g.Value.EpisodeStart, Notified = g.Value.Notified.OrderBy(n => n.Key).Select(n => new { n.Key, Firing = n.Value.Firing.ToList(), n.Value.LastSentAt, n.Value.AckSent }) }),
+        Silences = book.Silences.Keys.Order().ToList(),
+    });
+
+    [Fact]
+    public void EveryFunction_LeavesTheBookItIsGiven_AsItWas()
+    {
+        var policy = Policy();
+        var book = Lived(policy, new SequentialIds());
+        string before = Snapshot(book);
+
+        _ = AlertLifecycle.Decide(book, policy, T0.AddHours(2), new SequentialIds()); // a repeat is due: the group moves on
+        _ = AlertLifecycle.Transition(book, Change(AlertState.Inactive), new Dictionary<string, string>(), T0.AddMinutes(30));
+        _ = AlertLifecycle.Transition(book, Change(AlertState.Firing, T0.AddMinutes(30)), new Dictionary<string, string>(), T0.AddMinutes(30));
+        _ = AlertLifecycle.Acknowledge(book, book.Alerts.Keys.First(), "kim", "", T0.AddMinutes(30), out _);
+        _ = AlertLifecycle.Ingest(book, [new IncomingAlert(book.Alerts.Keys.First(), true, new Dictionary<string, string> { ["alertname"] = "Down" }, new Dictionary<string, string>(), null, T0, null)], T0.AddMinutes(30));
+        _ = AlertLifecycle.Orphaned(book, [.. book.Alerts.Keys], T0.AddMinutes(30));
+        _ = AlertLifecycle.AddSilence(book, new Silence { Id = "s", Matchers = [new SilenceMatcher("alertname", "Down", false)], StartsAt = T0, EndsAt = T0.AddDays(1) });
+
+        Assert.Equal(before, Snapshot(book));
+    }
+
+    [Fact]
+    public void TheSameBookEventAndTime_GiveTheSameChanges()
+    {
+        var policy = Policy();
+        var a = Lived(policy, new SequentialIds());
+        var b = Lived(policy, new SequentialIds());
+        Assert.Equal(Snapshot(a), Snapshot(b));
+
+        var firstIds = new SequentialIds();
+        var secondIds = new SequentialIds();
+        var x = AlertLifecycle.Decide(a, policy, T0.AddHours(2), firstIds).Decision;
+        var y = AlertLifecycle.Decide(b, policy, T0.AddHours(2), secondIds).Decision;
+        Assert.Equal(x.Notifications.Select(n => (n.Id, n.Receiver, n.Kind, n.Reason)), y.Notifications.Select(n => (n.Id, n.Receiver, n.Kind, n.Reason)));
+    }
+
+    [Fact]
+    public void AResolvedEpisodeStillOwedItsResolution_IsKeptApart_WhenTheAlertFiresAgain()
+    {
+        var policy = Policy();
+        var ids = new SequentialIds();
+        var book = new AlertBook();
+        book.Apply(AlertLifecycle.Transition(book, Change(AlertState.Firing, T0), new Dictionary<string, string>(), T0).Changes);
+        book.Apply(AlertLifecycle.Decide(book, policy, T0, ids).Step.Changes); // hook told it fired
+        book.Apply(AlertLifecycle.Transition(book, Change(AlertState.Inactive), new Dictionary<string, string>(), T0.AddSeconds(10)).Changes);
+        var again = AlertLifecycle.Transition(book, Change(AlertState.Firing, T0.AddSeconds(20)), new Dictionary<string, string>(), T0.AddSeconds(20));
+        book.Apply(again.Changes);
+
+        var episodes = book.Alerts.Values.OrderBy(a => a.Key.Length).ToList();
+        Assert.Equal(2, episodes.Count);
+        Assert.Equal(AlertStatus.Firing, episodes[0].Status);
+        Assert.Equal(AlertStatus.Resolved, episodes[1].Status);
+        Assert.Contains(episodes[1].Key, book.Groups.Values.Single().Notified["hook"].Firing);
+    }
+}
