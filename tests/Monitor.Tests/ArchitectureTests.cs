@@ -17,12 +17,13 @@ public sealed partial class ArchitectureTests
     /// <summary>The folders each folder may use. Hosting composes everything; Program starts Hosting.</summary>
     private static readonly Dictionary<string, string[]> Allowed = new(StringComparer.Ordinal)
     {
+        ["GoCompat"] = [],
         ["Configuration"] = [],
-        ["Templating"] = [],
+        ["Templating"] = ["GoCompat"],
         ["Metrics"] = [],
         ["Checks"] = ["Configuration", "Metrics"],
         ["Scheduling"] = ["Checks", "Configuration", "Metrics"],
-        ["Rules"] = ["Configuration", "Metrics", "Templating"],
+        ["Rules"] = ["Configuration", "GoCompat", "Metrics", "Templating"],
         ["Alerting"] = ["Configuration", "Metrics", "Rules"],
         ["Delivery"] = ["Alerting", "Configuration", "Metrics", "Templating"],
         ["Api"] = ["Alerting", "Configuration", "Metrics", "Scheduling"],

@@ -88,6 +88,11 @@ internal static class PromDuration
         foreach (var (unit, size) in Units)
         {
             long unitMs = (long)size.TotalMilliseconds;
+            if (unit is "y" or "w" && ms % unitMs != 0)
+            {
+                continue; // years and weeks only when exact: 90d reads better than 12w6d
+            }
+
             long count = ms / unitMs;
             if (count > 0)
             {

@@ -163,7 +163,12 @@ internal static class CommandLine
             return 2;
         }
 
-        var errors = LoadAll(configPath, out _);
+        var errors = LoadAll(configPath, out _, out var warnings);
+        foreach (var warning in warnings)
+        {
+            await stderr.WriteLineAsync($"warning: {warning}");
+        }
+
         if (errors.Count > 0)
         {
             foreach (var error in errors)
@@ -186,7 +191,7 @@ internal static class CommandLine
             return 2;
         }
 
-        var errors = LoadAll(configPath, out var loaded);
+        var errors = LoadAll(configPath, out var loaded, out _);
         if (errors.Count > 0)
         {
             await stderr.WriteLineAsync($"monitor: invalid configuration {configPath}; not starting:");
@@ -228,14 +233,17 @@ internal static class CommandLine
     }
 
     /// <summary>The configuration and every rule file it names, with all their errors.</summary>
-    private static List<ConfigError> LoadAll(string configPath, out MonitorOptions? options)
+    private static List<ConfigError> LoadAll(string configPath, out MonitorOptions? options, out List<ConfigError> warnings)
     {
         var result = MonitorConfig.Load(configPath);
         options = result.Options;
         var errors = new List<ConfigError>(result.Errors);
+        warnings = [];
         if (result.Options is not null)
         {
-            errors.AddRange(Rules.Engine.RuleEngine.Load(result.Options).Errors);
+            var rules = Rules.Engine.RuleEngine.Load(result.Options);
+            errors.AddRange(rules.Errors);
+            warnings.AddRange(rules.Warnings);
         }
 
         return errors;

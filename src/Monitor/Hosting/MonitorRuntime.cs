@@ -7,6 +7,7 @@ using Monitor.Delivery.Outbox;
 using Monitor.Delivery.Reports;
 using Monitor.Metrics;
 using Monitor.Rules.Engine;
+using Monitor.Rules.RuleFiles;
 using Monitor.Scheduling;
 
 namespace Monitor.Hosting;
@@ -72,7 +73,7 @@ internal sealed class MonitorRuntime : IRuntimeControl
         {
             var result = MonitorConfig.Load(_configPath);
             var errors = new List<ConfigError>(result.Errors);
-            var (groups, ruleErrors) = result.Success ? RuleEngine.Load(result.Options!) : ([], []);
+            var (groups, ruleErrors) = result.Success ? RuleEngine.Load(result.Options!) : new RuleLoad([], [], []);
             errors.AddRange(ruleErrors);
             if (errors.Count > 0)
             {

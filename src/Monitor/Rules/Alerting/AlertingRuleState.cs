@@ -23,7 +23,13 @@ internal sealed class AlertingRuleState(RuleDefinition rule, IReadOnlyDictionary
 
     public IEnumerable<ActiveAlert> Alerts => _active.Values;
 
-    public List<AlertTransition> Evaluate(List<PromSample> result, DateTimeOffset ts)
+    /// <summary>The external URL templates see as <c>$externalURL</c>.</summary>
+    public string ExternalUrl { get; init; } = string.Empty;
+
+    /// <summary>Forgets every alert (the group's limit was exceeded).</summary>
+    public void Clear() => _active.Clear();
+
+    public List<AlertTransition> Evaluate(List<PromSample> result, DateTimeOffset ts, Func<PromQL.Expr, List<PromSample>>? query = null)
     {
         var transitions = new List<AlertTransition>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -32,15 +38,15 @@ internal sealed class AlertingRuleState(RuleDefinition rule, IReadOnlyDictionary
         {
             IReadOnlyDictionary<string, string>? templateLabels = null;
             IReadOnlyDictionary<string, string> TemplateLabels() =>
-                templateLabels ??= sample.Labels.ToDictionary(l => l.Name, l => l.Value, StringComparer.Ordinal);
+                templateLabels ??= sample.Metric.ToDictionary(l => l.Name, l => l.Value, StringComparer.Ordinal);
 
-            if (_labelsTemplated || !_labelCache.TryGetValue(sample.Labels, out var cached))
+            if (_labelsTemplated || !_labelCache.TryGetValue(sample.Metric, out var cached))
             {
-                var labels = new List<Label>(LabelSet.DropName(sample.Labels));
+                var labels = new List<Label>(LabelSet.DropName(sample.Metric));
                 foreach (var (name, template) in Rule.Labels)
                 {
                     labels.RemoveAll(l => l.Name == name);
-                    labels.Add(new Label(name, TemplateExpander.Expand(template, TemplateLabels(), sample.Value, externalLabels)));
+                    labels.Add(new Label(name, TemplateExpander.Expand(template, TemplateLabels(), sample.V, externalLabels)));
                 }
 
                 labels.RemoveAll(l => l.Name == LabelSet.MetricName || l.Name == "alertname");
@@ -49,7 +55,7 @@ internal sealed class AlertingRuleState(RuleDefinition rule, IReadOnlyDictionary
                 cached = (built, LabelSet.Key(built));
             }
 
-            nextCache[sample.Labels] = cached;
+            nextCache[sample.Metric] = cached;
             var (sorted, key) = cached;
             if (!seen.Add(key))
             {
@@ -58,19 +64,19 @@ internal sealed class AlertingRuleState(RuleDefinition rule, IReadOnlyDictionary
 
             if (_active.TryGetValue(key, out var existing) && existing.State != AlertState.Inactive)
             {
-                existing.Value = sample.Value;
+                existing.Value = sample.V;
                 existing.RestoredUntil = null;
                 if (_annotationsTemplated)
                 {
-                    existing.Annotations = Annotations(TemplateLabels(), sample.Value);
+                    existing.Annotations = Annotations(TemplateLabels(), sample.V);
                 }
 
                 continue;
             }
 
-            var annotations = Annotations(TemplateLabels(), sample.Value);
+            var annotations = Annotations(TemplateLabels(), sample.V);
 
-            _active[key] = new ActiveAlert { Labels = sorted, Annotations = annotations, ActiveAt = ts, State = AlertState.Pending, Value = sample.Value };
+            _active[key] = new ActiveAlert { Labels = sorted, Annotations = annotations, ActiveAt = ts, State = AlertState.Pending, Value = sample.V };
             transitions.Add(new AlertTransition(Rule.Name, _active[key], AlertState.Inactive, AlertState.Pending) { Group = group });
         }
 

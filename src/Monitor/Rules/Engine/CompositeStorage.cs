@@ -6,5 +6,5 @@ namespace Monitor.Rules.Engine;
 /// <summary>The live history and the rules' own output (recorded series, ALERTS), read as one.</summary>
 internal sealed class CompositeStorage(params ISampleStorage[] parts) : ISampleStorage
 {
-    public IEnumerable<StoredSeries> Select(IReadOnlyList<LabelMatcher> matchers) => parts.SelectMany(p => p.Select(matchers));
+    public IEnumerable<ISeries> Select(IReadOnlyList<LabelMatcher> matchers) => parts.SelectMany(p => p.Select(matchers));
 }

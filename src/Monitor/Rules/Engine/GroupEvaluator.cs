@@ -1,32 +1,43 @@
 using Monitor.Metrics;
 using Monitor.Rules.Alerting;
 using Monitor.Rules.Evaluation;
+using Monitor.Rules.PromQL;
 using Monitor.Rules.RuleFiles;
 
 namespace Monitor.Rules.Engine;
 
 /// <summary>
-/// Evaluates one rule group at a timestamp, in order: recording rules write their results back so later
-/// rules of the group see them, alerting rules update their alerts and write <c>ALERTS</c>; series a rule
-/// stops producing get a staleness marker, as Prometheus does.
+/// Evaluates one rule group at a timestamp as Prometheus' rules manager does: rules in order, recording rules
+/// writing their results back so later rules see them, alerting rules updating their alerts and writing
+/// <c>ALERTS</c> and <c>ALERTS_FOR_STATE</c>; a series a rule stops producing gets a staleness marker. A rule
+/// that fails (an evaluation error, duplicate label sets, the group's <c>limit</c>) keeps its last output and
+/// state, records its error, and does not stop the rules after it.
 /// </summary>
 internal sealed class GroupEvaluator
 {
     private readonly MemoryStorage _output;
-    private readonly Evaluator _evaluator;
+    private readonly ISampleStorage _input;
+    private readonly long _subqueryStepMs;
     private readonly Dictionary<RuleDefinition, HashSet<StoredSeries>> _previous = [];
 
-    public GroupEvaluator(RuleGroup group, ISampleStorage input, MemoryStorage output, IReadOnlyDictionary<string, string> externalLabels)
+    public GroupEvaluator(RuleGroup group, ISampleStorage input, MemoryStorage output, IReadOnlyDictionary<string, string> externalLabels, long subqueryStepMs, string externalUrl = "")
     {
         Group = group;
+        _input = input;
         _output = output;
-        _evaluator = new Evaluator(input);
-        AlertStates = group.Rules.Where(r => r.Alert is not null).ToDictionary(r => r, r => new AlertingRuleState(r, externalLabels, group.Name));
+        _subqueryStepMs = subqueryStepMs;
+        AlertStates = group.Rules.Where(r => r.Alert is not null).ToDictionary(r => r, r => new AlertingRuleState(r, externalLabels, group.Name) { ExternalUrl = externalUrl });
     }
 
     public RuleGroup Group { get; }
 
     public Dictionary<RuleDefinition, AlertingRuleState> AlertStates { get; }
+
+    /// <summary>Each rule's error from the last evaluation (absent when it succeeded).</summary>
+    public Dictionary<RuleDefinition, string> LastErrors { get; } = [];
+
+    /// <summary>The instant query rules and their templates run (rules.EngineQueryFunc).</summary>
+    public List<PromSample> Query(Expr expr, long t) => Evaluator.QueryVector(expr, t, _input, _subqueryStepMs);
 
     public List<AlertTransition> Evaluate(DateTimeOffset ts)
     {
@@ -34,44 +45,16 @@ internal sealed class GroupEvaluator
         var transitions = new List<AlertTransition>();
         foreach (var rule in Group.Rules)
         {
-            var value = _evaluator.Evaluate(rule.Expr, t);
-            var vector = value switch
+            HashSet<StoredSeries> written;
+            try
             {
-                List<PromSample> v => v,
-                double d => [new PromSample([], d)],
-                _ => [],
-            };
-            var written = new HashSet<StoredSeries>(ReferenceEqualityComparer.Instance);
-            if (rule.Record is { } record)
-            {
-                foreach (var sample in vector)
-                {
-                    var labels = LabelSet.With(sample.Labels, LabelSet.MetricName, record);
-                    foreach (var (name, v) in rule.Labels)
-                    {
-                        labels = LabelSet.With(labels, name, v);
-                    }
-
-                    var series = _output.GetOrAdd(labels);
-                    series.Add(t, sample.Value);
-                    written.Add(series);
-                }
+                written = rule.Record is not null ? EvaluateRecording(rule, t) : EvaluateAlerting(rule, ts, t, transitions);
+                LastErrors.Remove(rule);
             }
-            else
+            catch (PromQLException e)
             {
-                var state = AlertStates[rule];
-                transitions.AddRange(state.Evaluate(vector, ts));
-                foreach (var alert in state.Alerts.Where(a => a.State != AlertState.Inactive))
-                {
-                    if (alert.AlertsSeries is not { } cached || cached.State != alert.State)
-                    {
-                        var labels = LabelSet.With(LabelSet.With(alert.Labels, LabelSet.MetricName, "ALERTS"), "alertstate", alert.State == AlertState.Firing ? "firing" : "pending");
-                        alert.AlertsSeries = cached = (alert.State, _output.GetOrAdd(labels));
-                    }
-
-                    cached.Series.Add(t, 1);
-                    written.Add(cached.Series);
-                }
+                LastErrors[rule] = e.Message;
+                continue;
             }
 
             if (_previous.TryGetValue(rule, out var before))
@@ -86,5 +69,77 @@ internal sealed class GroupEvaluator
         }
 
         return transitions;
+    }
+
+    private HashSet<StoredSeries> EvaluateRecording(RuleDefinition rule, long t)
+    {
+        var vector = Query(rule.Expr, t);
+        var labelled = new List<PromSample>(vector.Count);
+        foreach (var sample in vector)
+        {
+            var b = new Labels.Builder(sample.Metric).Set(LabelSet.MetricName, rule.Record!);
+            foreach (var (name, value) in rule.Labels)
+            {
+                b.Set(name, value);
+            }
+
+            labelled.Add(sample with { Metric = b.Labels() });
+        }
+
+        if (Labels.ContainsSameLabelset(labelled))
+        {
+            throw new PromQLException("vector contains metrics with the same labelset after applying rule labels");
+        }
+
+        if (Group.Limit > 0 && labelled.Count > Group.Limit)
+        {
+            throw new PromQLException($"exceeded limit of {Group.Limit} with {labelled.Count} series");
+        }
+
+        var written = new HashSet<StoredSeries>(ReferenceEqualityComparer.Instance);
+        foreach (var sample in labelled)
+        {
+            var series = _output.GetOrAdd(sample.Metric);
+            series.Add(t, sample.V);
+            written.Add(series);
+        }
+
+        return written;
+    }
+
+    private HashSet<StoredSeries> EvaluateAlerting(RuleDefinition rule, DateTimeOffset ts, long t, List<AlertTransition> transitions)
+    {
+        var vector = Query(rule.Expr, t);
+        var state = AlertStates[rule];
+        transitions.AddRange(state.Evaluate(vector, ts, expr => Query(expr, t)));
+        var active = state.Alerts.Where(a => a.State != AlertState.Inactive).ToList();
+        if (Group.Limit > 0 && active.Count > Group.Limit)
+        {
+            state.Clear();
+            throw new PromQLException($"exceeded limit of {Group.Limit} with {active.Count} alerts");
+        }
+
+        var written = new HashSet<StoredSeries>(ReferenceEqualityComparer.Instance);
+        foreach (var alert in active)
+        {
+            // As AlertingRule.sample/forStateSample: the rule's labels as written, overridden by the alert's.
+            var b = new Labels.Builder([.. rule.Labels.Select(l => new Label(l.Key, l.Value))]);
+            foreach (var label in alert.Labels)
+            {
+                b.Set(label.Name, label.Value);
+            }
+
+            b.Set("alertname", rule.Alert!);
+            var forState = b.Set(LabelSet.MetricName, "ALERTS_FOR_STATE").Labels();
+            var alerts = b.Set(LabelSet.MetricName, "ALERTS").Set("alertstate", alert.State == AlertState.Firing ? "firing" : "pending").Labels();
+            var alertsSeries = _output.GetOrAdd(alerts);
+            alertsSeries.Add(t, 1);
+            written.Add(alertsSeries);
+            var forStateSeries = _output.GetOrAdd(forState);
+            forStateSeries.Add(t, alert.ActiveAt.ToUnixTimeSeconds());
+            written.Add(forStateSeries);
+        }
+
+        return written;
     }
 }

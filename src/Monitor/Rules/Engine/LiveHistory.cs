@@ -6,57 +6,59 @@ using Monitor.Rules.PromQL;
 namespace Monitor.Rules.Engine;
 
 /// <summary>
-/// The bounded sample history rules evaluate over: at every evaluation the current value of every series
-/// in the <see cref="SeriesStore"/> is appended (histograms as their <c>_bucket</c>/<c>_sum</c>/<c>_count</c>
-/// series), a series that disappeared gets a staleness marker, and samples older than the window (the
-/// longest range any rule uses plus the 5 m lookback) are dropped. Rules thus see exactly what a Prometheus
-/// scraping Monitor every evaluation interval would see.
+/// The sample history rules evaluate over: at every evaluation the current value of every series in the
+/// <see cref="SeriesStore"/> that some rule selects is appended (histograms as their <c>_bucket</c>/<c>_sum</c>/
+/// <c>_count</c> series), a series that disappeared gets a staleness marker, and each series keeps exactly as
+/// much as the longest-reaching selector that matches it needs (<see cref="HistoryPlan"/>), in compact chunks.
+/// Rules thus see what a Prometheus scraping Monitor every evaluation interval would see since Monitor started.
 /// </summary>
 internal sealed class LiveHistory : ISampleStorage
 {
     private readonly SeriesStore _store;
     private readonly Lock _lock = new();
-    private readonly Dictionary<Series, Entry[]> _entries = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<Metrics.Series, Entry[]> _entries = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<string, List<StoredSeries>> _byName = new(StringComparer.Ordinal);
-    private readonly List<(long DropAfter, StoredSeries Series)> _retired = [];
-    private long _window;
-    private IReadOnlySet<string>? _names = new HashSet<string>(StringComparer.Ordinal);
+    private readonly Dictionary<StoredSeries, long> _retention = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<Label[], StoredSeries> _byLabels = new(Evaluation.Labels.Comparer);
+    private readonly List<StoredSeries> _retired = [];
+    private HistoryPlan _plan = HistoryPlan.Empty;
 
-    public LiveHistory(SeriesStore store, TimeSpan window)
-    {
-        _store = store;
-        Window = window;
-    }
+    public LiveHistory(SeriesStore store) => _store = store;
 
-    /// <summary>How far back samples are kept.</summary>
-    public TimeSpan Window
+    /// <summary>What the loaded rules select; setting it re-sizes (or drops) what is held.</summary>
+    public HistoryPlan Plan
     {
-        get => TimeSpan.FromMilliseconds(_window);
-        set => _window = (long)value.TotalMilliseconds;
-    }
+        get => _plan;
+        set
+        {
+            lock (_lock)
+            {
+                _plan = value;
+                foreach (var series in _retention.Keys.ToList())
+                {
+                    _retention[series] = value.RetentionFor(series.Labels);
+                }
 
-    /// <summary>
-    /// The metric names rules select; only their families are recorded. Null records every family (a rule
-    /// has a selector without a metric name); empty records nothing (no rules), so a Monitor without rules
-    /// pays nothing for the history.
-    /// </summary>
-    public IReadOnlySet<string>? RecordedNames
-    {
-        get => _names;
-        set => _names = value;
+                // Series no rule reads any more are let go; the store's series are looked at afresh, and until a
+                // series is seen again it ages out like one that disappeared.
+                _entries.Clear();
+                foreach (var series in _retention.Where(kv => kv.Value == 0).Select(kv => kv.Key).ToList())
+                {
+                    Forget(series);
+                }
+
+                _retired.Clear();
+                _retired.AddRange(_retention.Keys);
+            }
+        }
     }
 
     private bool Wanted(MetricFamily family)
     {
-        var names = _names;
+        var names = _plan.Names;
         if (names is null)
         {
-            return true;
-        }
-
-        if (names.Count == 0)
-        {
-            return false;
+            return _plan.LongestMs > 0;
         }
 
         string name = family.Name;
@@ -70,19 +72,19 @@ internal sealed class LiveHistory : ISampleStorage
         {
             lock (_lock)
             {
-                return _byName.Values.Sum(l => l.Count);
+                return _retention.Count;
             }
         }
     }
 
     private sealed record Entry(StoredSeries Series, Func<double> Read);
 
-    /// <summary>Appends the current value of every series at <paramref name="timeMs"/>.</summary>
+    /// <summary>Appends the current value of every selected series at <paramref name="timeMs"/>.</summary>
     public void Record(long timeMs)
     {
         lock (_lock)
         {
-            var seen = new HashSet<Series>(ReferenceEqualityComparer.Instance);
+            var seen = new HashSet<Metrics.Series>(ReferenceEqualityComparer.Instance);
             foreach (var family in _store.Families)
             {
                 if (!Wanted(family))
@@ -96,15 +98,12 @@ internal sealed class LiveHistory : ISampleStorage
                     if (!_entries.TryGetValue(series, out var entries))
                     {
                         entries = _entries[series] = Create(series);
-                        foreach (var entry in entries)
-                        {
-                            Index(entry.Series);
-                        }
                     }
 
                     foreach (var entry in entries)
                     {
-                        Append(entry.Series, timeMs, entry.Read());
+                        entry.Series.Add(timeMs, entry.Read());
+                        entry.Series.Trim(timeMs - _retention[entry.Series]);
                     }
                 }
             }
@@ -113,81 +112,89 @@ internal sealed class LiveHistory : ISampleStorage
             {
                 foreach (var entry in _entries[gone])
                 {
-                    Append(entry.Series, timeMs, StoredSeries.StaleNaN);
-                    _retired.Add((timeMs + _window, entry.Series));
+                    entry.Series.Add(timeMs, StoredSeries.StaleNaN);
+                    _retired.Add(entry.Series);
                 }
 
                 _entries.Remove(gone);
             }
 
-            // Retired series leave the index once their last sample has aged out of the window.
+            // Retired series leave once their last sample has aged out of what any selector reads.
             for (int i = _retired.Count - 1; i >= 0; i--)
             {
-                if (_retired[i].DropAfter < timeMs)
+                var series = _retired[i];
+                if (series.LastTime is not { } last || last < timeMs - _retention[series])
                 {
-                    var series = _retired[i].Series;
-                    _byName[LabelSet.Get(series.Labels, LabelSet.MetricName)].Remove(series);
+                    Forget(series);
                     _retired.RemoveAt(i);
                 }
             }
         }
     }
 
-    private void Append(StoredSeries series, long timeMs, double value)
+    private void Forget(StoredSeries series)
     {
-        series.Add(timeMs, value);
-        long oldest = timeMs - _window;
-        int drop = 0;
-        while (drop < series.Times.Count && series.Times[drop] < oldest)
-        {
-            drop++;
-        }
-
-        if (drop > 0)
-        {
-            series.Times.RemoveRange(0, drop);
-            series.Values.RemoveRange(0, drop);
-        }
+        _byName[LabelSet.Get(series.Labels, LabelSet.MetricName)].Remove(series);
+        _byLabels.Remove(series.Labels);
+        _retention.Remove(series);
     }
 
-    private void Index(StoredSeries series)
-    {
-        string name = LabelSet.Get(series.Labels, LabelSet.MetricName);
-        if (!_byName.TryGetValue(name, out var list))
-        {
-            list = _byName[name] = [];
-        }
-
-        list.Add(series);
-    }
-
-    private static Entry[] Create(Series series)
+    private Entry[] Create(Metrics.Series series)
     {
         Label[] WithName(string name, Label? extra = null) =>
             LabelSet.Sorted(series.Labels.Append(new Label(LabelSet.MetricName, name)).Concat(extra is { } e ? [e] : []));
 
+        var candidates = new List<(Label[] Labels, Func<double> Read)>();
         switch (series)
         {
             case Sample sample:
-                return [new Entry(new StoredSeries(WithName(series.Family.Name)), () => sample.Value)];
+                candidates.Add((WithName(series.Family.Name), () => sample.Value));
+                break;
             case HistogramSeries histogram:
-                var entries = new List<Entry>();
                 for (int i = 0; i < histogram.Bounds.Count; i++)
                 {
                     int index = i;
-                    entries.Add(new Entry(new StoredSeries(WithName(series.Family.Name + "_bucket", new Label("le", ExpositionText.FormatBound(histogram.Bounds[i])))), () => histogram.CumulativeCount(index)));
+                    candidates.Add((WithName(series.Family.Name + "_bucket", new Label("le", ExpositionText.FormatBound(histogram.Bounds[i]))), () => histogram.CumulativeCount(index)));
                 }
 
-                entries.Add(new Entry(new StoredSeries(WithName(series.Family.Name + "_bucket", new Label("le", "+Inf"))), () => histogram.Count));
-                entries.Add(new Entry(new StoredSeries(WithName(series.Family.Name + "_sum")), () => histogram.Sum));
-                entries.Add(new Entry(new StoredSeries(WithName(series.Family.Name + "_count")), () => histogram.Count));
-                return [.. entries];
+                candidates.Add((WithName(series.Family.Name + "_bucket", new Label("le", "+Inf")), () => histogram.Count));
+                candidates.Add((WithName(series.Family.Name + "_sum"), () => histogram.Sum));
+                candidates.Add((WithName(series.Family.Name + "_count"), () => histogram.Count));
+                break;
             default:
                 throw new InvalidOperationException($"unknown series type {series.GetType().Name}");
         }
+
+        var entries = new List<Entry>();
+        foreach (var (labels, read) in candidates)
+        {
+            long keep = _plan.RetentionFor(labels);
+            if (keep == 0)
+            {
+                continue; // no rule reads it
+            }
+
+            if (!_byLabels.TryGetValue(labels, out var stored))
+            {
+                stored = _byLabels[labels] = new StoredSeries(labels);
+                string name = LabelSet.Get(labels, LabelSet.MetricName);
+                if (!_byName.TryGetValue(name, out var list))
+                {
+                    list = _byName[name] = [];
+                }
+
+                list.Add(stored);
+            }
+
+            _retired.Remove(stored);
+            _retention[stored] = keep;
+            entries.Add(new Entry(stored, read));
+        }
+
+        return [.. entries];
     }
 
-    public IEnumerable<StoredSeries> Select(IReadOnlyList<LabelMatcher> matchers)
+    public IEnumerable<ISeries> Select(IReadOnlyList<LabelMatcher> matchers)
     {
         lock (_lock)
         {
@@ -205,10 +212,22 @@ internal sealed class LiveHistory : ISampleStorage
         {
             lock (_lock)
             {
-                return _byName.Values.Sum(l => l.Sum(s => (long)s.Times.Count));
+                return _retention.Keys.Sum(s => (long)s.Count);
             }
         }
     }
 
-    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{SeriesCount} series, {SampleCount} samples, window {Window}");
+    /// <summary>Bytes the held samples take.</summary>
+    public long SampleBytes
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _retention.Keys.Sum(s => s.Bytes);
+            }
+        }
+    }
+
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{SeriesCount} series, {SampleCount} samples, reach {TimeSpan.FromMilliseconds(_plan.LongestMs)}");
 }

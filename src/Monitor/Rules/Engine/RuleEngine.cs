@@ -29,6 +29,7 @@ internal sealed class RuleEngine : BackgroundService
     private TimeSpan _interval = TimeSpan.FromSeconds(15);
     private TimeSpan _defaultInterval = TimeSpan.FromSeconds(15);
     private IReadOnlyDictionary<string, string> _externalLabels = new Dictionary<string, string>();
+    private HistoryPlan _plan = HistoryPlan.Empty;
 
     public RuleEngine(SeriesStore store, TimeProvider timeProvider, IAlertSink sink, ILogger<RuleEngine> logger)
     {
@@ -36,7 +37,7 @@ internal sealed class RuleEngine : BackgroundService
         _time = timeProvider;
         _sink = sink;
         _logger = logger;
-        _history = new LiveHistory(store, TimeSpan.FromMinutes(5));
+        _history = new LiveHistory(store);
         _duration = store.Histogram("monitor_rule_evaluation_duration_seconds", "Time taken to evaluate all rule groups once.", SelfMetrics.CheckDurationBuckets, []);
         _historySeries = store.Gauge("monitor_rule_history_series", "Series held in the rule engine's sample history.", []);
     }
@@ -56,18 +57,18 @@ internal sealed class RuleEngine : BackgroundService
     }
 
     /// <summary>Reads and validates every rule file; the errors, if any, reject the whole configuration.</summary>
-    public static (List<RuleGroup> Groups, List<ConfigError> Errors) Load(MonitorOptions options)
+    public static RuleLoad Load(MonitorOptions options)
     {
-        var groups = new List<RuleGroup>();
-        var errors = new List<ConfigError>();
+        var result = new RuleLoad([], [], []);
         foreach (string file in options.ResolvedRuleFiles)
         {
-            var (loaded, fileErrors) = RuleFileLoader.Load(file);
-            groups.AddRange(loaded);
-            errors.AddRange(fileErrors);
+            var loaded = RuleFileLoader.Load(file);
+            result.Groups.AddRange(loaded.Groups);
+            result.Errors.AddRange(loaded.Errors);
+            result.Warnings.AddRange(loaded.Warnings);
         }
 
-        return (groups, errors);
+        return result;
     }
 
     public void Apply(MonitorOptions options, IReadOnlyList<RuleGroup> groups)
@@ -89,15 +90,15 @@ internal sealed class RuleEngine : BackgroundService
             foreach (var group in groups)
             {
                 string key = GroupKey(group);
-                next[key] = _groups.TryGetValue(key, out var kept) ? kept : new GroupEvaluator(group, new CompositeStorage(_history, _output), _output, _externalLabels);
+                next[key] = _groups.TryGetValue(key, out var kept) ? kept : new GroupEvaluator(group, new CompositeStorage(_history, _output), _output, _externalLabels, (long)options.EvaluationInterval.TotalMilliseconds);
             }
 
             _groups = next;
-            var longestRange = groups.SelectMany(g => g.Rules).Select(r => LongestRange(r.Expr)).DefaultIfEmpty(TimeSpan.Zero).Max();
-            _history.Window = longestRange + TimeSpan.FromMilliseconds(Evaluator.LookbackMs) + _interval;
-            _history.RecordedNames = SelectedNames(groups.SelectMany(g => g.Rules).Select(r => r.Expr));
+            _plan = HistoryPlan.For(groups.SelectMany(g => g.Rules).Select(r => r.Expr), (long)Math.Max(_interval.TotalMilliseconds, options.EvaluationInterval.TotalMilliseconds));
+            _history.Plan = _plan;
             int rules = groups.Sum(g => g.Rules.Count);
-            Log.RulesLoaded(_logger, groups.Count, rules, _history.Window);
+            var reach = TimeSpan.FromMilliseconds(_plan.LongestMs);
+            Log.RulesLoaded(_logger, groups.Count, rules, reach);
         }
     }
 
@@ -136,55 +137,7 @@ internal sealed class RuleEngine : BackgroundService
         string.Join("\u0001", new[] { group.File, group.Name }.Concat(group.Rules.Select(r =>
             $"{r.Alert}|{r.Record}|{r.ExprText}|{r.For}|{r.KeepFiringFor}|{string.Join(",", r.Labels.Select(l => l.Key + "=" + l.Value))}|{string.Join(",", r.Annotations.Select(a => a.Key + "=" + a.Value))}")));
 
-    /// <summary>The metric names the expressions select, or null when a selector names no metric.</summary>
-    internal static HashSet<string>? SelectedNames(IEnumerable<Expr> expressions)
-    {
-        var names = new HashSet<string>(StringComparer.Ordinal);
-        bool all = false;
-        void Visit(Expr e)
-        {
-            switch (e)
-            {
-                case VectorSelector v:
-                    if (SeriesSelection.MetricName(v.Matchers) is { } name)
-                    {
-                        names.Add(name);
-                    }
-                    else
-                    {
-                        all = true;
-                    }
-
-                    break;
-                case MatrixSelector m: Visit(m.Selector); break;
-                case Call c: c.Args.ToList().ForEach(Visit); break;
-                case Aggregate a: Visit(a.Inner); break;
-                case Binary b: Visit(b.Lhs); Visit(b.Rhs); break;
-                case Unary u: Visit(u.Inner); break;
-                case Paren p: Visit(p.Inner); break;
-            }
-        }
-
-        foreach (var expr in expressions)
-        {
-            Visit(expr);
-        }
-
-        return all ? null : names;
-    }
-
     private static long Gcd(long a, long b) => b == 0 ? a : Gcd(b, a % b);
-
-    internal static TimeSpan LongestRange(Expr expr) => expr switch
-    {
-        MatrixSelector m => m.Range,
-        Call c => c.Args.Select(LongestRange).DefaultIfEmpty(TimeSpan.Zero).Max(),
-        Aggregate a => LongestRange(a.Inner),
-        Binary b => TimeSpan.FromTicks(Math.Max(LongestRange(b.Lhs).Ticks, LongestRange(b.Rhs).Ticks)),
-        Unary u => LongestRange(u.Inner),
-        Paren p => LongestRange(p.Inner),
-        _ => TimeSpan.Zero,
-    };
 
     /// <summary>One evaluation: record the live values, evaluate every group in order, publish transitions.</summary>
     public void Tick(DateTimeOffset now)
@@ -202,18 +155,15 @@ internal sealed class RuleEngine : BackgroundService
                     continue; // not this group's turn
                 }
 
-                try
+                transitions.AddRange(group.Evaluate(now));
+                foreach (var (rule, error) in group.LastErrors)
                 {
-                    transitions.AddRange(group.Evaluate(now));
-                }
-                catch (PromQLException e)
-                {
-                    Log.GroupFailed(_logger, group.Group.Name, e.Message);
+                    Log.RuleFailed(_logger, group.Group.Name, rule.Name, error);
                 }
             }
 
-            // Recorded series and ALERTS are history too: keep them to the same window.
-            _output.Trim(now.ToUnixTimeMilliseconds() - (long)_history.Window.TotalMilliseconds);
+            // Recorded series and ALERTS are history too: each kept as long as a selector reads it.
+            _output.Trim(now.ToUnixTimeMilliseconds(), _plan.RetentionFor);
             _historySeries.Set(_history.SeriesCount);
         }
 

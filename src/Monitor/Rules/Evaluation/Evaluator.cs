@@ -1,145 +1,552 @@
+using System.Runtime.CompilerServices;
 using Monitor.Metrics;
 using Monitor.Rules.PromQL;
 
 namespace Monitor.Rules.Evaluation;
 
-/// <summary>
-/// Evaluates a parsed expression at one instant, with Prometheus 2.42's semantics: 5 m lookback, staleness
-/// markers, ranges closed at both ends, <c>__name__</c> dropped by functions and arithmetic, and the same
-/// float arithmetic (incremental means, counter-reset handling, rate extrapolation) so results agree with
-/// promtool to the bit.
-/// </summary>
-internal sealed partial class Evaluator(ISampleStorage storage)
+/// <summary>What one query shares among the evaluators of its subqueries and step-invariant parts.</summary>
+internal sealed class QueryContext(ISampleStorage storage, long start, long end, long noStepSubqueryIntervalMs, long maxSamples)
 {
-    public static readonly long LookbackMs = (long)TimeSpan.FromMinutes(5).TotalMilliseconds;
+    public ISampleStorage Storage { get; } = storage;
 
-    /// <summary>Evaluates to a double (scalar), a <see cref="List{PromSample}"/> (instant vector) or a string.</summary>
-    public object Evaluate(Expr expr, long timeMs) => expr switch
+    public long Start { get; } = start;
+
+    public long End { get; } = end;
+
+    public long NoStepSubqueryIntervalMs { get; } = noStepSubqueryIntervalMs;
+
+    public long MaxSamples { get; } = maxSamples;
+
+    /// <summary>Offsets the <c>@</c> modifier sets (Prometheus keeps them on the nodes; a query owns them here).</summary>
+    public Dictionary<IModified, long> Offsets { get; } = new(ReferenceEqualityComparer.Instance);
+
+    /// <summary>Each selector's series, selected once per query and sorted by labels as the TSDB returns them.</summary>
+    public Dictionary<VectorSelector, List<ISeries>> Selected { get; } = new(ReferenceEqualityComparer.Instance);
+
+    public long CurrentSamples { get; set; }
+}
+
+/// <summary>
+/// Evaluates PromQL as Prometheus 2.42's engine does (promql/engine.go): every expression over a range of
+/// steps (an instant query is one step), with the same lookback (5 m, inclusive), staleness markers, closed
+/// ranges, <c>offset</c> and <c>@</c> arithmetic, step-aligned subqueries, the same label handling and the same
+/// float arithmetic, so results match promtool's to the bit. Errors are <see cref="PromQLException"/>s with
+/// Prometheus' texts.
+/// </summary>
+internal sealed partial class Evaluator
+{
+    public const long LookbackMs = 5 * 60 * 1000;
+
+    /// <summary>Prometheus' default --query.max-samples.</summary>
+    public const long DefaultMaxSamples = 50_000_000;
+
+    private readonly QueryContext _ctx;
+    private readonly long _start;
+    private readonly long _end;
+    private readonly long _interval;
+
+    private Evaluator(QueryContext ctx, long start, long end, long interval)
     {
-        NumberLiteral n => n.Value,
-        StringLiteral s => s.Value,
-        Paren p => Evaluate(p.Inner, timeMs),
-        VectorSelector v => SelectInstant(v, timeMs),
-        Unary u => Negate(Evaluate(u.Inner, timeMs)),
-        Binary b => EvaluateBinary(b, timeMs),
-        Aggregate a => EvaluateAggregate(a, (List<PromSample>)Evaluate(a.Inner, timeMs)),
-        Call c => EvaluateCall(c, timeMs),
-        MatrixSelector => throw new PromQLException("a range vector cannot be the result of an expression; wrap it in a function such as rate()"),
-        _ => throw new PromQLException($"unsupported expression {expr.GetType().Name}"),
-    };
-
-    public List<PromSample> SelectInstant(VectorSelector selector, long timeMs)
-    {
-        var result = new List<PromSample>();
-        foreach (var series in storage.Select(selector.Matchers))
-        {
-            int i = series.LastIndexAtOrBefore(timeMs);
-            if (i < 0 || series.Times[i] < timeMs - LookbackMs || StoredSeries.IsStale(series.Values[i]))
-            {
-                continue;
-            }
-
-            result.Add(new PromSample(series.Labels, series.Values[i]));
-        }
-
-        return result;
+        _ctx = ctx;
+        _start = start;
+        _end = end;
+        _interval = interval;
     }
 
-    /// <summary>Each matching series with its non-stale samples in [t - range, t].</summary>
-    public List<(Label[] Labels, List<(long T, double V)> Points)> SelectRange(MatrixSelector matrix, long timeMs)
+    /// <summary>
+    /// An instant query at <paramref name="timeMs"/>: a <see cref="List{PromSample}"/> (instant vector), a
+    /// <see cref="double"/> (scalar), a <see cref="StringValue"/> or a <see cref="List{PromSeries}"/> (range vector).
+    /// <paramref name="subqueryStepMs"/> is the step of subqueries that give none (the evaluation interval).
+    /// </summary>
+    public static object Query(Expr expr, long timeMs, ISampleStorage storage, long subqueryStepMs, long maxSamples = DefaultMaxSamples)
     {
-        long start = timeMs - (long)matrix.Range.TotalMilliseconds;
-        var result = new List<(Label[], List<(long, double)>)>();
-        foreach (var series in storage.Select(matrix.Selector.Matchers))
+        var ctx = new QueryContext(storage, timeMs, timeMs, subqueryStepMs, maxSamples);
+        SetOffsetForAtModifier(ctx, timeMs, expr);
+        var ev = new Evaluator(ctx, timeMs, timeMs, 1);
+        object value;
+        try
         {
-            var points = new List<(long, double)>();
-            int i = series.Times.BinarySearch(start);
-            for (i = i >= 0 ? i : ~i; i < series.Times.Count && series.Times[i] <= timeMs; i++)
+            value = ev.Eval(expr);
+        }
+        catch (InsufficientExecutionStackException)
+        {
+            throw new PromQLException("expression too deeply nested to evaluate");
+        }
+
+        if (value is StringValue s)
+        {
+            return s;
+        }
+
+        var mat = (List<PromSeries>)value;
+        return expr.Type switch
+        {
+            PromType.Vector => mat.Select(series => new PromSample(series.Metric, timeMs, series.Points[0].V)).ToList(),
+            PromType.Scalar => mat[0].Points[0].V,
+            _ => mat,
+        };
+    }
+
+    /// <summary>The instant vector or scalar a rule gets, as rules.EngineQueryFunc converts it.</summary>
+    public static List<PromSample> QueryVector(Expr expr, long timeMs, ISampleStorage storage, long subqueryStepMs)
+    {
+        return Query(expr, timeMs, storage, subqueryStepMs) switch
+        {
+            List<PromSample> v => v,
+            double d => [new PromSample([], timeMs, d)],
+            _ => throw new PromQLException("rule result is not a vector or scalar"),
+        };
+    }
+
+    private static PromQLException Error(string message) => new(message);
+
+    private long OffsetOf(IModified node) => _ctx.Offsets.TryGetValue(node, out long offset) ? offset : node.OriginalOffset;
+
+    private long? TimestampOf(IModified node) => node.At switch
+    {
+        AtKind.Timestamp => node.AtTimestamp,
+        AtKind.Start => _ctx.Start,
+        AtKind.End => _ctx.End,
+        _ => null,
+    };
+
+    private int NumSteps => (int)((_end - _start) / _interval) + 1;
+
+    private void AddSamples(long n)
+    {
+        _ctx.CurrentSamples += n;
+        if (_ctx.CurrentSamples > _ctx.MaxSamples)
+        {
+            throw Error("query processing would load too many samples into memory in query execution");
+        }
+    }
+
+    private static Expr Unwrap(Expr e)
+    {
+        while (e is ParenExpr p)
+        {
+            e = p.Inner;
+        }
+
+        if (e is StepInvariantExpr si)
+        {
+            e = si.Inner;
+        }
+
+        while (e is ParenExpr p2)
+        {
+            e = p2.Inner;
+        }
+
+        return e;
+    }
+
+    private object Eval(Expr expr)
+    {
+        RuntimeHelpers.EnsureSufficientExecutionStack();
+        switch (expr)
+        {
+            case AggregateExpr a:
+                return EvalAggregate(a);
+            case Call c:
+                return EvalCall(c);
+            case ParenExpr p:
+                return Eval(p.Inner);
+            case UnaryExpr u:
             {
-                if (!StoredSeries.IsStale(series.Values[i]))
+                var mat = (List<PromSeries>)Eval(u.Inner);
+                if (u.Op == ItemType.Sub)
                 {
-                    points.Add((series.Times[i], series.Values[i]));
+                    foreach (var series in mat)
+                    {
+                        series.Metric = LabelSet.DropName(series.Metric);
+                        for (int j = 0; j < series.Points.Count; j++)
+                        {
+                            series.Points[j] = series.Points[j] with { V = -series.Points[j].V };
+                        }
+                    }
+
+                    if (Labels.ContainsSameLabelset(mat))
+                    {
+                        throw Error("vector cannot contain metrics with the same labelset");
+                    }
+                }
+
+                return mat;
+            }
+
+            case BinaryExpr b:
+                return EvalBinary(b);
+            case NumberLiteral n:
+                return RangeEval(null, (_, _, ts) => [new PromSample([], ts, n.Value)]);
+            case StringLiteral s:
+                return new StringValue(s.Value);
+            case VectorSelector v:
+                return EvalVectorSelector(v);
+            case MatrixSelector m:
+                if (_start != _end)
+                {
+                    throw Error("cannot do range evaluation of matrix selector");
+                }
+
+                return EvalMatrixSelector(m);
+            case SubqueryExpr sq:
+                return EvalSubqueryExpr(sq);
+            case StepInvariantExpr si:
+                return EvalStepInvariant(si);
+            default:
+                throw Error($"unhandled expression of type: {expr.GetType().Name}");
+        }
+    }
+
+    private object EvalStepInvariant(StepInvariantExpr e)
+    {
+        if (e.Inner is StringLiteral or NumberLiteral)
+        {
+            return Eval(e.Inner);
+        }
+
+        var once = new Evaluator(_ctx, _start, _start, _interval);
+        var res = once.Eval(e.Inner);
+        if (e.Inner is MatrixSelector or SubqueryExpr)
+        {
+            return res;
+        }
+
+        var mat = (List<PromSeries>)res;
+        foreach (var series in mat)
+        {
+            var first = series.Points[0];
+            for (long ts = _start + _interval; ts <= _end; ts += _interval)
+            {
+                series.Points.Add(first with { T = ts });
+                AddSamples(1);
+            }
+        }
+
+        return mat;
+    }
+
+    private object EvalSubqueryExpr(SubqueryExpr e)
+    {
+        long offset = OffsetOf(e);
+        long range = e.RangeMs;
+        long interval = e.StepMs != 0 ? e.StepMs : _ctx.NoStepSubqueryIntervalMs;
+        long start = interval * ((_start - offset - range) / interval);
+        if (start < _start - offset - range)
+        {
+            start += interval;
+        }
+
+        if (start != _start)
+        {
+            SetOffsetForAtModifier(_ctx, start, e.Inner);
+        }
+
+        var inner = new Evaluator(_ctx, start, _end - offset, interval);
+        return inner.Eval(e.Inner);
+    }
+
+    /// <summary>The series a selector selects (cached for the query), sorted by labels.</summary>
+    private List<ISeries> SeriesOf(VectorSelector v)
+    {
+        if (!_ctx.Selected.TryGetValue(v, out var series))
+        {
+            series = [.. _ctx.Storage.Select(v.Matchers)];
+            series.Sort((a, b) => Labels.Compare(a.Labels, b.Labels));
+            _ctx.Selected[v] = series;
+        }
+
+        return series;
+    }
+
+    private List<PromSeries> EvalVectorSelector(VectorSelector v)
+    {
+        var mat = new List<PromSeries>();
+        long offset = OffsetOf(v);
+        foreach (var s in SeriesOf(v))
+        {
+            List<Point>? points = null;
+            for (long ts = _start; ts <= _end; ts += _interval)
+            {
+                if (VectorSelectorSingle(s, ts - offset) is { } p)
+                {
+                    points ??= new List<Point>(NumSteps);
+                    points.Add(new Point(ts, p.V));
+                    AddSamples(1);
                 }
             }
 
+            if (points is not null)
+            {
+                mat.Add(new PromSeries(s.Labels, points));
+            }
+        }
+
+        return mat;
+    }
+
+    /// <summary>vectorSelectorSingle: the last sample at or before refTime within the lookback, unless stale.</summary>
+    private static Point? VectorSelectorSingle(ISeries s, long refTime)
+    {
+        if (!s.TryGetLast(refTime, out long t, out double v) || t < refTime - LookbackMs || StoredSeries.IsStale(v))
+        {
+            return null;
+        }
+
+        return new Point(t, v);
+    }
+
+    /// <summary>The samples of a series in [mint, maxt], staleness markers left out.</summary>
+    private static void RangePoints(ISeries s, long mint, long maxt, List<Point> into)
+    {
+        into.Clear();
+        s.AppendRange(mint, maxt, into);
+        into.RemoveAll(p => StoredSeries.IsStale(p.V));
+    }
+
+    private List<PromSeries> EvalMatrixSelector(MatrixSelector m)
+    {
+        var vs = m.Vector;
+        long offset = OffsetOf(vs);
+        long maxt = _start - offset;
+        long mint = maxt - m.RangeMs;
+        var matrix = new List<PromSeries>();
+        foreach (var s in SeriesOf(vs))
+        {
+            var points = new List<Point>();
+            RangePoints(s, mint, maxt, points);
+            AddSamples(points.Count);
             if (points.Count > 0)
             {
-                result.Add((series.Labels, points));
+                matrix.Add(new PromSeries(s.Labels, points));
             }
         }
 
-        return result;
+        return matrix;
     }
 
-    private static object Negate(object value) => value switch
+    /// <summary>
+    /// rangeEval: evaluates the argument expressions over all steps, then calls <paramref name="call"/> with the
+    /// vectors of each step; strings and absent arguments give empty vectors (functions read their string
+    /// arguments from the expression). <paramref name="prepare"/> computes a per-series key once.
+    /// </summary>
+    private List<PromSeries> RangeEval(Func<Label[], string>? prepare, Func<List<PromSample>[], string[][], long, List<PromSample>> call, params Expr?[] exprs)
     {
-        double d => -d,
-        List<PromSample> v => v.Select(s => new PromSample(LabelSet.DropName(s.Labels), -s.Value)).ToList(),
-        _ => throw new PromQLException("unary minus on a string"),
-    };
-
-    private static List<PromSample> EvaluateAggregate(Aggregate a, List<PromSample> input)
-    {
-        var groups = new Dictionary<string, (Label[] Labels, double Value, double Mean, int Count)>(StringComparer.Ordinal);
-        var order = new List<string>();
-        var without = a.Without ? a.Grouping.Append(LabelSet.MetricName).ToHashSet(StringComparer.Ordinal) : null;
-        var by = a.Without ? null : a.Grouping.ToHashSet(StringComparer.Ordinal);
-        foreach (var sample in input)
+        var matrixes = new List<PromSeries>?[exprs.Length];
+        for (int i = 0; i < exprs.Length; i++)
         {
-            var labels = without is not null ? LabelSet.Without(sample.Labels, without) : LabelSet.Keep(sample.Labels, by!);
-            string key = LabelSet.Key(labels);
-            if (!groups.TryGetValue(key, out var group))
+            if (exprs[i] is { } e && e.Type != PromType.String)
             {
-                order.Add(key);
-                groups[key] = (labels, a.Op == "count" ? 1 : sample.Value, sample.Value, 1);
-                continue;
+                matrixes[i] = (List<PromSeries>)Eval(e);
             }
-
-            group.Count++;
-            switch (a.Op)
-            {
-                case "sum":
-                    group.Value += sample.Value;
-                    break;
-                case "avg":
-                    // Prometheus' incremental mean, kept identical so results match bit for bit.
-                    if (double.IsInfinity(group.Mean))
-                    {
-                        if (double.IsInfinity(sample.Value) && Math.Sign(group.Mean) == Math.Sign(sample.Value))
-                        {
-                            break;
-                        }
-
-                        if (!double.IsInfinity(sample.Value) && !double.IsNaN(sample.Value))
-                        {
-                            break;
-                        }
-                    }
-
-                    group.Mean += (sample.Value / group.Count) - (group.Mean / group.Count);
-                    break;
-                case "min":
-                    if (group.Value > sample.Value || double.IsNaN(group.Value))
-                    {
-                        group.Value = sample.Value;
-                    }
-
-                    break;
-                case "max":
-                    if (group.Value < sample.Value || double.IsNaN(group.Value))
-                    {
-                        group.Value = sample.Value;
-                    }
-
-                    break;
-                case "count":
-                    group.Value = group.Count;
-                    break;
-            }
-
-            groups[key] = group;
         }
 
-        return [.. order.Select(k => groups[k]).Select(g => new PromSample(g.Labels, a.Op == "avg" ? g.Mean : g.Value))];
+        string[][]? seriesKeys = null;
+        if (prepare is not null)
+        {
+            seriesKeys = new string[exprs.Length][];
+            for (int i = 0; i < exprs.Length; i++)
+            {
+                var m = matrixes[i] ?? [];
+                seriesKeys[i] = new string[m.Count];
+                for (int si = 0; si < m.Count; si++)
+                {
+                    seriesKeys[i][si] = prepare(m[si].Metric);
+                }
+            }
+        }
+
+        var vectors = new List<PromSample>[exprs.Length];
+        var keys = new string[exprs.Length][];
+        var keyLists = new List<string>[exprs.Length];
+        for (int i = 0; i < exprs.Length; i++)
+        {
+            vectors[i] = [];
+            keyLists[i] = [];
+        }
+
+        Dictionary<Label[], PromSeries>? output = null;
+        List<PromSeries>? order = null;
+        for (long ts = _start; ts <= _end; ts += _interval)
+        {
+            for (int i = 0; i < exprs.Length; i++)
+            {
+                vectors[i].Clear();
+                keyLists[i].Clear();
+                var m = matrixes[i];
+                if (m is null)
+                {
+                    keys[i] = [];
+                    continue;
+                }
+
+                for (int si = 0; si < m.Count; si++)
+                {
+                    var series = m[si];
+                    if (series.Head < series.Points.Count && series.Points[series.Head].T == ts)
+                    {
+                        var point = series.Points[series.Head];
+                        vectors[i].Add(new PromSample(series.Metric, point.T, point.V));
+                        if (seriesKeys is not null)
+                        {
+                            keyLists[i].Add(seriesKeys[i][si]);
+                        }
+
+                        series.Head++;
+                    }
+                }
+
+                keys[i] = [.. keyLists[i]];
+            }
+
+            var result = call(vectors, keys, ts);
+            if (Labels.ContainsSameLabelset(result))
+            {
+                throw Error("vector cannot contain metrics with the same labelset");
+            }
+
+            AddSamples(result.Count);
+            if (_start == _end)
+            {
+                var mat = new List<PromSeries>(result.Count);
+                foreach (var s in result)
+                {
+                    mat.Add(new PromSeries(s.Metric, [new Point(ts, s.V)]));
+                }
+
+                return mat;
+            }
+
+            output ??= new Dictionary<Label[], PromSeries>(Labels.Comparer);
+            order ??= [];
+            foreach (var s in result)
+            {
+                if (!output.TryGetValue(s.Metric, out var series))
+                {
+                    series = output[s.Metric] = new PromSeries(s.Metric, new List<Point>(NumSteps));
+                    order.Add(series);
+                }
+
+                series.Points.Add(new Point(ts, s.V));
+            }
+        }
+
+        return order ?? [];
     }
+
+    /// <summary>setOffsetForAtModifier: offsets that make every <c>@</c> read at its time from <paramref name="evalTime"/>.</summary>
+    private static void SetOffsetForAtModifier(QueryContext ctx, long evalTime, Expr root)
+    {
+        var path = new List<SubqueryExpr>();
+        void Visit(Expr node)
+        {
+            switch (node)
+            {
+                case VectorSelector v:
+                    SetOffset(v);
+                    break;
+                case MatrixSelector { Selector: VectorSelector mv }:
+                    SetOffset(mv);
+                    break;
+                case SubqueryExpr s:
+                    SetOffset(s);
+                    break;
+            }
+
+            bool pushed = false;
+            if (node is SubqueryExpr sq)
+            {
+                path.Add(sq);
+                pushed = true;
+            }
+
+            foreach (var child in Parser.Children(node))
+            {
+                if (node is MatrixSelector)
+                {
+                    continue; // its selector was handled with it
+                }
+
+                Visit(child);
+            }
+
+            if (pushed)
+            {
+                path.RemoveAt(path.Count - 1);
+            }
+        }
+
+        void SetOffset(IModified n)
+        {
+            long? ts = n.At switch
+            {
+                AtKind.Timestamp => n.AtTimestamp,
+                AtKind.Start => ctx.Start,
+                AtKind.End => ctx.End,
+                _ => null,
+            };
+            if (ts is null)
+            {
+                ctx.Offsets.Remove(n);
+                return;
+            }
+
+            long subqOffset = 0;
+            long? subqTs = null;
+            foreach (var s in path)
+            {
+                subqOffset += s.OriginalOffset;
+                long? sTs = s.At switch
+                {
+                    AtKind.Timestamp => s.AtTimestamp,
+                    AtKind.Start => ctx.Start,
+                    AtKind.End => ctx.End,
+                    _ => null,
+                };
+                if (sTs is not null)
+                {
+                    subqOffset = s.OriginalOffset;
+                    subqTs = sTs;
+                }
+            }
+
+            if (subqTs is not null)
+            {
+                subqOffset += evalTime - subqTs.Value;
+            }
+
+            long offsetForTs = evalTime - ts.Value;
+            ctx.Offsets[n] = n.OriginalOffset + (offsetForTs - subqOffset);
+        }
+
+        if (HasAt(root))
+        {
+            Visit(root);
+        }
+    }
+
+    private static readonly ConditionalWeakTable<Expr, object> AtCache = new();
+
+    /// <summary>Whether any selector or subquery below has an <c>@</c>; without one, offsets are the written ones.</summary>
+    private static bool HasAt(Expr root) => (bool)AtCache.GetValue(root, static r =>
+    {
+        var stack = new Stack<Expr>();
+        stack.Push(r);
+        while (stack.Count > 0)
+        {
+            var node = stack.Pop();
+            if (node is IModified { At: not AtKind.None })
+            {
+                return true;
+            }
+
+            foreach (var child in Parser.Children(node))
+            {
+                stack.Push(child);
+            }
+        }
+
+        return false;
+    });
 }

@@ -2,10 +2,11 @@ using Monitor.Rules.PromQL;
 
 namespace Monitor.Rules.Evaluation;
 
-/// <summary>Where the evaluator reads series from: the live series history, or a rule test's input series.</summary>
+/// <summary>Where selectors read series from: the live history, a rule test's input, the rules' own output.</summary>
 internal interface ISampleStorage
 {
-    IEnumerable<StoredSeries> Select(IReadOnlyList<LabelMatcher> matchers);
+    /// <summary>The series every matcher matches, in any order.</summary>
+    IEnumerable<ISeries> Select(IReadOnlyList<LabelMatcher> matchers);
 }
 
 /// <summary>What every storage's Select shares: the metric name to look up, and the matchers to filter by.</summary>
@@ -15,6 +16,7 @@ internal static class SeriesSelection
     public static string? MetricName(IReadOnlyList<LabelMatcher> matchers) =>
         matchers.FirstOrDefault(m => m.Name == LabelSet.MetricName && m.Type == MatcherType.Equal)?.Value;
 
-    public static IEnumerable<StoredSeries> Filter(IEnumerable<StoredSeries> candidates, IReadOnlyList<LabelMatcher> matchers) =>
+    public static IEnumerable<T> Filter<T>(IEnumerable<T> candidates, IReadOnlyList<LabelMatcher> matchers)
+        where T : ISeries =>
         candidates.Where(s => matchers.All(m => m.Matches(LabelSet.Get(s.Labels, m.Name))));
 }

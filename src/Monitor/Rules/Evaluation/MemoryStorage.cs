@@ -3,19 +3,23 @@ using Monitor.Rules.PromQL;
 
 namespace Monitor.Rules.Evaluation;
 
-/// <summary>Series held in memory, for rule unit tests and for evaluating over a snapshot.</summary>
+/// <summary>Series held in memory: a rule test's input, and the rules' own output (recorded series, ALERTS).</summary>
 internal sealed class MemoryStorage : ISampleStorage
 {
-    private readonly Dictionary<string, StoredSeries> _series = new(StringComparer.Ordinal);
+    private readonly Dictionary<Label[], StoredSeries> _series = new(Labels.Comparer);
     private readonly Dictionary<string, HashSet<StoredSeries>> _byName = new(StringComparer.Ordinal);
 
+    public int SeriesCount => _series.Count;
+
+    public IEnumerable<StoredSeries> All => _series.Values;
+
+    /// <summary>The series with exactly these labels (sorted by name, no empty values), created when new.</summary>
     public StoredSeries GetOrAdd(Label[] labels)
     {
         var sorted = LabelSet.Sorted(labels);
-        string key = LabelSet.Key(sorted);
-        if (!_series.TryGetValue(key, out var series))
+        if (!_series.TryGetValue(sorted, out var series))
         {
-            series = _series[key] = new StoredSeries(sorted);
+            series = _series[sorted] = new StoredSeries(sorted);
             string name = LabelSet.Get(sorted, LabelSet.MetricName);
             if (!_byName.TryGetValue(name, out var named))
             {
@@ -28,31 +32,32 @@ internal sealed class MemoryStorage : ISampleStorage
         return series;
     }
 
-    /// <summary>Drops samples older than <paramref name="oldest"/>, and series left with none.</summary>
-    public void Trim(long oldest)
+    /// <summary>
+    /// Drops samples no selector needs any more: for each series those older than <paramref name="now"/> minus its
+    /// retention (0: not selected at all), and series left without samples.
+    /// </summary>
+    public void Trim(long now, Func<Label[], long> retention)
     {
-        foreach (var (key, series) in _series.ToList())
+        List<Label[]>? empty = null;
+        foreach (var (labels, series) in _series)
         {
-            int drop = 0;
-            while (drop < series.Times.Count && series.Times[drop] < oldest)
+            long keep = retention(labels);
+            series.Trim(now - keep);
+            if (series.LastTime is not { } last || last < now - keep)
             {
-                drop++;
+                (empty ??= []).Add(labels);
             }
+        }
 
-            if (drop == series.Times.Count)
-            {
-                _series.Remove(key);
-                _byName[LabelSet.Get(series.Labels, LabelSet.MetricName)].Remove(series);
-            }
-            else if (drop > 0)
-            {
-                series.Times.RemoveRange(0, drop);
-                series.Values.RemoveRange(0, drop);
-            }
+        foreach (var labels in empty ?? [])
+        {
+            var series = _series[labels];
+            _series.Remove(labels);
+            _byName[LabelSet.Get(labels, LabelSet.MetricName)].Remove(series);
         }
     }
 
-    public IEnumerable<StoredSeries> Select(IReadOnlyList<LabelMatcher> matchers)
+    public IEnumerable<ISeries> Select(IReadOnlyList<LabelMatcher> matchers)
     {
         // Nearly every selector names its metric: look that up instead of scanning every series.
         IEnumerable<StoredSeries> candidates = SeriesSelection.MetricName(matchers) is { } name

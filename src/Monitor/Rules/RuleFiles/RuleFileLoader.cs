@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Monitor.Configuration;
+using Monitor.Rules.Engine;
 using Monitor.Rules.PromQL;
 using Monitor.Templating;
 using YamlDotNet.Core;
@@ -8,15 +9,28 @@ using YamlDotNet.RepresentationModel;
 
 namespace Monitor.Rules.RuleFiles;
 
+/// <summary>What reading rule files gives: the groups, the errors that reject them, and warnings that do not.</summary>
+internal sealed record RuleLoad(List<RuleGroup> Groups, List<ConfigError> Errors, List<ConfigError> Warnings)
+{
+    public void Deconstruct(out List<RuleGroup> groups, out List<ConfigError> errors)
+    {
+        groups = Groups;
+        errors = Errors;
+    }
+}
+
 /// <summary>
 /// Reads Prometheus rule files (<c>groups</c> / <c>rules</c>) and validates them as <c>promtool check rules</c>
-/// does, plus Monitor's own limit: every expression must be inside the supported PromQL subset. Errors are
-/// <c>FILE:LINE:COL</c>; an expression error points at the offending character when the expression is a
-/// plain one-line scalar.
+/// does: what promtool rejects is an error at <c>FILE:LINE:COL</c> (a PromQL error at the offending character of
+/// plain, quoted and <c>|</c> block expressions); what promtool accepts but cannot work as written (a rule that
+/// is not a vector or scalar, a range longer than a process keeps) is a warning.
 /// </summary>
 internal static partial class RuleFileLoader
 {
-    public static (List<RuleGroup> Groups, List<ConfigError> Errors) Load(string path)
+    /// <summary>Ranges beyond this make check-config warn: the history starts empty at every restart.</summary>
+    public static readonly TimeSpan LongHistory = TimeSpan.FromDays(1);
+
+    public static RuleLoad Load(string path)
     {
         string text;
         try
@@ -25,14 +39,15 @@ internal static partial class RuleFileLoader
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return ([], [new ConfigError(path, 0, 0, $"cannot read rule file: {e.Message}")]);
+            return new RuleLoad([], [new ConfigError(path, 0, 0, $"cannot read rule file: {e.Message}")], []);
         }
 
         return Parse(text, path);
     }
 
-    public static (List<RuleGroup> Groups, List<ConfigError> Errors) Parse(string text, string file)
+    public static RuleLoad Parse(string text, string file)
     {
+        var warnings = new List<ConfigError>();
         var ctx = new ConfigContext(file, _ => null, _ => throw new IOException("no files")) { ExpandVariables = false };
         var stream = new YamlStream();
         try
@@ -41,19 +56,19 @@ internal static partial class RuleFileLoader
         }
         catch (YamlException e)
         {
-            return ([], [new ConfigError(file, e.Start.Line, e.Start.Column, $"invalid YAML: {e.Message}")]);
+            return new RuleLoad([], [new ConfigError(file, e.Start.Line, e.Start.Column, $"invalid YAML: {e.Message}")], []);
         }
 
         var groups = new List<RuleGroup>();
         if (stream.Documents.Count == 0)
         {
-            return (groups, ctx.Errors);
+            return new RuleLoad(groups, ctx.Errors, warnings);
         }
 
         var root = YamlMap.From(ctx, stream.Documents[0].RootNode, string.Empty);
         if (root is null)
         {
-            return (groups, ctx.Errors);
+            return new RuleLoad(groups, ctx.Errors, warnings);
         }
 
         var names = new HashSet<string>(StringComparer.Ordinal);
@@ -72,11 +87,11 @@ internal static partial class RuleFileLoader
             }
 
             var interval = map.Duration("interval");
-            map.Integer("limit", 0, int.MaxValue);
+            int limit = (int)(map.Integer("limit", 0, int.MaxValue) ?? 0);
             var rules = new List<RuleDefinition>();
             foreach (var (ruleNode, rulePath) in map.Sequence("rules") ?? [])
             {
-                if (YamlMap.From(ctx, ruleNode, rulePath) is { } ruleMap && ReadRule(ruleMap) is { } rule)
+                if (YamlMap.From(ctx, ruleNode, rulePath) is { } ruleMap && ReadRule(ruleMap, text, warnings) is { } rule)
                 {
                     rules.Add(rule);
                 }
@@ -85,15 +100,15 @@ internal static partial class RuleFileLoader
             map.Finish();
             if (name is not null)
             {
-                groups.Add(new RuleGroup(name, file, interval, rules));
+                groups.Add(new RuleGroup(name, file, interval, rules, limit));
             }
         }
 
         root.Finish();
-        return (groups, ctx.Errors);
+        return new RuleLoad(groups, ctx.Errors, warnings);
     }
 
-    private static RuleDefinition? ReadRule(YamlMap map)
+    private static RuleDefinition? ReadRule(YamlMap map, string text, List<ConfigError> warnings)
     {
         var ctx = map.Context;
         string? alert = map.String("alert");
@@ -123,16 +138,23 @@ internal static partial class RuleFileLoader
                 expr = PromParser.Parse(exprText);
                 if (expr.Type is not (PromType.Vector or PromType.Scalar))
                 {
-                    ctx.Error(node.Start, $"{map.Field("expr")}: invalid expression type \"{PromParser.TypeName(expr.Type)}\" for rule, must be instant vector or scalar");
-                    expr = null;
+                    // promtool accepts it; Prometheus then fails every evaluation of the rule.
+                    warnings.Add(new ConfigError(ctx.File, node.Start.Line, node.Start.Column, $"{map.Field("expr")}: the expression is a {expr.Type.Documented()}: every evaluation of this rule fails with \"rule result is not a vector or scalar\""));
+                }
+
+                foreach (var (selector, reach) in HistoryPlan.Reaches(expr, 0))
+                {
+                    if (reach > LongHistory.TotalMilliseconds)
+                    {
+                        var at = ExprPosition(node, text, selector.Range.Start);
+                        warnings.Add(new ConfigError(ctx.File, at.Line, at.Column, $"{map.Field("expr")}: this selector reads {PromDuration.Format(TimeSpan.FromMilliseconds(reach))} of history; Monitor keeps history in memory from its own start, so after a restart the rule sees less until it has run that long"));
+                    }
                 }
             }
             catch (PromQLException e)
             {
-                // Point into a one-line plain scalar; for other styles the node's own position.
-                bool inline = node is YamlScalarNode { Style: ScalarStyle.Plain or ScalarStyle.Any } && !exprText.Contains('\n', StringComparison.Ordinal);
-                var at = inline && e.Position >= 0 ? new Mark(node.Start.Index, node.Start.Line, node.Start.Column + e.Position) : node.Start;
-                ctx.Error(at, $"{map.Field("expr")}: {e.Message}");
+                var at = ExprPosition(node, text, e.Position);
+                ctx.Error(at, $"{map.Field("expr")}: parse error: {e.Message}");
             }
         }
 
@@ -173,6 +195,51 @@ internal static partial class RuleFileLoader
             Labels = labels,
             Annotations = annotations,
         };
+    }
+
+    /// <summary>
+    /// Where a character of an expression is in the file: exact for one-line plain and quoted scalars (quoted ones
+    /// without escapes before it) and for <c>|</c> blocks; the start of the value for other styles.
+    /// </summary>
+    private static Mark ExprPosition(YamlNode node, string fileText, int offset)
+    {
+        if (node is not YamlScalarNode scalar || offset < 0 || scalar.Value is not { } value || offset > value.Length)
+        {
+            return node.Start;
+        }
+
+        bool oneLine = !value.Contains('\n', StringComparison.Ordinal);
+        switch (scalar.Style)
+        {
+            case ScalarStyle.Plain or ScalarStyle.Any when oneLine:
+                return new Mark(node.Start.Index + offset, node.Start.Line, node.Start.Column + offset);
+            case ScalarStyle.SingleQuoted or ScalarStyle.DoubleQuoted when oneLine && !value[..offset].Contains('\\', StringComparison.Ordinal) && !value[..offset].Contains('\'', StringComparison.Ordinal) && !value[..offset].Contains('"', StringComparison.Ordinal):
+                return new Mark(node.Start.Index + offset + 1, node.Start.Line, node.Start.Column + offset + 1);
+            case ScalarStyle.Literal:
+            {
+                // The value's line n is the file's line after the indicator plus n, indented as its first line.
+                string before = value[..offset];
+                int line = before.Count(c => c == '\n');
+                int column = offset - (before.LastIndexOf('\n') + 1);
+                var lines = fileText.Split('\n');
+                long firstLine = node.Start.Line + 1; // 1-based line after "|"
+                int indent = 0;
+                for (long l = firstLine; l <= lines.Length; l++)
+                {
+                    string content = lines[l - 1].TrimEnd('\r');
+                    if (content.Trim().Length > 0)
+                    {
+                        indent = content.Length - content.TrimStart(' ').Length;
+                        break;
+                    }
+                }
+
+                return new Mark(node.Start.Index, firstLine + line, indent + column + 1);
+            }
+
+            default:
+                return node.Start;
+        }
     }
 
     [GeneratedRegex("^[a-zA-Z_:][a-zA-Z0-9_:]*$", RegexOptions.CultureInvariant)]

@@ -14,7 +14,7 @@ public sealed class PromtoolEquivalenceTests
     {
         var data = new TheoryData<string>();
         foreach (string file in Directory.EnumerateFiles(Path.Combine(Repository.Root, "alerts", "tests"), "*.test.yml")
-            .Concat(Directory.EnumerateFiles(Path.Combine(Repository.Root, "tests", "Monitor.IntegrationTests", "RuleEquivalence"), "*.test.yml"))
+            .Concat(Directory.EnumerateFiles(Path.Combine(Repository.Root, "tests", "Monitor.IntegrationTests", "RuleEquivalence"), "*.test.yml", SearchOption.AllDirectories))
             .Order(StringComparer.Ordinal))
         {
             data.Add(Path.GetRelativePath(Repository.Root, file));
@@ -74,14 +74,15 @@ public sealed class PromtoolEquivalenceTests
     public async Task RuleFiles_PassPromtoolCheckRules_AndMonitorCheckConfig()
     {
         var files = Directory.EnumerateFiles(Path.Combine(Repository.Root, "alerts"), "*.rules.yml")
-            .Append(Path.Combine(Repository.Root, "tests", "Monitor.IntegrationTests", "RuleEquivalence", "constructs.rules.yml"))
+            .Concat(Directory.EnumerateFiles(Path.Combine(Repository.Root, "tests", "Monitor.IntegrationTests", "RuleEquivalence"), "*.rules.yml", SearchOption.AllDirectories))
+            .Order(StringComparer.Ordinal)
             .ToList();
         var (code, output) = await ExternalProcess.RunAsync(Tools.Promtool, ["check", "rules", .. files]);
         Assert.True(code == 0, output);
 
         string dir = Tools.TempDirectory();
         string config = Path.Combine(dir, "monitor.yaml");
-        await File.WriteAllTextAsync(config, $"rule_files: [\"{Path.Combine(Repository.Root, "alerts")}/*.rules.yml\"]\n");
+        await File.WriteAllTextAsync(config, $"rule_files: [{string.Join(", ", files.Select(f => $"\"{f}\""))}]\n");
         (code, output) = await ExternalProcess.RunAsync("dotnet", [Tools.MonitorDll, "check-config", "--config", config]);
         Assert.True(code == 0, output);
         Assert.Equal("OK", output.Trim());
@@ -89,7 +90,7 @@ public sealed class PromtoolEquivalenceTests
     }
 
     [Fact]
-    public async Task CheckConfig_ReportsRuleErrorsWithPositions_IncludingUnsupportedPromQL()
+    public async Task CheckConfig_ReportsWhatPromtoolRejects_AtTheOffendingCharacter()
     {
         string dir = Tools.TempDirectory();
         string rules = Path.Combine(dir, "bad.rules.yml");
@@ -100,24 +101,66 @@ public sealed class PromtoolEquivalenceTests
               - alert: A
                 expr: sum(rate(x[5m]) by (job)
               - alert: B
-                expr: topk(3, x)
+                expr: topk(3, x) offset 5m
               - record: C
-                expr: x offset 5m
+                expr: |
+                  sum by (job) (
+                    rate(x[5m]) > bool on(a) group_left(a) y
+                  )
               - alert: D
                 expr: up == 0
                 for: soon
+              - record: E
+                expr: "rate(x[5m])[1h:] + foo(x)"
             """);
         string config = Path.Combine(dir, "monitor.yaml");
         await File.WriteAllTextAsync(config, "rule_files: [bad.rules.yml]\n");
         var (code, output) = await ExternalProcess.RunAsync("dotnet", [Tools.MonitorDll, "check-config", "--config", config]);
         Assert.Equal(1, code);
         var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.Equal(4, lines.Length);
-        Assert.StartsWith($"{rules}:5:", lines[0]);
-        Assert.Contains("groups[0].rules[0].expr:", lines[0]);
-        Assert.StartsWith($"{rules}:7:11: groups[0].rules[1].expr: aggregation \"topk\" is not supported", lines[1]);
-        Assert.StartsWith($"{rules}:9:13: groups[0].rules[2].expr: offset modifiers are not supported", lines[2]);
-        Assert.StartsWith($"{rules}:12:10: groups[0].rules[3].for: invalid duration \"soon\"", lines[3]);
+        Assert.Equal(5, lines.Length);
+        Assert.Equal($"{rules}:5:27: groups[0].rules[0].expr: parse error: unexpected <by> in aggregation", lines[0]);
+        Assert.Equal($"{rules}:7:11: groups[0].rules[1].expr: parse error: offset modifier must be preceded by an instant vector selector or range vector selector or a subquery", lines[1]);
+        Assert.Equal($"{rules}:11:21: groups[0].rules[2].expr: parse error: label \"a\" must not occur in ON and GROUP clause at once", lines[2]);
+        Assert.StartsWith($"{rules}:15:10: groups[0].rules[3].for: invalid duration \"soon\"", lines[3]);
+        Assert.Equal($"{rules}:17:31: groups[0].rules[4].expr: parse error: unknown function with name \"foo\"", lines[4]);
+
+        // promtool rejects the same expressions for the same reasons (it stops at the bad duration first, so
+        // it is given the file without that rule).
+        string withoutFor = Path.Combine(dir, "exprs.rules.yml");
+        await File.WriteAllTextAsync(withoutFor, (await File.ReadAllTextAsync(rules)).Replace("  - alert: D\n    expr: up == 0\n    for: soon\n", string.Empty, StringComparison.Ordinal));
+        var (promtoolCode, promtoolOutput) = await ExternalProcess.RunAsync(Tools.Promtool, ["check", "rules", withoutFor]);
+        Assert.Equal(1, promtoolCode);
+        Assert.Contains("1:17: parse error: unexpected <by> in aggregation", promtoolOutput);
+        Assert.Contains("offset modifier must be preceded by", promtoolOutput);
+        Assert.Contains("2:15: parse error: label \"a\" must not occur in ON and GROUP clause at once", promtoolOutput);
+        Assert.Contains("1:20: parse error: unknown function with name \"foo\"", promtoolOutput);
+        Directory.Delete(dir, recursive: true);
+    }
+
+    [Fact]
+    public async Task CheckConfig_WarnsAboutWhatPromtoolAcceptsButCannotWorkAsWritten()
+    {
+        string dir = Tools.TempDirectory();
+        string rules = Path.Combine(dir, "odd.rules.yml");
+        await File.WriteAllTextAsync(rules, """
+            groups:
+            - name: g
+              rules:
+              - record: week
+                expr: max_over_time(up[7d])
+              - record: range
+                expr: up[5m]
+            """);
+        string config = Path.Combine(dir, "monitor.yaml");
+        await File.WriteAllTextAsync(config, "rule_files: [odd.rules.yml]\n");
+        var (code, output) = await ExternalProcess.RunAsync("dotnet", [Tools.MonitorDll, "check-config", "--config", config]);
+        var (promtoolCode, _) = await ExternalProcess.RunAsync(Tools.Promtool, ["check", "rules", rules]);
+        Assert.Equal(0, promtoolCode);
+        Assert.Equal(0, code);
+        Assert.Contains($"warning: {rules}:5:25: groups[0].rules[0].expr: this selector reads 1w of history", output);
+        Assert.Contains($"warning: {rules}:7:11: groups[0].rules[1].expr: the expression is a range vector", output);
+        Assert.EndsWith("OK", output.Trim());
         Directory.Delete(dir, recursive: true);
     }
 }

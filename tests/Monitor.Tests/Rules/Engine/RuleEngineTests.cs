@@ -107,11 +107,11 @@ public class RuleEngineTests
             engine.Tick(T0.AddSeconds(15 * i));
         }
 
-        var evaluator = new Monitor.Rules.Evaluation.Evaluator(new CompositeStorage(engine.History));
-        var rate = (List<Monitor.Rules.Evaluation.PromSample>)evaluator.Evaluate(Monitor.Rules.PromQL.Parser.Parse("sum by (check) (rate(monitor_check_runs_total[1m]))"), T0.AddSeconds(120).ToUnixTimeMilliseconds());
-        Assert.Equal(1.0, Assert.Single(rate).Value, 9);
-        var p99 = (List<Monitor.Rules.Evaluation.PromSample>)evaluator.Evaluate(Monitor.Rules.PromQL.Parser.Parse("histogram_quantile(0.99, rate(monitor_scheduler_lag_seconds_bucket[1m]))"), T0.AddSeconds(120).ToUnixTimeMilliseconds());
-        Assert.InRange(Assert.Single(p99).Value, 0.001, 0.0025);
+        long at = T0.AddSeconds(120).ToUnixTimeMilliseconds();
+        var rate = Monitor.Rules.Evaluation.Evaluator.QueryVector(Monitor.Rules.PromQL.Parser.Parse("sum by (check) (rate(monitor_check_runs_total[1m]))"), at, engine.History, 15_000);
+        Assert.Equal(1.0, Assert.Single(rate).V, 9);
+        var p99 = Monitor.Rules.Evaluation.Evaluator.QueryVector(Monitor.Rules.PromQL.Parser.Parse("histogram_quantile(0.99, rate(monitor_scheduler_lag_seconds_bucket[1m]))"), at, engine.History, 15_000);
+        Assert.InRange(Assert.Single(p99).V, 0.001, 0.0025);
     }
 
     [Fact]
@@ -155,21 +155,28 @@ public class RuleEngineTests
         var (groups, _) = RuleFileLoader.Parse("groups: [ { name: g, rules: [ { record: r, expr: 'probe_success + on() group_left sum(rate(lag_seconds_bucket[1m]))' } ] } ]", "t.rules.yml");
         engine.Apply(new MonitorOptions { SourceFile = "t" }, groups);
         engine.Tick(T0.AddSeconds(15));
-        Assert.Equal(1 + 5, engine.History.SeriesCount); // probe_success, and the histogram's 3 buckets + sum + count
+        Assert.Equal(1 + 3, engine.History.SeriesCount); // probe_success and the histogram's 3 buckets (not its sum and count)
 
         (groups, _) = RuleFileLoader.Parse("groups: [ { name: g, rules: [ { record: r, expr: '{check=\"a\"}' } ] } ]", "t.rules.yml");
         engine.Apply(new MonitorOptions { SourceFile = "t" }, groups);
         engine.Tick(T0.AddSeconds(30));
-        // A selector without a metric name needs everything, the engine's own series included.
-        Assert.Single(engine.History.Select([new Monitor.Rules.PromQL.LabelMatcher("__name__", Monitor.Rules.PromQL.MatcherType.Equal, "unrelated")]));
+        // A selector without a metric name reads every family, but only the series its matchers match.
+        Assert.Single(engine.History.Select([Monitor.Rules.PromQL.LabelMatcher.Of("__name__", Monitor.Rules.PromQL.MatcherType.Equal, "probe_success")]));
+        Assert.Empty(engine.History.Select([Monitor.Rules.PromQL.LabelMatcher.Of("__name__", Monitor.Rules.PromQL.MatcherType.Equal, "unrelated")]));
     }
 
     [Fact]
-    public void Apply_HistoryWindow_FollowsTheLongestRange()
+    public void Apply_History_IsSizedPerSelector()
     {
         var engine = new RuleEngine(new SeriesStore(), new FakeTimeProvider(T0), new RecordingSink(), NullLogger<RuleEngine>.Instance);
-        var (groups, _) = RuleFileLoader.Parse("groups: [ { name: g, rules: [ { record: r, expr: 'predict_linear(x[6h], 3600) + rate(y[5m])' } ] } ]", "t.rules.yml");
+        var (groups, _) = RuleFileLoader.Parse("groups: [ { name: g, rules: [ { record: r, expr: 'predict_linear(x[6h], 3600) + rate(y[5m] offset 1h) + max_over_time(z[1h:5m])' } ] } ]", "t.rules.yml");
         engine.Apply(new MonitorOptions { SourceFile = "t", EvaluationInterval = TimeSpan.FromSeconds(15) }, groups);
-        Assert.Equal(TimeSpan.FromHours(6) + TimeSpan.FromMinutes(5) + TimeSpan.FromSeconds(15), engine.History.Window);
+        var plan = engine.History.Plan;
+        long Keep(string name) => plan.RetentionFor([new("__name__", name)]);
+        Assert.Equal((long)(TimeSpan.FromHours(6) + TimeSpan.FromSeconds(15)).TotalMilliseconds, Keep("x"));
+        Assert.Equal((long)(TimeSpan.FromMinutes(65) + TimeSpan.FromSeconds(15)).TotalMilliseconds, Keep("y"));
+        // The subquery's range and step, plus the 5 m lookback of the selector inside.
+        Assert.Equal((long)(TimeSpan.FromMinutes(70) + TimeSpan.FromSeconds(15)).TotalMilliseconds, Keep("z"));
+        Assert.Equal(0, Keep("other"));
     }
 }

@@ -30,23 +30,28 @@ public class RuleTestRunnerTests
     }
 
     [Theory]
-    [InlineData("1+2x3", "1 3 5 7")]
-    [InlineData("5-1x2", "5 4 3")]
-    [InlineData("7x2", "7 7 7")]
-    [InlineData("1 _ 3", "1 _ 3")]
-    [InlineData("_x3 4", "_ _ _ 4")]
-    [InlineData("1 stale", "1 stale")]
-    [InlineData("-2+0.5x2 Inf", "-2 -1.5 -1 +Inf")]
-    public void SeriesValues_ExpandPromtoolNotation(string input, string expected)
+    [InlineData(60_000, "1m0s")]
+    [InlineData(3_600_000, "1h0m0s")]
+    [InlineData(61_000, "1m1s")]
+    [InlineData(1_500, "1.5s")]
+    [InlineData(500, "500ms")]
+    [InlineData(0, "0s")]
+    public void GoDuration_MatchesTimeDurationString(long ms, string expected) => Assert.Equal(expected, RuleTestRunner.GoDuration(ms));
+
+    [Theory]
+    [InlineData(".inf", double.PositiveInfinity)]
+    [InlineData("-.Inf", double.NegativeInfinity)]
+    [InlineData("1e3", 1000.0)]
+    [InlineData("0x10", 16.0)]
+    [InlineData("1_000", 1000.0)]
+    [InlineData("-0.25", -0.25)]
+    public void YamlFloat_ReadsWhatGoYamlReads(string text, double expected) => Assert.Equal(expected, RuleTestRunner.YamlFloat(text));
+
+    [Fact]
+    public void YamlFloat_Nan_AndGarbage()
     {
-        var values = SeriesValues.Expand(input).Select(v => v switch
-        {
-            null => "_",
-            { } d when Monitor.Rules.Evaluation.StoredSeries.IsStale(d) => "stale",
-            { } d when double.IsPositiveInfinity(d) => "+Inf",
-            { } d => d.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        });
-        Assert.Equal(expected, string.Join(" ", values));
+        Assert.True(double.IsNaN(RuleTestRunner.YamlFloat(".nan")!.Value));
+        Assert.Null(RuleTestRunner.YamlFloat("soon"));
     }
 
     [Theory]

@@ -1,3 +1,0 @@
-namespace Monitor.Rules.PromQL;
-
-internal readonly record struct Token(TokenKind Kind, string Text, int Position);
