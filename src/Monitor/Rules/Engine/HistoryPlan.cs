@@ -59,6 +59,19 @@ internal sealed class HistoryPlan
         return result;
     }
 
+    /// <summary>Whether a selector reads at a fixed time: an <c>@</c> with a timestamp on it or on a subquery around it.</summary>
+    public static bool ReadsFixedTime(Expr root, VectorSelector selector)
+    {
+        bool Walk(Expr node, bool fixedAbove) => node switch
+        {
+            VectorSelector v when ReferenceEquals(v, selector) => fixedAbove || v.At == AtKind.Timestamp,
+            SubqueryExpr s => Walk(s.Inner, fixedAbove || s.At == AtKind.Timestamp),
+            _ => Parser.Children(node).Any(c => Walk(c, fixedAbove)),
+        };
+
+        return Walk(root, false);
+    }
+
     private static void Walk(Expr node, long outer, long stepMs, List<(IReadOnlyList<LabelMatcher>, long)> into) =>
         WalkSelectors(node, outer, stepMs, null, into);
 

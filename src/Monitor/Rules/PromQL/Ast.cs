@@ -67,7 +67,13 @@ internal sealed class LabelMatcher
         Regex? regex = null;
         if (type is MatcherType.Regex or MatcherType.NotRegex)
         {
+            // As NewFastRegexMatcher: the anchored pattern must compile, and the pattern must parse on its own.
             regex = GoRegex.Compile("^(?:" + value + ")$", out error)?.Regex;
+            if (error is null && GoRegex.Translate(value, out string? alone) is null)
+            {
+                error = alone;
+                regex = null;
+            }
         }
 
         return new LabelMatcher(name, type, value, regex);

@@ -44,7 +44,10 @@ internal readonly record struct Item(ItemType Type, int Pos, string Val)
 
     /// <summary>Item.desc(): what an "unexpected …" message calls the token.</summary>
     public string Describe() =>
-        Type.HasSymbol() ? ToString() : Type == ItemType.Eof ? Type.Describe() : $"{Type.Describe()} {this}";
+        Type.HasSymbol() ? ToString()
+        : Type == ItemType.Eof ? Type.Describe()
+        : Type == ItemType.At ? $"\"<Item 57385>\" {this}" // "@" has no text in the lexer's table: Go prints the token's number
+        : $"{Type.Describe()} {this}";
 
     public int End => Pos + Val.Length;
 }
@@ -407,7 +410,7 @@ internal sealed class Lexer
         return State.Statements;
     }
 
-    private static string QuoteRuneOrEof(int r) => r == EofRune ? "'\\uffff'" : GoText.QuoteRune(r);
+    private static string QuoteRuneOrEof(int r) => GoText.QuoteRune(r == EofRune ? 0xFFFD : r);
 
     private State LexInsideBraces()
     {

@@ -226,8 +226,9 @@ internal sealed class Parser
             if (Peek().Type is ItemType.GroupLeft or ItemType.GroupRight)
             {
                 matching.Card = Take().Type == ItemType.GroupLeft ? Cardinality.ManyToOne : Cardinality.OneToMany;
-                if (Peek().Type == ItemType.LeftParen)
+                if (Peek().Type == ItemType.LeftParen || !StartsExpression(Peek().Type))
                 {
+                    // What can start no right-hand side is taken for missing group labels, as the grammar does.
                     matching.Include = ParseGroupingLabels();
                 }
             }
@@ -283,7 +284,6 @@ internal sealed class Parser
             case ItemType.LeftParen:
             {
                 Take();
-                Enter();
                 var inner = ParseExpr(0);
                 if (Peek().Type != ItemType.RightParen)
                 {
@@ -291,7 +291,6 @@ internal sealed class Parser
                 }
 
                 var close = Take();
-                _depth--;
                 return new ParenExpr(inner, new PositionRange(t.Pos, close.End));
             }
 
@@ -463,7 +462,6 @@ internal sealed class Parser
             return args;
         }
 
-        Enter();
         while (true)
         {
             args.Add(ParseExpr(0));
@@ -471,8 +469,9 @@ internal sealed class Parser
             if (next.Type == ItemType.Comma)
             {
                 Take();
-                if (Peek().Type == ItemType.RightParen)
+                if (!StartsExpression(Peek().Type))
                 {
+                    // The grammar takes the comma as a trailing one before it looks at what cannot follow.
                     throw Fail(next.Pos, "trailing commas not allowed in function call args");
                 }
 
@@ -482,13 +481,16 @@ internal sealed class Parser
             if (next.Type == ItemType.RightParen)
             {
                 Take();
-                _depth--;
                 return args;
             }
 
             throw UnexpectedInExpression();
         }
     }
+
+    private static bool StartsExpression(ItemType t) =>
+        t is ItemType.Number or ItemType.String or ItemType.LeftParen or ItemType.LeftBrace or ItemType.Add or ItemType.Sub
+        || t.IsAggregator() || MetricIdentifiers.Contains(t);
 
     private Call ParseCall(Item name)
     {

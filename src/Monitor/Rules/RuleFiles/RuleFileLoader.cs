@@ -144,9 +144,13 @@ internal static partial class RuleFileLoader
 
                 foreach (var (selector, reach) in HistoryPlan.Reaches(expr, 0))
                 {
-                    if (reach > LongHistory.TotalMilliseconds)
+                    var at = ExprPosition(node, text, selector.Range.Start);
+                    if (HistoryPlan.ReadsFixedTime(expr, selector))
                     {
-                        var at = ExprPosition(node, text, selector.Range.Start);
+                        warnings.Add(new ConfigError(ctx.File, at.Line, at.Column, $"{map.Field("expr")}: this selector reads at the fixed time of an @ modifier; Monitor has only the history it recorded since it started (at most {PromDuration.Format(TimeSpan.FromMilliseconds(HistoryPlan.MaxRetentionMs))}), so it reads nothing from before that"));
+                    }
+                    else if (reach > LongHistory.TotalMilliseconds)
+                    {
                         warnings.Add(new ConfigError(ctx.File, at.Line, at.Column, $"{map.Field("expr")}: this selector reads {PromDuration.Format(TimeSpan.FromMilliseconds(reach))} of history; Monitor keeps history in memory from its own start, so after a restart the rule sees less until it has run that long"));
                     }
                 }
