@@ -19,6 +19,12 @@ internal static class BenchmarkProgram
             return 0;
         }
 
+        if (args.Length > 0 && args[0] == "rules-profile-1d")
+        {
+            Rules.LongRangeRuleBenchmarks.Profile();
+            return 0;
+        }
+
         if (args.Length > 1 && args[0] == "postgres")
         {
             return await Postgres.PostgresCheckBench.RunAsync(args[1..]);

@@ -28,5 +28,5 @@ internal sealed class ActiveAlert
     public DateTimeOffset? RestoredUntil { get; set; }
 
     /// <summary>The <c>ALERTS</c> series of the alert's current state, kept so it is not looked up every evaluation.</summary>
-    internal (AlertState State, Evaluation.StoredSeries Series)? AlertsSeries { get; set; }
+    internal (AlertState State, Evaluation.StoredSeries Alerts, Evaluation.StoredSeries ForState)? AlertsSeries { get; set; }
 }

@@ -122,22 +122,25 @@ internal sealed class GroupEvaluator
         var written = new HashSet<StoredSeries>(ReferenceEqualityComparer.Instance);
         foreach (var alert in active)
         {
-            // As AlertingRule.sample/forStateSample: the rule's labels as written, overridden by the alert's.
-            var b = new Labels.Builder([.. rule.Labels.Select(l => new Label(l.Key, l.Value))]);
-            foreach (var label in alert.Labels)
+            if (alert.AlertsSeries is not { } cached || cached.State != alert.State || cached.Alerts.Removed || cached.ForState.Removed)
             {
-                b.Set(label.Name, label.Value);
+                // As AlertingRule.sample/forStateSample: the rule's labels as written, overridden by the alert's.
+                var b = new Labels.Builder([.. rule.Labels.Select(l => new Label(l.Key, l.Value))]);
+                foreach (var label in alert.Labels)
+                {
+                    b.Set(label.Name, label.Value);
+                }
+
+                b.Set("alertname", rule.Alert!);
+                var forState = b.Set(LabelSet.MetricName, "ALERTS_FOR_STATE").Labels();
+                var alerts = b.Set(LabelSet.MetricName, "ALERTS").Set("alertstate", alert.State == AlertState.Firing ? "firing" : "pending").Labels();
+                alert.AlertsSeries = cached = (alert.State, _output.GetOrAdd(alerts), _output.GetOrAdd(forState));
             }
 
-            b.Set("alertname", rule.Alert!);
-            var forState = b.Set(LabelSet.MetricName, "ALERTS_FOR_STATE").Labels();
-            var alerts = b.Set(LabelSet.MetricName, "ALERTS").Set("alertstate", alert.State == AlertState.Firing ? "firing" : "pending").Labels();
-            var alertsSeries = _output.GetOrAdd(alerts);
-            alertsSeries.Add(t, 1);
-            written.Add(alertsSeries);
-            var forStateSeries = _output.GetOrAdd(forState);
-            forStateSeries.Add(t, alert.ActiveAt.ToUnixTimeSeconds());
-            written.Add(forStateSeries);
+            cached.Alerts.Add(t, 1);
+            written.Add(cached.Alerts);
+            cached.ForState.Add(t, alert.ActiveAt.ToUnixTimeSeconds());
+            written.Add(cached.ForState);
         }
 
         return written;

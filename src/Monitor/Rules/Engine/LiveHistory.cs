@@ -17,7 +17,7 @@ internal sealed class LiveHistory : ISampleStorage
     private readonly SeriesStore _store;
     private readonly Lock _lock = new();
     private readonly Dictionary<Metrics.Series, Entry[]> _entries = new(ReferenceEqualityComparer.Instance);
-    private readonly Dictionary<string, List<StoredSeries>> _byName = new(StringComparer.Ordinal);
+    private readonly SeriesIndex<StoredSeries> _index = new();
     private readonly Dictionary<StoredSeries, long> _retention = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<Label[], StoredSeries> _byLabels = new(Evaluation.Labels.Comparer);
     private readonly List<StoredSeries> _retired = [];
@@ -134,7 +134,7 @@ internal sealed class LiveHistory : ISampleStorage
 
     private void Forget(StoredSeries series)
     {
-        _byName[LabelSet.Get(series.Labels, LabelSet.MetricName)].Remove(series);
+        _index.Remove(series);
         _byLabels.Remove(series.Labels);
         _retention.Remove(series);
     }
@@ -177,13 +177,7 @@ internal sealed class LiveHistory : ISampleStorage
             if (!_byLabels.TryGetValue(labels, out var stored))
             {
                 stored = _byLabels[labels] = new StoredSeries(labels);
-                string name = LabelSet.Get(labels, LabelSet.MetricName);
-                if (!_byName.TryGetValue(name, out var list))
-                {
-                    list = _byName[name] = [];
-                }
-
-                list.Add(stored);
+                _index.Add(stored);
             }
 
             _retired.Remove(stored);
@@ -198,10 +192,7 @@ internal sealed class LiveHistory : ISampleStorage
     {
         lock (_lock)
         {
-            IEnumerable<StoredSeries> candidates = SeriesSelection.MetricName(matchers) is { } name
-                ? _byName.GetValueOrDefault(name) ?? []
-                : _byName.Values.SelectMany(l => l);
-            return [.. SeriesSelection.Filter(candidates, matchers)];
+            return _index.Select(matchers);
         }
     }
 

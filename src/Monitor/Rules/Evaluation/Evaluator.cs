@@ -20,7 +20,7 @@ internal sealed class QueryContext(ISampleStorage storage, long start, long end,
     /// <summary>Offsets the <c>@</c> modifier sets (Prometheus keeps them on the nodes; a query owns them here).</summary>
     public Dictionary<IModified, long> Offsets { get; } = new(ReferenceEqualityComparer.Instance);
 
-    /// <summary>Each selector's series, selected once per query and sorted by labels as the TSDB returns them.</summary>
+    /// <summary>Each selector's series, selected once per query.</summary>
     public Dictionary<VectorSelector, List<ISeries>> Selected { get; } = new(ReferenceEqualityComparer.Instance);
 
     public long CurrentSamples { get; set; }
@@ -247,13 +247,15 @@ internal sealed partial class Evaluator
         return inner.Eval(e.Inner);
     }
 
-    /// <summary>The series a selector selects (cached for the query), sorted by labels.</summary>
+    /// <summary>
+    /// The series a selector selects (once per query), in the storage's order — as Prometheus' engine, which asks
+    /// its TSDB for unsorted series (creation order); only ties in <c>topk</c> and <c>sort</c> can show it.
+    /// </summary>
     private List<ISeries> SeriesOf(VectorSelector v)
     {
         if (!_ctx.Selected.TryGetValue(v, out var series))
         {
             series = [.. _ctx.Storage.Select(v.Matchers)];
-            series.Sort((a, b) => Labels.Compare(a.Labels, b.Labels));
             _ctx.Selected[v] = series;
         }
 

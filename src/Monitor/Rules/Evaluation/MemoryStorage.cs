@@ -7,7 +7,7 @@ namespace Monitor.Rules.Evaluation;
 internal sealed class MemoryStorage : ISampleStorage
 {
     private readonly Dictionary<Label[], StoredSeries> _series = new(Labels.Comparer);
-    private readonly Dictionary<string, HashSet<StoredSeries>> _byName = new(StringComparer.Ordinal);
+    private readonly SeriesIndex<StoredSeries> _index = new();
 
     public int SeriesCount => _series.Count;
 
@@ -20,13 +20,7 @@ internal sealed class MemoryStorage : ISampleStorage
         if (!_series.TryGetValue(sorted, out var series))
         {
             series = _series[sorted] = new StoredSeries(sorted);
-            string name = LabelSet.Get(sorted, LabelSet.MetricName);
-            if (!_byName.TryGetValue(name, out var named))
-            {
-                named = _byName[name] = new HashSet<StoredSeries>(ReferenceEqualityComparer.Instance);
-            }
-
-            named.Add(series);
+            _index.Add(series);
         }
 
         return series;
@@ -53,16 +47,10 @@ internal sealed class MemoryStorage : ISampleStorage
         {
             var series = _series[labels];
             _series.Remove(labels);
-            _byName[LabelSet.Get(labels, LabelSet.MetricName)].Remove(series);
+            _index.Remove(series);
+            series.Removed = true;
         }
     }
 
-    public IEnumerable<ISeries> Select(IReadOnlyList<LabelMatcher> matchers)
-    {
-        // Nearly every selector names its metric: look that up instead of scanning every series.
-        IEnumerable<StoredSeries> candidates = SeriesSelection.MetricName(matchers) is { } name
-            ? _byName.GetValueOrDefault(name) ?? []
-            : _series.Values;
-        return SeriesSelection.Filter(candidates, matchers);
-    }
+    public IEnumerable<ISeries> Select(IReadOnlyList<LabelMatcher> matchers) => _index.Select(matchers);
 }

@@ -54,6 +54,9 @@ internal sealed class StoredSeries(Label[] labels) : ISeries
         }
     }
 
+    /// <summary>Set when the storage let the series go (a cached reference must not be written to).</summary>
+    public bool Removed { get; set; }
+
     public long? LastTime => _chunks.Count == 0 ? null : _chunks[^1].MaxT;
 
     /// <summary>Appends a sample; one at or before the last sample's time is ignored (history only moves forward).</summary>
@@ -304,6 +307,14 @@ internal sealed class StoredSeries(Label[] labels) : ISeries
 
         public bool TryGetLast(long t, out long ts, out double value)
         {
+            if (Count > 0 && t >= MaxT)
+            {
+                // The newest sample is kept decoded: instant selectors at "now" need nothing else.
+                ts = MaxT;
+                value = BitConverter.Int64BitsToDouble(_prevBits);
+                return true;
+            }
+
             var reader = new Reader(this);
             bool any = false;
             ts = 0;
