@@ -25,6 +25,9 @@ internal sealed class RuleEngine : BackgroundService
     private readonly LiveHistory _history;
     private readonly HistogramSeries _duration;
     private readonly Sample _historySeries;
+    private readonly Sample _historySamples;
+    private readonly Sample _historyBytes;
+    private readonly Dictionary<string, Sample> _failures = new(StringComparer.Ordinal);
     private Dictionary<string, GroupEvaluator> _groups = new(StringComparer.Ordinal);
     private TimeSpan _interval = TimeSpan.FromSeconds(15);
     private TimeSpan _defaultInterval = TimeSpan.FromSeconds(15);
@@ -40,6 +43,8 @@ internal sealed class RuleEngine : BackgroundService
         _history = new LiveHistory(store);
         _duration = store.Histogram("monitor_rule_evaluation_duration_seconds", "Time taken to evaluate all rule groups once.", SelfMetrics.CheckDurationBuckets, []);
         _historySeries = store.Gauge("monitor_rule_history_series", "Series held in the rule engine's sample history.", []);
+        _historySamples = store.Gauge("monitor_rule_history_samples", "Samples held in the rule engine's sample history.", []);
+        _historyBytes = store.Gauge("monitor_rule_history_bytes", "Bytes the rule engine's sample history takes in its chunks.", []);
     }
 
     public LiveHistory History => _history;
@@ -159,12 +164,24 @@ internal sealed class RuleEngine : BackgroundService
                 foreach (var (rule, error) in group.LastErrors)
                 {
                     Log.RuleFailed(_logger, group.Group.Name, rule.Name, error);
+                    if (!_failures.TryGetValue(group.Group.Name, out var failures))
+                    {
+                        failures = _failures[group.Group.Name] = _store.Counter("monitor_rule_evaluation_failures_total", "Rule evaluations that failed, by rule group.", [new("rule_group", group.Group.Name)]);
+                    }
+
+                    failures.Add(1);
                 }
             }
 
             // Recorded series and ALERTS are history too: each kept as long as a selector reads it.
             _output.Trim(now.ToUnixTimeMilliseconds(), _plan.RetentionFor);
             _historySeries.Set(_history.SeriesCount);
+            if (now.Second % 60 == 0 || _historySamples.Value == 0)
+            {
+                // Counting walks every chunk: once a minute is enough for a gauge.
+                _historySamples.Set(_history.SampleCount);
+                _historyBytes.Set(_history.SampleBytes);
+            }
         }
 
         _duration.Observe(_time.GetElapsedTime(start).TotalSeconds);
