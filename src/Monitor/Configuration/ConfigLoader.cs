@@ -30,15 +30,10 @@ internal static partial class ConfigLoader
     public static ConfigLoadResult Parse(string text, string file, ConfigSchema schema, Func<string, string?>? environment = null, Func<string, string>? readFile = null)
     {
         var ctx = new ConfigContext(file, environment ?? System.Environment.GetEnvironmentVariable, readFile ?? File.ReadAllText);
-        var stream = new YamlStream();
-        try
+        var stream = YamlText.Load(EnvReferences.Protect(text), file, out var yamlError, EnvReferences.Restore);
+        if (stream is null)
         {
-            stream.Load(new StringReader(EnvReferences.Protect(text)));
-        }
-        catch (YamlException e)
-        {
-            string message = EnvReferences.Restore(e.InnerException is { } inner ? $"{e.Message}: {inner.Message}" : e.Message);
-            return new ConfigLoadResult(null, [new ConfigError(file, e.Start.Line, e.Start.Column, $"invalid YAML: {message}")]);
+            return new ConfigLoadResult(null, [yamlError!]);
         }
 
         if (stream.Documents.Count > 1)

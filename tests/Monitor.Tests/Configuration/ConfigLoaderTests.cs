@@ -142,6 +142,14 @@ public class ConfigLoaderTests
     }
 
     [Fact]
+    public void Parse_FlowCollectionLeftOpen_IsAnError_NotACrash()
+    {
+        // YamlDotNet throws InvalidOperationException (not a YamlException) for this one.
+        var error = Assert.Single(Errors("checks: [abc\nserver: {}\n"));
+        Assert.Equal("monitor.yaml:1:9: invalid YAML: a flow sequence or mapping ('[' or '{') is not closed", error);
+    }
+
+    [Fact]
     public void Parse_DollarDollar_EscapesADollar()
     {
         var result = Parse("""

@@ -38,9 +38,13 @@ internal sealed record KubeConnection
     /// <summary>The current context of a kubeconfig: its cluster (server, CA, insecure) and user (token, tokenFile, client cert).</summary>
     public static KubeConnection FromKubeconfig(string path)
     {
-        var stream = new YamlStream();
-        stream.Load(new StringReader(File.ReadAllText(path)));
-        var root = (YamlMappingNode)stream.Documents[0].RootNode;
+        var stream = Configuration.YamlText.Load(File.ReadAllText(path), path, out var yamlError)
+            ?? throw new ProbeException(FailureReasons.Config, yamlError!.ToString());
+        if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
+        {
+            throw new ProbeException(FailureReasons.Config, $"{path}: not a kubeconfig (expected a mapping)");
+        }
+
         string dir = Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".";
         string current = Scalar(root, "current-context") ?? throw new ProbeException(FailureReasons.Config, $"{path}: no current-context");
         var context = Named(root, "contexts", current, "context") ?? throw new ProbeException(FailureReasons.Config, $"{path}: context \"{current}\" not found");

@@ -49,14 +49,10 @@ internal static partial class RuleFileLoader
     {
         var warnings = new List<ConfigError>();
         var ctx = new ConfigContext(file, _ => null, _ => throw new IOException("no files")) { ExpandVariables = false };
-        var stream = new YamlStream();
-        try
+        var stream = YamlText.Load(text, file, out var yamlError);
+        if (stream is null)
         {
-            stream.Load(new StringReader(text));
-        }
-        catch (YamlException e)
-        {
-            return new RuleLoad([], [new ConfigError(file, e.Start.Line, e.Start.Column, $"invalid YAML: {e.Message}")], []);
+            return new RuleLoad([], [yamlError!], []);
         }
 
         var groups = new List<RuleGroup>();

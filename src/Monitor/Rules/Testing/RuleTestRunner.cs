@@ -65,18 +65,20 @@ internal static class RuleTestRunner
     public static List<string> RunFile(string file)
     {
         var ctx = new ConfigContext(file, _ => null, _ => throw new IOException("no files")) { ExpandVariables = false };
-        var stream = new YamlStream();
+        string text;
         try
         {
-            stream.Load(new StringReader(File.ReadAllText(file)));
-        }
-        catch (YamlException e)
-        {
-            return [$"    {file}:{e.Start.Line}:{e.Start.Column}: invalid YAML: {e.Message}"];
+            text = File.ReadAllText(file);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return [$"    {e.Message}"];
+        }
+
+        var stream = YamlText.Load(text, file, out var yamlError);
+        if (stream is null)
+        {
+            return [$"    {yamlError}"];
         }
 
         var root = YamlMap.From(ctx, stream.Documents.Count > 0 ? stream.Documents[0].RootNode : new YamlMappingNode(), string.Empty);
