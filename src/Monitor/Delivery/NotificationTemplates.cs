@@ -53,6 +53,7 @@ internal static class NotificationTemplates
             ["Title"] = escape(NotificationText.Title(n)),
             ["Body"] = escape(NotificationText.PlainBody(n, context)),
         };
-        return TemplateExpander.Expand(template, common, firing.Count, context.Options.ExternalLabels, fields);
+        var options = new TemplateOptions { Name = "__receiver_" + n.Receiver, ExternalUrl = (string)fields["ExternalURL"] };
+        return TemplateExpander.Expand(template, common, firing.Count, context.Options.ExternalLabels, fields, options);
     }
 }

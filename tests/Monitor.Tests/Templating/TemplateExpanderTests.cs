@@ -53,9 +53,11 @@ public class TemplateExpanderTests
     public void GoValueFormat_MatchesFmtPercentV(double v, string expected) => Assert.Equal(expected, GoFormat.Value(v));
 
     [Theory]
-    [InlineData("{{ if $value }}x{{ end }}", "\"if\" actions are not supported")]
+    [InlineData("{{ end }}", "unexpected {{end}}")]
+    [InlineData("{{ $nope }}", "undefined variable \"$nope\"")]
+    [InlineData("a\n{{ if $value }}x", "line 2: unexpected EOF")]
     [InlineData("{{ nosuch $value }}", "function \"nosuch\" not defined")]
     [InlineData("{{ $value ", "unclosed action")]
-    public void Validate_ReportsUnsupportedOrBrokenTemplates(string template, string expected) =>
+    public void Validate_ReportsBrokenTemplates(string template, string expected) =>
         Assert.Contains(expected, TemplateExpander.Validate(template));
 }

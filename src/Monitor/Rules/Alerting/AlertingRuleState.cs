@@ -26,11 +26,15 @@ internal sealed class AlertingRuleState(RuleDefinition rule, IReadOnlyDictionary
     /// <summary>The external URL templates see as <c>$externalURL</c>.</summary>
     public string ExternalUrl { get; init; } = string.Empty;
 
+    /// <summary>Whether the <c>externalURL</c> and <c>pathPrefix</c> functions work (not under test-rules, as under promtool).</summary>
+    public bool ExternalUrlFunctions { get; init; } = true;
+
     /// <summary>Forgets every alert (the group's limit was exceeded).</summary>
     public void Clear() => _active.Clear();
 
-    public List<AlertTransition> Evaluate(List<PromSample> result, DateTimeOffset ts, Func<PromQL.Expr, List<PromSample>>? query = null)
+    public List<AlertTransition> Evaluate(List<PromSample> result, DateTimeOffset ts, Func<string, IReadOnlyList<TemplateSample>>? query = null)
     {
+        var options = new TemplateOptions { Query = query, ExternalUrl = ExternalUrl, ExternalUrlFunctions = ExternalUrlFunctions, Name = "__alert_" + Rule.Alert };
         var transitions = new List<AlertTransition>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var nextCache = new Dictionary<Label[], (Label[] Labels, string Key)>(ReferenceEqualityComparer.Instance);
@@ -46,7 +50,7 @@ internal sealed class AlertingRuleState(RuleDefinition rule, IReadOnlyDictionary
                 foreach (var (name, template) in Rule.Labels)
                 {
                     labels.RemoveAll(l => l.Name == name);
-                    labels.Add(new Label(name, TemplateExpander.Expand(template, TemplateLabels(), sample.V, externalLabels)));
+                    labels.Add(new Label(name, TemplateExpander.Expand(template, TemplateLabels(), sample.V, externalLabels, options)));
                 }
 
                 labels.RemoveAll(l => l.Name == LabelSet.MetricName || l.Name == "alertname");
@@ -68,13 +72,13 @@ internal sealed class AlertingRuleState(RuleDefinition rule, IReadOnlyDictionary
                 existing.RestoredUntil = null;
                 if (_annotationsTemplated)
                 {
-                    existing.Annotations = Annotations(TemplateLabels(), sample.V);
+                    existing.Annotations = Annotations(TemplateLabels(), sample.V, options);
                 }
 
                 continue;
             }
 
-            var annotations = Annotations(TemplateLabels(), sample.V);
+            var annotations = Annotations(TemplateLabels(), sample.V, options);
 
             _active[key] = new ActiveAlert { Labels = sorted, Annotations = annotations, ActiveAt = ts, State = AlertState.Pending, Value = sample.V };
             transitions.Add(new AlertTransition(Rule.Name, _active[key], AlertState.Inactive, AlertState.Pending) { Group = group });
@@ -155,6 +159,6 @@ internal sealed class AlertingRuleState(RuleDefinition rule, IReadOnlyDictionary
         };
     }
 
-    private Dictionary<string, string> Annotations(IReadOnlyDictionary<string, string> labels, double value) =>
-        Rule.Annotations.ToDictionary(a => a.Key, a => TemplateExpander.Expand(a.Value, labels, value, externalLabels), StringComparer.Ordinal);
+    private Dictionary<string, string> Annotations(IReadOnlyDictionary<string, string> labels, double value, TemplateOptions options) =>
+        Rule.Annotations.ToDictionary(a => a.Key, a => TemplateExpander.Expand(a.Value, labels, value, externalLabels, options), StringComparer.Ordinal);
 }

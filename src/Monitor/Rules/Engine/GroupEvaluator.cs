@@ -3,6 +3,7 @@ using Monitor.Rules.Alerting;
 using Monitor.Rules.Evaluation;
 using Monitor.Rules.PromQL;
 using Monitor.Rules.RuleFiles;
+using Monitor.Templating;
 
 namespace Monitor.Rules.Engine;
 
@@ -20,13 +21,13 @@ internal sealed class GroupEvaluator
     private readonly long _subqueryStepMs;
     private readonly Dictionary<RuleDefinition, HashSet<StoredSeries>> _previous = [];
 
-    public GroupEvaluator(RuleGroup group, ISampleStorage input, MemoryStorage output, IReadOnlyDictionary<string, string> externalLabels, long subqueryStepMs, string externalUrl = "")
+    public GroupEvaluator(RuleGroup group, ISampleStorage input, MemoryStorage output, IReadOnlyDictionary<string, string> externalLabels, long subqueryStepMs, string externalUrl = "", bool externalUrlFunctions = true)
     {
         Group = group;
         _input = input;
         _output = output;
         _subqueryStepMs = subqueryStepMs;
-        AlertStates = group.Rules.Where(r => r.Alert is not null).ToDictionary(r => r, r => new AlertingRuleState(r, externalLabels, group.Name) { ExternalUrl = externalUrl });
+        AlertStates = group.Rules.Where(r => r.Alert is not null).ToDictionary(r => r, r => new AlertingRuleState(r, externalLabels, group.Name) { ExternalUrl = externalUrl, ExternalUrlFunctions = externalUrlFunctions });
     }
 
     public RuleGroup Group { get; }
@@ -38,6 +39,29 @@ internal sealed class GroupEvaluator
 
     /// <summary>The instant query rules and their templates run (rules.EngineQueryFunc).</summary>
     public List<PromSample> Query(Expr expr, long t) => Evaluator.QueryVector(expr, t, _input, _subqueryStepMs);
+
+    /// <summary>A template's <c>query</c>: an instant query at the evaluation's time, as rules.EngineQueryFunc runs it.</summary>
+    private List<TemplateSample> TemplateQuery(string query, long t)
+    {
+        Expr expr;
+        try
+        {
+            expr = Parser.Parse(query);
+        }
+        catch (PromQLException e)
+        {
+            throw new TemplateFunctionException(e.ParseErrorText(query));
+        }
+
+        try
+        {
+            return [.. Query(expr, t).Select(s => new TemplateSample(s.Metric.ToDictionary(l => l.Name, l => l.Value, StringComparer.Ordinal), s.V))];
+        }
+        catch (PromQLException e)
+        {
+            throw new TemplateFunctionException(e.Message);
+        }
+    }
 
     public List<AlertTransition> Evaluate(DateTimeOffset ts)
     {
@@ -111,7 +135,7 @@ internal sealed class GroupEvaluator
     {
         var vector = Query(rule.Expr, t);
         var state = AlertStates[rule];
-        transitions.AddRange(state.Evaluate(vector, ts, expr => Query(expr, t)));
+        transitions.AddRange(state.Evaluate(vector, ts, q => TemplateQuery(q, t)));
         var active = state.Alerts.Where(a => a.State != AlertState.Inactive).ToList();
         if (Group.Limit > 0 && active.Count > Group.Limit)
         {

@@ -91,11 +91,13 @@ internal sealed class RuleEngine : BackgroundService
             _interval = TimeSpan.FromMilliseconds(Math.Max(gcd, 1000));
             _defaultInterval = options.EvaluationInterval;
             _externalLabels = options.ExternalLabels;
+            // What templates see as $externalURL: the configured external URL, else the listen address.
+            string externalUrl = (options.Server.ExternalUrl ?? new Uri("http://" + options.Server.Listen + "/")).ToString().TrimEnd('/');
             var next = new Dictionary<string, GroupEvaluator>(StringComparer.Ordinal);
             foreach (var group in groups)
             {
                 string key = GroupKey(group);
-                next[key] = _groups.TryGetValue(key, out var kept) ? kept : new GroupEvaluator(group, new CompositeStorage(_history, _output), _output, _externalLabels, (long)options.EvaluationInterval.TotalMilliseconds);
+                next[key] = _groups.TryGetValue(key, out var kept) ? kept : new GroupEvaluator(group, new CompositeStorage(_history, _output), _output, _externalLabels, (long)options.EvaluationInterval.TotalMilliseconds, externalUrl);
             }
 
             _groups = next;

@@ -283,7 +283,7 @@ internal static class RuleTestRunner
         }
 
         long evalMs = (long)evaluationInterval.TotalMilliseconds;
-        var evaluators = groups.Select(g => new GroupEvaluator(g, storage, storage, external, evalMs, externalUrl)).ToList();
+        var evaluators = groups.Select(g => new GroupEvaluator(g, storage, storage, external, evalMs, externalUrl, externalUrlFunctions: false)).ToList();
         foreach (var alertTest in alertTests)
         {
             if (alertTest.AlertName.Length == 0)
