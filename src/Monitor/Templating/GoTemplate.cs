@@ -55,6 +55,75 @@ internal sealed class GoTemplate
     public string Name { get; }
 
     /// <summary>
+    /// The queries the template passes to <paramref name="function"/> as string literals (<c>query "up"</c>,
+    /// <c>"up" | query</c>), and whether it also passes one it computes (<c>printf ... | query</c>).
+    /// </summary>
+    public (List<string> Literals, bool Computed) LiteralArguments(string function)
+    {
+        var literals = new List<string>();
+        bool computed = false;
+
+        void Visit(TemplateNode? node)
+        {
+            switch (node)
+            {
+                case ListNode list:
+                    list.Nodes.ForEach(Visit);
+                    break;
+                case ActionNode action:
+                    Visit(action.Pipe);
+                    break;
+                case BranchNode branch:
+                    Visit(branch.Pipe);
+                    Visit(branch.List);
+                    Visit(branch.ElseList);
+                    break;
+                case TemplateCallNode call:
+                    Visit(call.Pipe);
+                    break;
+                case ChainNode chain:
+                    Visit(chain.Node);
+                    break;
+                case PipeNode pipe:
+                    for (int i = 0; i < pipe.Cmds.Count; i++)
+                    {
+                        var args = pipe.Cmds[i].Args;
+                        if (args[0] is IdentifierNode { Name: var name } && name == function)
+                        {
+                            if (args is [_, StringNode literal])
+                            {
+                                literals.Add(literal.Text);
+                            }
+                            else if (args.Count == 1 && i > 0 && pipe.Cmds[i - 1].Args is [StringNode piped])
+                            {
+                                literals.Add(piped.Text);
+                            }
+                            else
+                            {
+                                computed = true;
+                            }
+                        }
+
+                        // The first word names the command's function; only the others are operands.
+                        args.Skip(args[0] is IdentifierNode ? 1 : 0).ToList().ForEach(Visit);
+                    }
+
+                    break;
+                case IdentifierNode { Name: var bare } when bare == function:
+                    computed = true;
+                    break;
+            }
+        }
+
+        foreach (var root in _templates.Values)
+        {
+            Visit(root);
+        }
+
+        return (literals, computed);
+    }
+
+    /// <summary>
     /// Parses <paramref name="text"/>, whose functions are the builtins and those <paramref name="hasFunction"/>
     /// knows; throws <see cref="TemplateParseException"/> with Go's error text.
     /// </summary>

@@ -92,6 +92,13 @@ internal static class TemplateExpander
             : error;
     }
 
+    /// <summary>
+    /// The PromQL a template's <c>query</c> calls run when written as literals, and whether it runs one it builds
+    /// (with printf, say), which Monitor cannot know before it runs; empty for a template that does not parse.
+    /// </summary>
+    public static (List<string> Literals, bool Computed) Queries(string template) =>
+        Parse("__check", template).Template?.LiteralArguments("query") ?? ([], false);
+
     /// <summary>Expands an alert's label or annotation template.</summary>
     public static string Expand(string template, IReadOnlyDictionary<string, string> labels, double value, IReadOnlyDictionary<string, string> externalLabels, TemplateOptions? options = null) =>
         Expand(template, labels, value, externalLabels, null, options);

@@ -60,4 +60,26 @@ public class TemplateExpanderTests
     [InlineData("{{ $value ", "unclosed action")]
     public void Validate_ReportsBrokenTemplates(string template, string expected) =>
         Assert.Contains(expected, TemplateExpander.Validate(template));
+
+    [Theory]
+    [InlineData("{{ query \"up\" | len }}", "up", false)]
+    [InlineData("{{ with \"a\" | query }}{{ end }}{{ range query \"b\" }}{{ end }}", "a,b", false)]
+    [InlineData("{{ printf \"x{i=%q}\" $labels.i | query }}", "", true)]
+    [InlineData("{{ define \"t\" }}{{ query \"c\" }}{{ end }}{{ template \"t\" }}", "c", false)]
+    [InlineData("no queries", "", false)]
+    public void Queries_FindsLiteralAndComputedQueries(string template, string literals, bool computed)
+    {
+        var (found, isComputed) = TemplateExpander.Queries(template);
+        Assert.Equal(literals, string.Join(",", found));
+        Assert.Equal(computed, isComputed);
+    }
+
+    [Theory]
+    [InlineData("{{ if gt $value 1000.0 }}big{{ else }}small{{ end }}", "big")]
+    [InlineData("{{ range $k, $v := $labels }}{{ $k }}={{ $v }} {{ end }}", "instance=web-1 job=api ")]
+    [InlineData("{{ with $labels.job }}{{ . | title }}{{ end }}", "Api")]
+    [InlineData("{{ $labels.instance | reReplaceAll \"-(\\\\d+)\" \"#$1\" }}", "web#1")]
+    [InlineData("{{ query \"up\" }}", "<error expanding template: error executing template __alert_: template: __alert_:1:115: executing \"__alert_\" at <query \"up\">: error calling query: no query engine is available to this template>")]
+    public void Expand_ControlStructuresAndFunctions(string template, string expected) =>
+        Assert.Equal(expected, TemplateExpander.Expand(template, Labels, 1234.5678, External));
 }

@@ -40,12 +40,18 @@ internal sealed class HistoryPlan
     public IReadOnlySet<string>? Names => _byName?.Keys.ToHashSet(StringComparer.Ordinal);
 
     /// <summary>Builds the plan; <paramref name="stepMs"/> is the evaluation interval (the default subquery step, and the slack between evaluations).</summary>
-    public static HistoryPlan For(IEnumerable<Expr> expressions, long stepMs)
+    /// <paramref name="keepLatestOfAll"/> keeps every series for the lookback of an instant selector.
+    public static HistoryPlan For(IEnumerable<Expr> expressions, long stepMs, bool keepLatestOfAll = false)
     {
         var selectors = new List<(IReadOnlyList<LabelMatcher>, long)>();
         foreach (var expr in expressions)
         {
             Walk(expr, 0, stepMs, selectors);
+        }
+
+        if (keepLatestOfAll)
+        {
+            selectors.Add(([], Evaluator.LookbackMs + stepMs));
         }
 
         return new HistoryPlan(selectors);

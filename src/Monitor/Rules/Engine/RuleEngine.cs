@@ -101,7 +101,13 @@ internal sealed class RuleEngine : BackgroundService
             }
 
             _groups = next;
-            _plan = HistoryPlan.For(groups.SelectMany(g => g.Rules).Select(r => r.Expr), (long)Math.Max(_interval.TotalMilliseconds, options.EvaluationInterval.TotalMilliseconds));
+            // What the rules and their templates' literal queries read; a template that builds its query keeps the
+            // newest samples of every series (an instant query's lookback), as it may name any of them.
+            var allRules = groups.SelectMany(g => g.Rules).ToList();
+            _plan = HistoryPlan.For(
+                allRules.SelectMany(r => r.TemplateQueries.Prepend(r.Expr)),
+                (long)Math.Max(_interval.TotalMilliseconds, options.EvaluationInterval.TotalMilliseconds),
+                keepLatestOfAll: allRules.Any(r => r.ComputedTemplateQuery));
             _history.Plan = _plan;
             int rules = groups.Sum(g => g.Rules.Count);
             var reach = TimeSpan.FromMilliseconds(_plan.LongestMs);

@@ -21,5 +21,11 @@ internal sealed record RuleDefinition
 
     public IReadOnlyDictionary<string, string> Annotations { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>The queries its templates run, where written as literals; the history plan keeps what they read.</summary>
+    public IReadOnlyList<Expr> TemplateQueries { get; init; } = [];
+
+    /// <summary>Whether a template runs a query it builds (printf ... | query): its selectors are unknown until then.</summary>
+    public bool ComputedTemplateQuery { get; init; }
+
     public string Name => Alert ?? Record ?? string.Empty;
 }

@@ -172,6 +172,8 @@ internal static partial class RuleFileLoader
             ctx.Error(map.Get("annotations")!.Start, $"{map.Field("annotations")}: invalid field 'annotations' in recording rule");
         }
 
+        var templateQueries = new List<Expr>();
+        bool computedQuery = false;
         foreach (var (kind, values) in new[] { ("labels", labels), ("annotations", annotations) })
         {
             foreach (var (key, value) in values)
@@ -179,6 +181,21 @@ internal static partial class RuleFileLoader
                 if (TemplateExpander.Validate(value) is { } templateError)
                 {
                     ctx.Error(map.Get(kind)!.Start, $"{map.Field(kind)}.{key}: template: {templateError}");
+                    continue;
+                }
+
+                var (literals, computed) = TemplateExpander.Queries(value);
+                computedQuery |= computed;
+                foreach (string query in literals)
+                {
+                    try
+                    {
+                        templateQueries.Add(PromParser.Parse(query));
+                    }
+                    catch (PromQLException)
+                    {
+                        // Prometheus reports it when the template runs ("error calling query: ..."); so does Monitor.
+                    }
                 }
             }
         }
@@ -194,6 +211,8 @@ internal static partial class RuleFileLoader
             KeepFiringFor = keepFiringFor ?? TimeSpan.Zero,
             Labels = labels,
             Annotations = annotations,
+            TemplateQueries = templateQueries,
+            ComputedTemplateQuery = computedQuery,
         };
     }
 

@@ -179,4 +179,22 @@ public class RuleEngineTests
         Assert.Equal((long)(TimeSpan.FromMinutes(70) + TimeSpan.FromSeconds(15)).TotalMilliseconds, Keep("z"));
         Assert.Equal(0, Keep("other"));
     }
+
+    [Fact]
+    public void Apply_History_KeepsWhatTemplateQueriesRead()
+    {
+        var engine = new RuleEngine(new SeriesStore(), new FakeTimeProvider(T0), new RecordingSink(), NullLogger<RuleEngine>.Instance);
+        const string literal = "groups: [ { name: g, rules: [ { alert: A, expr: 'up == 0', annotations: { d: '{{ with query \"rate(errors_total[10m])\" }}{{ . | first | value }}{{ end }}' } } ] } ]";
+        var (groups, _) = RuleFileLoader.Parse(literal, "t.rules.yml");
+        engine.Apply(new MonitorOptions { SourceFile = "t", EvaluationInterval = TimeSpan.FromSeconds(15) }, groups);
+        long Keep(string name) => engine.History.Plan.RetentionFor([new("__name__", name)]);
+        Assert.Equal((long)(TimeSpan.FromMinutes(10) + TimeSpan.FromSeconds(15)).TotalMilliseconds, Keep("errors_total"));
+        Assert.Equal(0, Keep("other"));
+
+        // A query the template builds may name any series: every series keeps an instant query's lookback.
+        const string computed = "groups: [ { name: g, rules: [ { alert: A, expr: 'up == 0', annotations: { d: '{{ printf \"x{i=%q}\" $labels.i | query | len }}' } } ] } ]";
+        (groups, _) = RuleFileLoader.Parse(computed, "t.rules.yml");
+        engine.Apply(new MonitorOptions { SourceFile = "t", EvaluationInterval = TimeSpan.FromSeconds(15) }, groups);
+        Assert.Equal((long)(TimeSpan.FromMinutes(5) + TimeSpan.FromSeconds(15)).TotalMilliseconds, Keep("other"));
+    }
 }
