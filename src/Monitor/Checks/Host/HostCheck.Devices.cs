@@ -85,11 +85,11 @@ internal sealed partial class HostCheck
                 label,
                 new Label("major", disk.Major),
                 new Label("minor", disk.Minor),
-                new Label("path", U("ID_PATH")),
-                new Label("wwn", U("ID_WWN")),
                 new Label("model", U("ID_MODEL")),
+                new Label("path", U("ID_PATH")),
+                new Label("revision", U("ID_REVISION")),
                 new Label("serial", U("ID_SERIAL_SHORT")),
-                new Label("revision", U("ID_REVISION")));
+                new Label("wwn", U("ID_WWN")));
 
             for (int i = 0; i < Math.Min(disk.Counters.Length, DiskCounters.Length); i++)
             {
@@ -112,7 +112,7 @@ internal sealed partial class HostCheck
 
             if (U("DM_NAME") is { Length: > 0 } dmName)
             {
-                _series.Gauge("node_disk_device_mapper_info", "Info about disk device mapper.", 1, label, new Label("name", dmName), new Label("uuid", U("DM_UUID")), new Label("vg_name", U("DM_VG_NAME")), new Label("lv_name", U("DM_LV_NAME")), new Label("lv_layer", U("DM_LV_LAYER")));
+                _series.Gauge("node_disk_device_mapper_info", "Info about disk device mapper.", 1, label, new Label("lv_layer", U("DM_LV_LAYER")), new Label("lv_name", U("DM_LV_NAME")), new Label("name", dmName), new Label("uuid", U("DM_UUID")), new Label("vg_name", U("DM_VG_NAME")));
             }
 
             if (U("ID_ATA").Length > 0)

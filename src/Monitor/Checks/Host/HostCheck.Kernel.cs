@@ -113,12 +113,12 @@ internal sealed partial class HostCheck
             "node_uname_info",
             "Labeled system information as provided by the uname system call.",
             1,
-            new Label("sysname", u.SysName),
-            new Label("release", u.Release),
-            new Label("version", u.Version),
+            new Label("domainname", u.DomainName),
             new Label("machine", u.Machine),
             new Label("nodename", u.NodeName),
-            new Label("domainname", u.DomainName));
+            new Label("release", u.Release),
+            new Label("sysname", u.SysName),
+            new Label("version", u.Version));
         return Task.CompletedTask;
     }
 
@@ -141,10 +141,10 @@ internal sealed partial class HostCheck
             string current = await ReadAsync(Path.Combine(sources[i], "current_clocksource"), cancellationToken);
             foreach (string source in available.Split([' ', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries))
             {
-                _series.Gauge("node_time_clocksource_available_info", "Available clocksources read from '/sys/devices/system/clocksource'.", 1, new Label("device", device), new Label("clocksource", source));
+                _series.Gauge("node_time_clocksource_available_info", "Available clocksources read from '/sys/devices/system/clocksource'.", 1, new Label("clocksource", source), new Label("device", device));
             }
 
-            _series.Gauge("node_time_clocksource_current_info", "Current clocksource read from '/sys/devices/system/clocksource'.", 1, new Label("device", device), new Label("clocksource", current.Trim()));
+            _series.Gauge("node_time_clocksource_current_info", "Current clocksource read from '/sys/devices/system/clocksource'.", 1, new Label("clocksource", current.Trim()), new Label("device", device));
         }
     }
 }
