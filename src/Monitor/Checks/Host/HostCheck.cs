@@ -88,6 +88,15 @@ internal sealed partial class HostCheck : ICheck
             // A family of the same name with another type (say, re-exposed by a scrape check as untyped).
             failures.Add((FailureReasons.Conflict, e.Message));
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // uname(2), or listing a sysfs directory.
+            failures.Add((FailureReasons.Unreadable, $"{file}: {e.Message}"));
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            failures.Add((FailureReasons.Internal, $"{file}: {e.GetType().Name}: {e.Message}"));
+        }
     }
 
     private string Proc(string relative) => Path.Combine(_host.Procfs, relative);
