@@ -1,5 +1,6 @@
 using Monitor.Checks.Disk;
 using Monitor.Checks.Gpu;
+using Monitor.Checks.Host;
 using Monitor.Checks.Http;
 using Monitor.Checks.Kubernetes;
 using Monitor.Checks.Postgres;
@@ -22,6 +23,7 @@ internal static class CheckRegistry
         NvidiaSmiCheck.Kind,
         ScrapeCheck.Kind,
         DiskCheck.Kind,
+        HostCheck.Kind,
         KubernetesCheck.Kind,
     ];
 }

@@ -17,6 +17,7 @@ internal static class FailureReasons
     public const string Protocol = "protocol";
     public const string DeviceError = "device_error";
     public const string NotMounted = "not_mounted";
+    public const string Unreadable = "unreadable";
     public const string Exec = "exec";
     public const string Parse = "parse";
     public const string Conflict = "conflict";
