@@ -3,6 +3,7 @@ using Monitor.Checks.Gpu;
 using Monitor.Checks.Http;
 using Monitor.Checks.Kubernetes;
 using Monitor.Checks.Postgres;
+using Monitor.Checks.Redis;
 using Monitor.Checks.Scrape;
 using Monitor.Checks.Tcp;
 
@@ -23,5 +24,6 @@ internal static class CheckRegistry
         ScrapeCheck.Kind,
         DiskCheck.Kind,
         KubernetesCheck.Kind,
+        RedisCheck.Kind,
     ];
 }
