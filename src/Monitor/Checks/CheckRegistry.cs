@@ -1,4 +1,5 @@
 using Monitor.Checks.Disk;
+using Monitor.Checks.FileStat;
 using Monitor.Checks.Gpu;
 using Monitor.Checks.Http;
 using Monitor.Checks.Kubernetes;
@@ -25,5 +26,6 @@ internal static class CheckRegistry
         DiskCheck.Kind,
         KubernetesCheck.Kind,
         RedisCheck.Kind,
+        FileStatCheck.Kind,
     ];
 }
