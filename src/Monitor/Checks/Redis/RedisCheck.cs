@@ -3,7 +3,6 @@ using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using Monitor.Configuration;
 using Monitor.Metrics;
-using StackExchange.Redis;
 
 namespace Monitor.Checks.Redis;
 
@@ -65,7 +64,7 @@ internal sealed class RedisCheck : ICheck
         {
             (info, databases) = await ReadAsync(cancellationToken);
         }
-        catch (Exception e) when (e is RedisException or TimeoutException or OperationCanceledException or IOException or System.Net.Sockets.SocketException or ProbeException)
+        catch (Exception e) when (e is RespErrorException or ProbeException or TimeoutException or OperationCanceledException or IOException or System.Net.Sockets.SocketException)
         {
             _up.Set(0);
             _generation.Retain(SeriesGeneration.NewSet());
@@ -127,74 +126,29 @@ internal sealed class RedisCheck : ICheck
 
     private async Task<(string Info, int Databases)> ReadAsync(CancellationToken cancellationToken)
     {
-        var connecting = ConnectionMultiplexer.ConnectAsync(Configuration(), log: null);
-        ConnectionMultiplexer connection;
+        await using var connection = await RespConnection.OpenAsync(_redis, ValidateServer, cancellationToken);
+        if (_redis.Password is { } password)
+        {
+            string[] auth = _redis.Username is { } user ? ["AUTH", user, password.Reveal()] : ["AUTH", password.Reveal()];
+            await connection.CommandAsync(cancellationToken, auth);
+        }
+
+        string info = await connection.CommandAsync(cancellationToken, "INFO", "ALL") as string ?? string.Empty;
+        int databases = DefaultDatabases;
         try
         {
-            connection = await connecting.WaitAsync(cancellationToken);
-        }
-        catch (OperationCanceledException)
-        {
-            // The connect goes on in the library: close whatever it ends with.
-            _ = connecting.ContinueWith(t => t.Result.Dispose(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
-            throw;
-        }
-
-        await using (connection)
-        {
-            var server = connection.GetServer(connection.GetEndPoints()[0]);
-            var reply = await server.ExecuteAsync("INFO", "ALL").WaitAsync(cancellationToken);
-            string info = reply.ToString() ?? string.Empty;
-            int databases = DefaultDatabases;
-            try
+            if (await connection.CommandAsync(cancellationToken, "CONFIG", "GET", "databases") is object?[] { Length: 2 } config
+                && config[1] is string count && int.TryParse(count, NumberStyles.None, CultureInfo.InvariantCulture, out int n))
             {
-                var config = await server.ExecuteAsync("CONFIG", "GET", "databases").WaitAsync(cancellationToken);
-                if (config.Resp2Type == ResultType.Array && (string[]?)config is [_, var count] && int.TryParse(count, NumberStyles.None, CultureInfo.InvariantCulture, out int n))
-                {
-                    databases = n;
-                }
+                databases = n;
             }
-            catch (RedisServerException)
-            {
-                // An ACL user without +config: the exporter then assumes Redis' default of 16 too.
-            }
-
-            return (info, databases);
         }
-    }
-
-    private ConfigurationOptions Configuration()
-    {
-        int timeoutMs = (int)Math.Clamp(Options.Timeout.TotalMilliseconds, 1, int.MaxValue);
-        var config = new ConfigurationOptions
+        catch (RespErrorException)
         {
-            EndPoints = { { _redis.Host, _redis.Port } },
-            User = _redis.Username,
-            Password = _redis.Password?.Reveal(),
-            Ssl = _redis.Tls,
-            SslHost = _redis.Tls ? _redis.Host : null,
-            AbortOnConnectFail = true,
-            ConnectRetry = 1,
-            ConnectTimeout = timeoutMs,
-            SyncTimeout = timeoutMs,
-            AsyncTimeout = timeoutMs,
-            AllowAdmin = true,
-            ClientName = "monitor",
-            Protocol = RedisProtocol.Resp2,
-
-            // One connection: no subscription connection (no pub/sub commands), no configuration channel and
-            // no tie-breaker key read.
-            CommandMap = CommandMap.Create(new HashSet<string>(StringComparer.OrdinalIgnoreCase) { "SUBSCRIBE", "UNSUBSCRIBE", "PSUBSCRIBE", "PUNSUBSCRIBE", "SSUBSCRIBE", "SUNSUBSCRIBE" }, available: false),
-            ConfigurationChannel = string.Empty,
-            TieBreaker = string.Empty,
-            IncludeDetailInExceptions = false,
-        };
-        if (_redis.Tls)
-        {
-            config.CertificateValidation += ValidateServer;
+            // An ACL user without +config (NOPERM), or CONFIG renamed away: the exporter then assumes 16 too.
         }
 
-        return config;
+        return (info, databases);
     }
 
     private bool ValidateServer(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
@@ -224,66 +178,25 @@ internal sealed class RedisCheck : ICheck
 
     internal static CheckResult Classify(Exception e, bool timedOut)
     {
-        if (timedOut || e is TimeoutException or RedisTimeoutException or OperationCanceledException)
+        if (timedOut || e is TimeoutException or OperationCanceledException)
         {
             return CheckResult.Fail(FailureReasons.Timeout, "timed out");
         }
 
-        string all = Describe(e);
-        if (e is RedisConnectionException { FailureType: ConnectionFailureType.AuthenticationFailure }
-            || all.Contains("WRONGPASS", StringComparison.Ordinal) || all.Contains("NOAUTH", StringComparison.Ordinal)
-            || all.Contains("invalid password", StringComparison.OrdinalIgnoreCase) || all.Contains("invalid username-password", StringComparison.OrdinalIgnoreCase))
+        return e switch
         {
-            return CheckResult.Fail(FailureReasons.Auth, "authentication failed (wrong username or password, or none given)");
-        }
-
-        if (e is RedisServerException)
-        {
-            return CheckResult.Fail(FailureReasons.Query, e.Message);
-        }
-
-        if (all.Contains("Connection refused", StringComparison.OrdinalIgnoreCase) || all.Contains("ConnectionRefused", StringComparison.Ordinal))
-        {
-            return CheckResult.Fail(FailureReasons.ConnectionRefused, "connection refused");
-        }
-
-        if (all.Contains("Name or service not known", StringComparison.OrdinalIgnoreCase) || all.Contains("No such host", StringComparison.OrdinalIgnoreCase)
-            || all.Contains("Resource temporarily unavailable", StringComparison.OrdinalIgnoreCase))
-        {
-            return CheckResult.Fail(FailureReasons.Dns, "the name did not resolve");
-        }
-
-        if (all.Contains("Authentication", StringComparison.Ordinal) && all.Contains("SSL", StringComparison.OrdinalIgnoreCase)
-            || all.Contains("certificate", StringComparison.OrdinalIgnoreCase) || all.Contains("RemoteCertificate", StringComparison.Ordinal))
-        {
-            return CheckResult.Fail(FailureReasons.Tls, "the TLS handshake or certificate validation failed");
-        }
-
-        if (e is RedisConnectionException rce)
-        {
-            return CheckResult.Fail(rce.FailureType == ConnectionFailureType.UnableToConnect && all.Contains("timeout", StringComparison.OrdinalIgnoreCase) ? FailureReasons.Timeout : FailureReasons.Connect, Summary(e));
-        }
-
-        return ProbeNetwork.Classify(e, timedOut);
+            // Never the reply text past its code: a server may echo what it was sent.
+            RespErrorException { Code: "WRONGPASS" or "NOAUTH" } auth => CheckResult.Fail(FailureReasons.Auth, auth.Code == "NOAUTH"
+                ? "authentication required: the server has a password and none is configured"
+                : "authentication failed: wrong username or password (or the ACL user is disabled)"),
+            RespErrorException { Code: "ERR" } err when err.Message.Contains("AUTH", StringComparison.Ordinal) || err.Message.Contains("password", StringComparison.OrdinalIgnoreCase) =>
+                CheckResult.Fail(FailureReasons.Auth, "authentication failed: the server has no password set, or does not take a username (Redis < 6)"),
+            RespErrorException { Code: "NOPERM" } perm => CheckResult.Fail(FailureReasons.Auth, $"the user may not run INFO: {perm.Message}"),
+            RespErrorException err => CheckResult.Fail(FailureReasons.Query, err.Message),
+            IOException io => CheckResult.Fail(FailureReasons.Connect, $"connection lost: {io.Message}"),
+            _ => ProbeNetwork.Classify(e, timedOut),
+        };
     }
-
-    private static string Describe(Exception e)
-    {
-        var parts = new List<string>();
-        for (var x = e; x is not null; x = x.InnerException)
-        {
-            parts.Add($"{x.GetType().Name}: {x.Message}");
-            if (x is AggregateException agg)
-            {
-                parts.AddRange(agg.InnerExceptions.Select(Describe));
-            }
-        }
-
-        return string.Join(" | ", parts);
-    }
-
-    /// <summary>The library's first line, without its connection-string echo.</summary>
-    private static string Summary(Exception e) => e.Message.Split('\n')[0].Trim();
 
     public void Dispose()
     {
