@@ -1,9 +1,11 @@
 using Monitor.Checks.Disk;
+using Monitor.Checks.FileStat;
 using Monitor.Checks.Gpu;
 using Monitor.Checks.Host;
 using Monitor.Checks.Http;
 using Monitor.Checks.Kubernetes;
 using Monitor.Checks.Postgres;
+using Monitor.Checks.Redis;
 using Monitor.Checks.Scrape;
 using Monitor.Checks.Tcp;
 
@@ -25,5 +27,7 @@ internal static class CheckRegistry
         DiskCheck.Kind,
         HostCheck.Kind,
         KubernetesCheck.Kind,
+        RedisCheck.Kind,
+        FileStatCheck.Kind,
     ];
 }

@@ -24,5 +24,8 @@ internal static class FailureReasons
     public const string Auth = "auth";
     public const string Query = "query";
     public const string Config = "config";
+    public const string NoMatch = "no_match";
+    public const string IncompleteDump = "incomplete_dump";
+    public const string InvalidGzip = "invalid_gzip";
     public const string Internal = "internal";
 }
