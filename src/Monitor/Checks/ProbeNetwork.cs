@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 
@@ -7,6 +8,34 @@ namespace Monitor.Checks;
 /// <summary>Name resolution, connection and failure classification shared by the HTTP and TCP probes.</summary>
 internal static class ProbeNetwork
 {
+    /// <summary>
+    /// A server certificate check with an optional CA of the check's own: skip-verify accepts anything; without
+    /// a CA the system's trust decides; with one, exactly that CA is trusted and the host name must still match.
+    /// </summary>
+    public static bool ValidateServerCertificate(bool insecureSkipVerify, X509Certificate2Collection? authority, X509Certificate? certificate, SslPolicyErrors errors)
+    {
+        if (insecureSkipVerify)
+        {
+            return true;
+        }
+
+        if (authority is not { Count: > 0 } || certificate is null)
+        {
+            return errors == SslPolicyErrors.None;
+        }
+
+        if ((errors & (SslPolicyErrors.RemoteCertificateNameMismatch | SslPolicyErrors.RemoteCertificateNotAvailable)) != 0)
+        {
+            return false;
+        }
+
+        using var custom = new X509Chain();
+        custom.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        custom.ChainPolicy.CustomTrustStore.AddRange(authority);
+        custom.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        return custom.Build(new X509Certificate2(certificate));
+    }
+
     public static async Task<IPAddress[]> ResolveAsync(string host, CancellationToken cancellationToken)
     {
         if (IPAddress.TryParse(host.Trim('[', ']'), out var literal))

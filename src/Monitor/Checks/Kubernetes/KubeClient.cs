@@ -39,30 +39,8 @@ internal sealed class KubeClient : IDisposable
         _http = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
     }
 
-    private bool ValidateServer(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
-    {
-        if (_connection.InsecureSkipTlsVerify)
-        {
-            return true;
-        }
-
-        if (_connection.CertificateAuthority is not { Count: > 0 } authority || certificate is null)
-        {
-            return errors == SslPolicyErrors.None;
-        }
-
-        // Trust exactly the cluster's CA, as kubectl does; the host name must still match.
-        if ((errors & (SslPolicyErrors.RemoteCertificateNameMismatch | SslPolicyErrors.RemoteCertificateNotAvailable)) != 0)
-        {
-            return false;
-        }
-
-        using var custom = new X509Chain();
-        custom.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        custom.ChainPolicy.CustomTrustStore.AddRange(authority);
-        custom.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        return custom.Build(new X509Certificate2(certificate));
-    }
+    private bool ValidateServer(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors) =>
+        ProbeNetwork.ValidateServerCertificate(_connection.InsecureSkipTlsVerify, _connection.CertificateAuthority, certificate, errors);
 
     private string? Token()
     {

@@ -151,30 +151,8 @@ internal sealed class RedisCheck : ICheck
         return (info, databases);
     }
 
-    private bool ValidateServer(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
-    {
-        if (_redis.InsecureSkipVerify)
-        {
-            return true;
-        }
-
-        if (_redis.CertificateAuthority is not { Count: > 0 } authority || certificate is null)
-        {
-            return errors == SslPolicyErrors.None;
-        }
-
-        // Trust exactly the configured CA; the host name must still match.
-        if ((errors & (SslPolicyErrors.RemoteCertificateNameMismatch | SslPolicyErrors.RemoteCertificateNotAvailable)) != 0)
-        {
-            return false;
-        }
-
-        using var custom = new X509Chain();
-        custom.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        custom.ChainPolicy.CustomTrustStore.AddRange(authority);
-        custom.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        return custom.Build(new X509Certificate2(certificate));
-    }
+    private bool ValidateServer(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors) =>
+        ProbeNetwork.ValidateServerCertificate(_redis.InsecureSkipVerify, _redis.CertificateAuthority, certificate, errors);
 
     internal static CheckResult Classify(Exception e, bool timedOut)
     {
