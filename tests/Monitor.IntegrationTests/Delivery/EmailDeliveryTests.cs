@@ -105,9 +105,11 @@ public sealed class EmailDeliveryTests
         string headers = message[..message.IndexOf("\r\n\r\n", StringComparison.Ordinal)];
         Assert.DoesNotContain("\nBcc:", headers, StringComparison.OrdinalIgnoreCase);
         Assert.Contains("X-Monitor-Notification-Id: " + note.Id, headers, StringComparison.Ordinal);
-        var parts = message.Split("Content-Transfer-Encoding: base64\r\n\r\n").Skip(1)
-            .Select(p => Encoding.UTF8.GetString(Convert.FromBase64String(string.Concat(p[..p.IndexOf("--monitor-", StringComparison.Ordinal)].Split("\r\n")))))
-            .ToList();
+        // Both parts are base64 (no line of an alert's text reaches the wire as is); MimeKit reads them back.
+        Assert.Equal(2, System.Text.RegularExpressions.Regex.Count(message, "Content-Transfer-Encoding: base64\r\n"));
+        using var raw = new MemoryStream(Encoding.UTF8.GetBytes(message));
+        var mime = MimeKit.MimeMessage.Load(raw);
+        var parts = mime.BodyParts.OfType<MimeKit.TextPart>().Select(p => p.Text).ToList();
         Assert.Equal(2, parts.Count);
         Assert.Contains("디스크 <b>95%</b>", parts[0], StringComparison.Ordinal);
         Assert.Contains("\n.\nnot the end", parts[0], StringComparison.Ordinal); // a lone dot survives dot-stuffing
