@@ -52,7 +52,21 @@ internal sealed class SmtpSender(SmtpOptions smtp, TimeProvider time) : IDisposa
             if (!client.IsConnected)
             {
                 var security = smtp.Tls ? SecureSocketOptions.SslOnConnect : smtp.StartTls ? SecureSocketOptions.StartTls : SecureSocketOptions.None;
-                await client.ConnectAsync(smtp.Host, smtp.Port, security, cancellationToken);
+                var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+                try
+                {
+                    await socket.ConnectAsync(smtp.Host, smtp.Port, cancellationToken);
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+
+                // EHLO names this machine by its FQDN, or else by the address literal of this connection (RFC 5321
+                // 4.1.4), which servers that require a qualified name accept; a bare host name they refuse.
+                client.LocalDomain = smtp.Helo ?? SmtpOptions.MachineName() ?? AddressLiteral(((System.Net.IPEndPoint)socket.LocalEndPoint!).Address);
+                await client.ConnectAsync(socket, smtp.Host, smtp.Port, security, cancellationToken);
                 if (smtp.Username is { } user)
                 {
                     stage = "AUTH";
@@ -151,7 +165,6 @@ internal sealed class SmtpSender(SmtpOptions smtp, TimeProvider time) : IDisposa
     {
         var client = new Client
         {
-            LocalDomain = smtp.Helo ?? SmtpOptions.MachineName(),
             Timeout = (int)TimeSpan.FromSeconds(60).TotalMilliseconds,
             CheckCertificateRevocation = false,
         };
@@ -162,6 +175,16 @@ internal sealed class SmtpSender(SmtpOptions smtp, TimeProvider time) : IDisposa
         }
 
         return client;
+    }
+
+    private static string AddressLiteral(System.Net.IPAddress address)
+    {
+        if (address.IsIPv4MappedToIPv6)
+        {
+            address = address.MapToIPv4();
+        }
+
+        return address.AddressFamily == AddressFamily.InterNetworkV6 ? $"[IPv6:{address}]" : $"[{address}]";
     }
 
     public void Dispose()
