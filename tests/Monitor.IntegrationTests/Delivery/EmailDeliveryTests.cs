@@ -213,4 +213,15 @@ public sealed class EmailDeliveryTests
         Assert.Equal(DeliveryOutcome.Rejected, refused.Outcome);
         Assert.Contains("AUTH", refused.Detail, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task EveryRecipientRefused_IsARefusal_NamingThem()
+    {
+        await using var server = await SmtpServer.StartAsync("starttls", strict: true);
+        var (notifier, note) = Build(server, implicitTls: false, change: e => e with { To = ["nobody@example.test"] });
+        var result = await notifier.SendAsync(note, CancellationToken.None);
+        Assert.Equal(DeliveryOutcome.Rejected, result.Outcome);
+        Assert.Contains("nobody@example.test (550", result.Detail, StringComparison.Ordinal);
+        Assert.Empty(server.Received);
+    }
 }

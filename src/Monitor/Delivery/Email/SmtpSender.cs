@@ -83,6 +83,7 @@ internal sealed class SmtpSender(SmtpOptions smtp, TimeProvider time) : IDisposa
 
             stage = "send";
             client.Refused.Clear();
+            client.RefusedCodes.Clear();
             string reply = await client.SendAsync(message, cancellationToken);
             string refused = client.Refused.Count == 0 ? string.Empty : "; refused: " + string.Join(", ", client.Refused);
             return new DeliveryResult(DeliveryOutcome.Delivered, $"{reply.Trim()}{refused}");
@@ -90,15 +91,23 @@ internal sealed class SmtpSender(SmtpOptions smtp, TimeProvider time) : IDisposa
         catch (SmtpCommandException e)
         {
             client.Dispose();
+            string refused = client.Refused.Count > 0 ? $" (refused: {string.Join(", ", client.Refused)})" : string.Empty;
+            if (client.Refused.Count > 0 && e.ErrorCode is SmtpErrorCode.MessageNotAccepted or SmtpErrorCode.RecipientNotAccepted)
+            {
+                // Every recipient was refused: a temporary refusal of them all (greylisting, a full mailbox) is retried.
+                bool temporary = client.RefusedCodes.All(c => c is >= 400 and < 500);
+                return new DeliveryResult(temporary ? DeliveryOutcome.Retry : DeliveryOutcome.Rejected, $"RCPT TO: every recipient refused{refused}");
+            }
+
             string command = e.ErrorCode switch
             {
                 SmtpErrorCode.SenderNotAccepted => "MAIL FROM",
-                SmtpErrorCode.RecipientNotAccepted => "RCPT TO" + (client.Refused.Count > 0 ? $" ({string.Join(", ", client.Refused)})" : string.Empty),
+                SmtpErrorCode.RecipientNotAccepted => "RCPT TO",
                 SmtpErrorCode.MessageNotAccepted => "DATA",
                 _ => stage,
             };
             int code = (int)e.StatusCode;
-            return new DeliveryResult(code is >= 400 and < 500 ? DeliveryOutcome.Retry : DeliveryOutcome.Rejected, $"{command}: {code} {e.Message}");
+            return new DeliveryResult(code is >= 400 and < 500 ? DeliveryOutcome.Retry : DeliveryOutcome.Rejected, $"{command}: {code} {e.Message}{refused}");
         }
         catch (MailKit.Security.AuthenticationException e)
         {
@@ -203,11 +212,14 @@ internal sealed class SmtpSender(SmtpOptions smtp, TimeProvider time) : IDisposa
     {
         public List<string> Refused { get; } = [];
 
+        public List<int> RefusedCodes { get; } = [];
+
         public bool WasReused { get; set; }
 
         protected override void OnRecipientNotAccepted(MimeMessage message, MailboxAddress mailbox, SmtpResponse response)
         {
             Refused.Add($"{mailbox.Address} ({(int)response.StatusCode} {response.Response.Trim()})");
+            RefusedCodes.Add((int)response.StatusCode);
         }
     }
 }
