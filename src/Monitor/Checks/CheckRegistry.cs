@@ -3,6 +3,7 @@ using Monitor.Checks.Gpu;
 using Monitor.Checks.Host;
 using Monitor.Checks.Http;
 using Monitor.Checks.Kubernetes;
+using Monitor.Checks.Logs;
 using Monitor.Checks.Postgres;
 using Monitor.Checks.Scrape;
 using Monitor.Checks.Tcp;
@@ -25,5 +26,6 @@ internal static class CheckRegistry
         DiskCheck.Kind,
         HostCheck.Kind,
         KubernetesCheck.Kind,
+        LogsCheck.Kind,
     ];
 }
