@@ -52,7 +52,11 @@ internal sealed class LogsCheck : ICheck
         }
     }
 
-    public Task<CheckResult> RunAsync(CancellationToken cancellationToken) => Task.FromResult(Run(cancellationToken));
+    public Task<CheckResult> RunAsync(CancellationToken cancellationToken)
+    {
+        var result = Run(cancellationToken);
+        return Task.FromResult(_logs.LastLines > 0 ? result with { Details = LastLines } : result);
+    }
 
     private CheckResult Run(CancellationToken cancellationToken)
     {

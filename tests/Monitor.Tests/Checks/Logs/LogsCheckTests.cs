@@ -225,8 +225,10 @@ public sealed class LogsCheckTests : IDisposable
         using var check = Check(lastLines: 2);
         await RunOk(check);
         File.AppendAllText(LogPath, "error a\nfine\nerror b\nOut of memory c\nfine\n");
-        await RunOk(check);
+        var result = await check.RunAsync(CancellationToken.None);
+        Assert.True(result.Success, result.Error);
         Assert.Equal([$"{LogPath}: error b", $"{LogPath}: Out of memory c"], check.LastLines);
+        Assert.Equal(check.LastLines, result.Details);
     }
 
     [Fact]
