@@ -22,6 +22,7 @@ internal sealed class LogsCheck : ICheck
     private readonly string _stateFile;
     private readonly Dictionary<string, TailedFile> _files = new(StringComparer.Ordinal);
     private readonly Queue<string> _lastLines = new();
+    private readonly Dictionary<FileId, long> _retired = [];
     private readonly byte[] _buffer;
     private Dictionary<string, SavedOffset>? _saved;
     private bool _firstRun = true;
@@ -32,7 +33,7 @@ internal sealed class LogsCheck : ICheck
         Options = options;
         _logs = options.SettingsOf<LogsCheckOptions>();
         _scope = scope;
-        _stateFile = Path.GetFullPath(_logs.StateFile ?? Path.Combine("data", "logs", options.Name + ".offsets"));
+        _stateFile = Path.GetFullPath(_logs.StateFile ?? Path.Combine("data", "logs", options.Name.Replace('/', '_') + ".offsets"));
         _buffer = new byte[Math.Max(_logs.MaxLineBytes, 4096)];
     }
 
@@ -158,8 +159,7 @@ internal sealed class LogsCheck : ICheck
                 return budget;
             }
 
-            file.Rotated.Dispose();
-            file.Rotated = null;
+            Retire(file);
         }
 
         var stat = FileIdentity.OfPath(path);
@@ -173,8 +173,7 @@ internal sealed class LogsCheck : ICheck
                 return budget;
             }
 
-            file.Rotated.Dispose();
-            file.Rotated = null;
+            Retire(file);
         }
 
         if (stat is null)
@@ -192,9 +191,14 @@ internal sealed class LogsCheck : ICheck
                 // The same file as before the restart: go on where that run stopped (from 0 if it was truncated since).
                 (reader.Offset, reader.SkipToNewline) = saved.Offset <= length ? (saved.Offset, saved.SkipToNewline) : (0, false);
             }
+            else if (_retired.Remove(reader.Id, out long ended))
+            {
+                // A rotated file, already read to its end under its old name, that the glob matches under its new one.
+                reader.Offset = Math.Min(ended, length);
+            }
             else if ((_firstRun && saved is null) || _files.Values.Any(f => f != file && (f.Current?.Id == reader.Id || f.Rotated?.Id == reader.Id)))
             {
-                // First seen, or a rotated name of a file already followed: only what is written from now on counts.
+                // First seen, or a rotated name of a file still followed under its old one: only what is written from now on counts.
                 reader.Offset = length;
             }
 
@@ -208,6 +212,19 @@ internal sealed class LogsCheck : ICheck
         }
 
         return Read(file, file.Current, budget, final: false, cancellationToken, out _);
+    }
+
+    /// <summary>Closes a drained rotated file, remembering where it ended in case the glob also matches its new name.</summary>
+    private void Retire(TailedFile file)
+    {
+        if (_retired.Count >= 1000)
+        {
+            _retired.Clear();
+        }
+
+        _retired[file.Rotated!.Id] = file.Rotated.Offset;
+        file.Rotated.Dispose();
+        file.Rotated = null;
     }
 
     private long Drain(TailedFile file, Reader reader, long budget, CancellationToken cancellationToken, out bool done) =>

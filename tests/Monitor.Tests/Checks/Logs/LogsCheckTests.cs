@@ -111,6 +111,25 @@ public sealed class LogsCheckTests : IDisposable
     }
 
     [Fact]
+    public async Task RenameRotation_GlobMatchingRotatedNames_CountsEachLineOnce()
+    {
+        File.WriteAllText(LogPath, string.Empty);
+        using var check = Check(path: LogPath + "*");
+        await RunOk(check);
+        File.AppendAllText(LogPath, "error 1\n");
+        await RunOk(check);
+        File.AppendAllText(LogPath, "error 2\n");
+        File.Move(LogPath, LogPath + ".1");
+        File.WriteAllText(LogPath, "error 3\n");
+        await RunOk(check);
+        await RunOk(check);
+        File.AppendAllText(LogPath + ".1", "error 4\n");
+        await RunOk(check);
+        Assert.Equal(3, Errors());
+        Assert.Equal(1, Errors(LogPath + ".1"));
+    }
+
+    [Fact]
     public async Task CopyTruncate_RestartsFromZero()
     {
         File.WriteAllText(LogPath, string.Empty);
