@@ -4,6 +4,7 @@ using Monitor.Checks.Gpu;
 using Monitor.Checks.Host;
 using Monitor.Checks.Http;
 using Monitor.Checks.Kubernetes;
+using Monitor.Checks.Logs;
 using Monitor.Checks.Postgres;
 using Monitor.Checks.Redis;
 using Monitor.Checks.Scrape;
@@ -29,5 +30,6 @@ internal static class CheckRegistry
         KubernetesCheck.Kind,
         RedisCheck.Kind,
         FileStatCheck.Kind,
+        LogsCheck.Kind,
     ];
 }
