@@ -40,6 +40,11 @@ internal static class BenchmarkProgram
             return await Alerting.CrashHarness.RunAsync(args[1..]);
         }
 
+        if (args.Length > 0 && args[0] == "logs-load")
+        {
+            return await Logs.LogsLoadHarness.RunAsync(args[1..]);
+        }
+
         if (args.Length > 0 && args[0] == "load")
         {
             return await Load.LoadHarness.RunAsync(args[1..]);
