@@ -26,6 +26,7 @@ internal sealed class KubernetesCheck : ICheck
     private readonly TimeProvider _time;
     private KubeClient? _client;
     private readonly SeriesGeneration _generation;
+    private readonly KubeletUsage _usage;
 
     public const string HealthPathAnnotation = "monitor.io/health-path";
     public const string PortAnnotation = "monitor.io/port";
@@ -38,6 +39,7 @@ internal sealed class KubernetesCheck : ICheck
         _kube = options.SettingsOf<KubernetesCheckOptions>();
         _scope = scope;
         _generation = new SeriesGeneration(scope);
+        _usage = new KubeletUsage(_kube);
         _time = timeProvider;
         _connect = connect ?? (() => _kube.Kubeconfig is { } path ? KubeConnection.FromKubeconfig(path) : KubeConnection.InCluster(Environment.GetEnvironmentVariable));
     }
@@ -48,13 +50,21 @@ internal sealed class KubernetesCheck : ICheck
     {
         var published = SeriesGeneration.NewSet();
         bool complete = false;
+        List<KubeletUsage.NodeUsage> usageFailures = [];
+        void Publish(string name, string help, double value, Label[] labels) => Set(published, name, help, value, labels);
         try
         {
             _client ??= new KubeClient(_connect(), _time);
             var discovered = new List<CheckOptions>();
+            var podNodes = new HashSet<string>(StringComparer.Ordinal);
             foreach (var pod in await ListNamespaced("pods", "/api/v1", cancellationToken))
             {
                 PublishPod(pod, published);
+                KubeStateFamilies.Pod(pod, Publish);
+                if (pod.TryGetProperty("spec", out var podSpec) && podSpec.TryGetProperty("nodeName", out var nodeName) && nodeName.GetString() is { Length: > 0 } onNode)
+                {
+                    podNodes.Add(onNode);
+                }
                 if (Discover(pod, "pod") is { } check)
                 {
                     discovered.Add(check);
@@ -74,9 +84,12 @@ internal sealed class KubernetesCheck : ICheck
                 _discovered(Options.Name, discovered);
             }
 
+            var nodes = new List<string>();
             foreach (var node in await _client.ListAsync("/api/v1/nodes", "nodes", cancellationToken))
             {
                 PublishNode(node, published);
+                KubeStateFamilies.Node(node, Publish);
+                nodes.Add(Meta(node, "name"));
             }
 
             foreach (var pvc in await ListNamespaced("persistentvolumeclaims", "/api/v1", cancellationToken))
@@ -94,6 +107,38 @@ internal sealed class KubernetesCheck : ICheck
                 Label[] labels = [new("namespace", Meta(deployment, "namespace")), new("deployment", Meta(deployment, "name"))];
                 Set(published, "kube_deployment_spec_replicas", "Number of desired pods for a deployment.", Num(deployment, "spec", "replicas") ?? 1, labels);
                 Set(published, "kube_deployment_status_replicas_available", "The number of available replicas per deployment.", Num(deployment, "status", "availableReplicas") ?? 0, labels);
+            }
+
+            foreach (var hpa in await ListNamespaced("horizontalpodautoscalers", "/apis/autoscaling/v2", cancellationToken))
+            {
+                KubeStateFamilies.Hpa(hpa, Publish);
+            }
+
+            foreach (var job in await ListNamespaced("jobs", "/apis/batch/v1", cancellationToken))
+            {
+                KubeStateFamilies.Job(job, Publish);
+            }
+
+            foreach (var cronJob in await ListNamespaced("cronjobs", "/apis/batch/v1", cancellationToken))
+            {
+                KubeStateFamilies.CronJob(cronJob, Publish);
+            }
+
+            foreach (var statefulSet in await ListNamespaced("statefulsets", "/apis/apps/v1", cancellationToken))
+            {
+                KubeStateFamilies.StatefulSet(statefulSet, Publish);
+            }
+
+            foreach (var daemonSet in await ListNamespaced("daemonsets", "/apis/apps/v1", cancellationToken))
+            {
+                KubeStateFamilies.DaemonSet(daemonSet, Publish);
+            }
+
+            if (_kube.Usage)
+            {
+                // With namespaces listed, only the nodes their pods run on can have their usage.
+                var usageNodes = _kube.Namespaces.Count == 0 ? nodes : nodes.Where(podNodes.Contains).ToList();
+                usageFailures = await _usage.CollectAsync(_client, usageNodes, _scope, published, cancellationToken);
             }
 
             complete = true;
@@ -119,6 +164,14 @@ internal sealed class KubernetesCheck : ICheck
             {
                 _generation.Extend(published);
             }
+        }
+
+        if (usageFailures.Count > 0)
+        {
+            string nodesFailed = string.Join("; ", usageFailures.Select(f => $"node {f.Node}: {f.Error}"));
+            return CheckResult.Fail(
+                usageFailures.Any(f => f.Forbidden) ? FailureReasons.Auth : FailureReasons.Status,
+                $"kubelet usage of {usageFailures.Count} node(s) could not be read (the other series are published): {nodesFailed}");
         }
 
         return CheckResult.Ok;
