@@ -74,6 +74,15 @@ internal static class KubeStateFamilies
             set("kube_job_status_completion_time", "CompletionTime represents time when the job was completed.", completed, labels);
         }
 
+        foreach (var condition in Conditions(job).Where(c => String(c, "type") == "Failed"))
+        {
+            string status = String(condition, "status").ToLowerInvariant();
+            foreach (string c in ConditionStatuses)
+            {
+                set("kube_job_failed", "The job has failed its execution.", c == status ? 1 : 0, [.. labels, new("condition", c)]);
+            }
+        }
+
         Owners(job, set, "kube_job_owner", "Information about the Job's owner.", labels, none: string.Empty);
     }
 

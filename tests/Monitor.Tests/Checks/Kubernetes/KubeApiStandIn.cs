@@ -40,6 +40,15 @@ internal sealed class KubeApiStandIn : IAsyncDisposable
     /// <summary>Nodes whose kubelet the API server cannot reach: their proxy answers 503.</summary>
     public HashSet<string> KubeletDown { get; } = [];
 
+    /// <summary>
+    /// When set, every cAdvisor read is a minute later for the containers of the fixtures: <c>api</c> uses 0.45
+    /// of its 0.5 cores and is throttled in half of its 600 CFS periods, <c>trainer</c> is OOM-killed every
+    /// fifth minute.
+    /// </summary>
+    public bool KubeletAdvances { get; set; }
+
+    private readonly Dictionary<string, int> _kubeletReads = [];
+
     /// <summary>When set, the crash-looping fixture pod restarts once more on every pod list.</summary>
     public bool KeepCrashing { get; set; }
 
@@ -131,7 +140,7 @@ internal sealed class KubeApiStandIn : IAsyncDisposable
 
             string path = Repository.Fixture("kubernetes", Path.Combine("kubelet", $"{node}-{endpoint}.txt"));
             return File.Exists(path)
-                ? Results.Text(File.ReadAllText(path), "text/plain; version=0.0.4; charset=utf-8")
+                ? Results.Text(standIn.KubeletAdvances && endpoint == "cadvisor" ? standIn.Advance(node, File.ReadAllText(path)) : File.ReadAllText(path), "text/plain; version=0.0.4; charset=utf-8")
                 : Results.Json(new { kind = "Status", apiVersion = "v1", status = "Failure", message = $"nodes \"{node}\" not found", reason = "NotFound", details = new { name = node, kind = "nodes" }, code = 404 }, statusCode: 404);
         }
 
@@ -155,6 +164,40 @@ internal sealed class KubeApiStandIn : IAsyncDisposable
         app.MapGet("/apis/apps/v1/namespaces/{ns}/deployments", (string ns) => List("deployments.json", ns));
         await app.StartAsync();
         return standIn;
+    }
+
+    private string Advance(string node, string text)
+    {
+        int minutes;
+        lock (_kubeletReads)
+        {
+            minutes = _kubeletReads[node] = _kubeletReads.GetValueOrDefault(node) + 1;
+        }
+
+        var lines = text.Split('\n');
+        for (int i = 0; i < lines.Length; i++)
+        {
+            string line = lines[i];
+            double step = line switch
+            {
+                _ when line.StartsWith("container_cpu_usage_seconds_total{container=\"api\"", StringComparison.Ordinal) => 27,
+                _ when line.StartsWith("container_cpu_cfs_periods_total{container=\"api\"", StringComparison.Ordinal) => 600,
+                _ when line.StartsWith("container_cpu_cfs_throttled_periods_total{container=\"api\"", StringComparison.Ordinal) => 300,
+                _ when line.StartsWith("container_oom_events_total{container=\"trainer\"", StringComparison.Ordinal) => 0.2,
+                _ => 0,
+            };
+            if (step == 0)
+            {
+                continue;
+            }
+
+            string[] parts = line.Split(' '); // name{labels} value timestamp; no label value of these has a space
+            double value = double.Parse(parts[^2], System.Globalization.CultureInfo.InvariantCulture) + Math.Floor(step * minutes);
+            parts[^2] = value.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+            lines[i] = string.Join(' ', parts);
+        }
+
+        return string.Join('\n', lines);
     }
 
     /// <summary>A kubeconfig for this server: its CA as certificate-authority-data and a token file.</summary>

@@ -79,6 +79,9 @@ public sealed class KubeStateFamiliesTests : IAsyncLifetime
         Assert.Equal("0", s[$"kube_job_status_succeeded{{{failed}}}"]);
         Assert.Equal("0", s[$"kube_job_status_active{{{failed}}}"]);
         Assert.DoesNotContain($"kube_job_status_completion_time{{{failed}}}", s.Keys);
+        Assert.Equal("1", s[$"kube_job_failed{{{failed},condition=\"true\"}}"]);
+        Assert.Equal("0", s[$"kube_job_failed{{{failed},condition=\"false\"}}"]);
+        Assert.DoesNotContain(s.Keys, k => k.StartsWith("kube_job_failed{", StringComparison.Ordinal) && !k.Contains(failed, StringComparison.Ordinal));
         Assert.Equal("1", s[$"kube_job_owner{{{failed},owner_kind=\"CronJob\",owner_name=\"pg-dump\",owner_is_controller=\"true\"}}"]);
 
         const string succeeded = "check=\"cluster\",namespace=\"shop\",job_name=\"pg-dump-29398560\"";
