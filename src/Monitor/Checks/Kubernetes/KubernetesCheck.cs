@@ -6,9 +6,10 @@ using Monitor.Metrics;
 namespace Monitor.Checks.Kubernetes;
 
 /// <summary>
-/// kube-state-metrics' series for pods, containers, nodes, deployments and PVCs of the configured namespaces
-/// (all when none), limited to the series docs/metrics.md lists so cardinality stays bounded. Objects that go
-/// away take their series with them at the next run.
+/// kube-state-metrics' series for pods, containers, nodes, deployments, PVCs, statefulsets, daemonsets, HPAs,
+/// jobs and cronjobs of the configured namespaces (all when none), limited to the series docs/metrics.md lists
+/// so cardinality stays bounded, and each node's kubelet usage through the node proxy (<see cref="KubeletUsage"/>).
+/// Objects that go away take their series with them at the next run.
 /// </summary>
 internal sealed class KubernetesCheck : ICheck
 {
@@ -168,7 +169,9 @@ internal sealed class KubernetesCheck : ICheck
 
         if (usageFailures.Count > 0)
         {
-            string nodesFailed = string.Join("; ", usageFailures.Select(f => $"node {f.Node}: {f.Error}"));
+            // The first few in full (a role without nodes/proxy fails every node the same way), then a count.
+            string nodesFailed = string.Join("; ", usageFailures.Take(5).Select(f => $"node {f.Node}: {f.Error}"))
+                + (usageFailures.Count > 5 ? $"; and {usageFailures.Count - 5} more" : string.Empty);
             return CheckResult.Fail(
                 usageFailures.Any(f => f.Forbidden) ? FailureReasons.Auth : FailureReasons.Status,
                 $"kubelet usage of {usageFailures.Count} node(s) could not be read (the other series are published): {nodesFailed}");
