@@ -62,7 +62,7 @@ internal static class LogsLoadHarness
                 }
 
                 await stream.FlushAsync();
-                await Task.Delay(10);
+                await Task.Delay(TimeSpan.FromMilliseconds(10), TimeProvider.System, CancellationToken.None);
             }
         });
 
@@ -70,7 +70,7 @@ internal static class LogsLoadHarness
         var cpu = new List<double>();
         for (int i = 0; i < seconds; i++)
         {
-            await Task.Delay(1000);
+            await Task.Delay(TimeSpan.FromSeconds(1), TimeProvider.System, CancellationToken.None);
             var process = Process.GetCurrentProcess();
             var before = process.TotalProcessorTime;
             var watch = Stopwatch.StartNew();

@@ -137,6 +137,14 @@ internal sealed class KubeClient : IDisposable
         }
     }
 
+    /// <summary>A GET answered with text, such as a node's kubelet metrics through the API server's proxy.</summary>
+    public async Task<string> GetTextAsync(string path, string resource, CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(new Uri(_connection.Server, path), cancellationToken);
+        await EnsureSuccessAsync(response, resource, cancellationToken, verb: "get");
+        return await response.Content.ReadAsStringAsync(cancellationToken);
+    }
+
     private async Task<HttpResponseMessage> SendAsync(Uri uri, CancellationToken cancellationToken)
     {
         var response = await _http.SendAsync(await RequestAsync(uri, refresh: false, cancellationToken), cancellationToken);
@@ -166,7 +174,7 @@ internal sealed class KubeClient : IDisposable
         return request;
     }
 
-    private static async Task EnsureSuccessAsync(HttpResponseMessage response, string resource, CancellationToken cancellationToken)
+    private static async Task EnsureSuccessAsync(HttpResponseMessage response, string resource, CancellationToken cancellationToken, string verb = "list")
     {
         if (response.IsSuccessStatusCode)
         {
@@ -186,7 +194,7 @@ internal sealed class KubeClient : IDisposable
 
         throw response.StatusCode switch
         {
-            HttpStatusCode.Forbidden => new ProbeException(FailureReasons.Auth, $"RBAC: the service account may not \"list\" {resource}; grant get/list/watch on {resource} ({message})"),
+            HttpStatusCode.Forbidden => new ProbeException(FailureReasons.Auth, $"RBAC: the service account may not \"{verb}\" {resource}; grant {(verb == "list" ? "get/list/watch" : verb)} on {resource} ({message})"),
             HttpStatusCode.Unauthorized => new ProbeException(FailureReasons.Auth, $"unauthorized listing {resource}: {message}"),
             _ => new ProbeException(FailureReasons.Status, $"listing {resource}: {(int)response.StatusCode} {message}"),
         };

@@ -6,9 +6,10 @@ using Monitor.Metrics;
 namespace Monitor.Checks.Kubernetes;
 
 /// <summary>
-/// kube-state-metrics' series for pods, containers, nodes, deployments and PVCs of the configured namespaces
-/// (all when none), limited to the series docs/metrics.md lists so cardinality stays bounded. Objects that go
-/// away take their series with them at the next run.
+/// kube-state-metrics' series for pods, containers, nodes, deployments, PVCs, statefulsets, daemonsets, HPAs,
+/// jobs and cronjobs of the configured namespaces (all when none), limited to the series docs/metrics.md lists
+/// so cardinality stays bounded, and each node's kubelet usage through the node proxy (<see cref="KubeletUsage"/>).
+/// Objects that go away take their series with them at the next run.
 /// </summary>
 internal sealed class KubernetesCheck : ICheck
 {
@@ -26,6 +27,7 @@ internal sealed class KubernetesCheck : ICheck
     private readonly TimeProvider _time;
     private KubeClient? _client;
     private readonly SeriesGeneration _generation;
+    private readonly KubeletUsage _usage;
 
     public const string HealthPathAnnotation = "monitor.io/health-path";
     public const string PortAnnotation = "monitor.io/port";
@@ -38,6 +40,7 @@ internal sealed class KubernetesCheck : ICheck
         _kube = options.SettingsOf<KubernetesCheckOptions>();
         _scope = scope;
         _generation = new SeriesGeneration(scope);
+        _usage = new KubeletUsage(_kube);
         _time = timeProvider;
         _connect = connect ?? (() => _kube.Kubeconfig is { } path ? KubeConnection.FromKubeconfig(path) : KubeConnection.InCluster(Environment.GetEnvironmentVariable));
     }
@@ -48,13 +51,22 @@ internal sealed class KubernetesCheck : ICheck
     {
         var published = SeriesGeneration.NewSet();
         bool complete = false;
+        List<KubeletUsage.NodeUsage> usageFailures = [];
+        int usageNodeCount = 0;
+        void Publish(string name, string help, double value, Label[] labels) => Set(published, name, help, value, labels);
         try
         {
             _client ??= new KubeClient(_connect(), _time);
             var discovered = new List<CheckOptions>();
+            var podNodes = new HashSet<string>(StringComparer.Ordinal);
             foreach (var pod in await ListNamespaced("pods", "/api/v1", cancellationToken))
             {
                 PublishPod(pod, published);
+                KubeStateFamilies.Pod(pod, Publish);
+                if (pod.TryGetProperty("spec", out var podSpec) && podSpec.TryGetProperty("nodeName", out var nodeName) && nodeName.GetString() is { Length: > 0 } onNode)
+                {
+                    podNodes.Add(onNode);
+                }
                 if (Discover(pod, "pod") is { } check)
                 {
                     discovered.Add(check);
@@ -74,9 +86,12 @@ internal sealed class KubernetesCheck : ICheck
                 _discovered(Options.Name, discovered);
             }
 
+            var nodes = new List<string>();
             foreach (var node in await _client.ListAsync("/api/v1/nodes", "nodes", cancellationToken))
             {
                 PublishNode(node, published);
+                KubeStateFamilies.Node(node, Publish);
+                nodes.Add(Meta(node, "name"));
             }
 
             foreach (var pvc in await ListNamespaced("persistentvolumeclaims", "/api/v1", cancellationToken))
@@ -94,6 +109,40 @@ internal sealed class KubernetesCheck : ICheck
                 Label[] labels = [new("namespace", Meta(deployment, "namespace")), new("deployment", Meta(deployment, "name"))];
                 Set(published, "kube_deployment_spec_replicas", "Number of desired pods for a deployment.", Num(deployment, "spec", "replicas") ?? 1, labels);
                 Set(published, "kube_deployment_status_replicas_available", "The number of available replicas per deployment.", Num(deployment, "status", "availableReplicas") ?? 0, labels);
+            }
+
+            foreach (var hpa in await ListNamespaced("horizontalpodautoscalers", "/apis/autoscaling/v2", cancellationToken))
+            {
+                KubeStateFamilies.Hpa(hpa, Publish);
+            }
+
+            foreach (var job in await ListNamespaced("jobs", "/apis/batch/v1", cancellationToken))
+            {
+                KubeStateFamilies.Job(job, Publish);
+            }
+
+            foreach (var cronJob in await ListNamespaced("cronjobs", "/apis/batch/v1", cancellationToken))
+            {
+                KubeStateFamilies.CronJob(cronJob, Publish);
+            }
+
+            foreach (var statefulSet in await ListNamespaced("statefulsets", "/apis/apps/v1", cancellationToken))
+            {
+                KubeStateFamilies.StatefulSet(statefulSet, Publish);
+            }
+
+            foreach (var daemonSet in await ListNamespaced("daemonsets", "/apis/apps/v1", cancellationToken))
+            {
+                KubeStateFamilies.DaemonSet(daemonSet, Publish);
+            }
+
+            if (_kube.Usage)
+            {
+                // With namespaces listed, only the nodes their pods run on can have their usage.
+                var namespaces = EffectiveNamespaces();
+                var usageNodes = namespaces.Count == 0 ? nodes : nodes.Where(podNodes.Contains).ToList();
+                usageNodeCount = usageNodes.Count;
+                usageFailures = await _usage.CollectAsync(_client, usageNodes, namespaces, _scope, published, cancellationToken);
             }
 
             complete = true;
@@ -119,6 +168,23 @@ internal sealed class KubernetesCheck : ICheck
             {
                 _generation.Extend(published);
             }
+        }
+
+        if (usageFailures.Count > 0)
+        {
+            // The first few in full (a role without nodes/proxy fails every node the same way), then a count.
+            string nodesFailed = string.Join("; ", usageFailures.Take(5).Select(f => $"node {f.Node}: {f.Error}"))
+                + (usageFailures.Count > 5 ? $"; and {usageFailures.Count - 5} more" : string.Empty);
+            string message = $"kubelet usage of {usageFailures.Count} node(s) could not be read (the other series are published): {nodesFailed}";
+
+            // One node down (NotReady, a kubelet restarting) is the node's alert, not the check's: the check fails only
+            // when no node's usage could be read (a role without nodes/proxy, a proxy that is off) and says so otherwise.
+            if (usageFailures.Count == usageNodeCount || usageFailures.Any(f => f.Forbidden))
+            {
+                return CheckResult.Fail(usageFailures.Any(f => f.Forbidden) ? FailureReasons.Auth : FailureReasons.Status, message);
+            }
+
+            return CheckResult.Ok with { Details = [message] };
         }
 
         return CheckResult.Ok;
@@ -179,11 +245,17 @@ internal sealed class KubernetesCheck : ICheck
         };
     }
 
+    /// <summary>The namespaces watched (empty: all): unset, the kubeconfig context's namespace if it names one (as kubectl does), else all; "*": all.</summary>
+    private IReadOnlyList<string> EffectiveNamespaces()
+    {
+        IReadOnlyList<string> namespaces = _kube.Namespaces.Count > 0 ? _kube.Namespaces : _client!.Namespace is { } contextNamespace ? [contextNamespace] : [];
+        return namespaces.Contains("*") ? [] : namespaces;
+    }
+
     private async Task<List<JsonElement>> ListNamespaced(string resource, string group, CancellationToken cancellationToken)
     {
-        // Unset: the kubeconfig context's namespace if it names one (as kubectl does), else all; "*": all.
-        IReadOnlyList<string> namespaces = _kube.Namespaces.Count > 0 ? _kube.Namespaces : _client!.Namespace is { } contextNamespace ? [contextNamespace] : [];
-        if (namespaces.Count == 0 || namespaces.Contains("*"))
+        var namespaces = EffectiveNamespaces();
+        if (namespaces.Count == 0)
         {
             return await _client!.ListAsync($"{group}/{resource}", resource, cancellationToken);
         }

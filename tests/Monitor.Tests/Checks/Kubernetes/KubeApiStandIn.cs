@@ -13,7 +13,9 @@ namespace Monitor.Tests.Checks.Kubernetes;
 /// <summary>
 /// An HTTPS stand-in for a Kubernetes 1.30 API server: the real paths and list JSON (from
 /// tests/fixtures/kubernetes), pods served one per page with continue
-/// tokens, a 410 Gone for the first continue token it hands out, bearer-token checks, and optional 403s.
+/// tokens, a 410 Gone for the first continue token it hands out, bearer-token checks, and optional 403s;
+/// the node proxy serves each node's kubelet <c>/metrics/cadvisor</c> and <c>/metrics</c> text from
+/// tests/fixtures/kubernetes/kubelet, and answers 503 for a node whose kubelet is down, as the API server does.
 /// </summary>
 internal sealed class KubeApiStandIn : IAsyncDisposable
 {
@@ -34,6 +36,18 @@ internal sealed class KubeApiStandIn : IAsyncDisposable
     public HashSet<string> Forbidden { get; } = [];
 
     public int GoneServed { get; private set; }
+
+    /// <summary>Nodes whose kubelet the API server cannot reach: their proxy answers 503.</summary>
+    public HashSet<string> KubeletDown { get; } = [];
+
+    /// <summary>
+    /// When set, every cAdvisor read is a minute later for the containers of the fixtures: <c>api</c> uses 0.45
+    /// of its 0.5 cores and is throttled in half of its 600 CFS periods, <c>trainer</c> is OOM-killed every
+    /// fifth minute.
+    /// </summary>
+    public bool KubeletAdvances { get; set; }
+
+    private readonly Dictionary<string, int> _kubeletReads = [];
 
     /// <summary>When set, the crash-looping fixture pod restarts once more on every pod list.</summary>
     public bool KeepCrashing { get; set; }
@@ -69,11 +83,11 @@ internal sealed class KubeApiStandIn : IAsyncDisposable
                 return;
             }
 
-            string resource = context.Request.Path.Value!.Split('/')[^1];
+            string resource = context.Request.Path.Value!.Contains("/proxy/", StringComparison.Ordinal) ? "nodes/proxy" : context.Request.Path.Value!.Split('/')[^1];
             if (standIn.Forbidden.Contains(resource))
             {
                 context.Response.StatusCode = 403;
-                await context.Response.WriteAsJsonAsync(new { kind = "Status", apiVersion = "v1", status = "Failure", message = $"{resource} is forbidden: User \"system:serviceaccount:monitoring:monitor\" cannot list resource \"{resource}\" in API group \"\" at the cluster scope", reason = "Forbidden", code = 403 });
+                await context.Response.WriteAsJsonAsync(new { kind = "Status", apiVersion = "v1", status = "Failure", message = $"{resource} is forbidden: User \"system:serviceaccount:monitoring:monitor\" cannot {(resource == "nodes/proxy" ? "get" : "list")} resource \"{resource.Split('/')[0]}\"{(resource == "nodes/proxy" ? " subresource \"proxy\"" : "")} in API group \"\" at the cluster scope", reason = "Forbidden", code = 403 });
                 return;
             }
 
@@ -117,6 +131,28 @@ internal sealed class KubeApiStandIn : IAsyncDisposable
             return Results.Content(list.ToJsonString(), "application/json");
         }
 
+        IResult Kubelet(string node, string endpoint)
+        {
+            if (standIn.KubeletDown.Contains(node))
+            {
+                return Results.Json(new { kind = "Status", apiVersion = "v1", status = "Failure", message = $"error trying to reach service: dial tcp 10.0.1.{(node.EndsWith('2') ? 12 : 11)}:10250: connect: connection refused", reason = "ServiceUnavailable", code = 503 }, statusCode: 503);
+            }
+
+            string path = Repository.Fixture("kubernetes", Path.Combine("kubelet", $"{node}-{endpoint}.txt"));
+            return File.Exists(path)
+                ? Results.Text(standIn.KubeletAdvances && endpoint == "cadvisor" ? standIn.Advance(node, File.ReadAllText(path)) : File.ReadAllText(path), "text/plain; version=0.0.4; charset=utf-8")
+                : Results.Json(new { kind = "Status", apiVersion = "v1", status = "Failure", message = $"nodes \"{node}\" not found", reason = "NotFound", details = new { name = node, kind = "nodes" }, code = 404 }, statusCode: 404);
+        }
+
+        app.MapGet("/api/v1/nodes/{node}/proxy/metrics/cadvisor", (string node) => Kubelet(node, "cadvisor"));
+        app.MapGet("/api/v1/nodes/{node}/proxy/metrics", (string node) => Kubelet(node, "metrics"));
+        foreach (var (group, resource) in new[] { ("autoscaling/v2", "horizontalpodautoscalers"), ("batch/v1", "jobs"), ("batch/v1", "cronjobs"), ("apps/v1", "statefulsets"), ("apps/v1", "daemonsets") })
+        {
+            string fixture = resource == "horizontalpodautoscalers" ? "hpas.json" : resource + ".json";
+            app.MapGet($"/apis/{group}/{resource}", () => List(fixture, null));
+            app.MapGet($"/apis/{group}/namespaces/{{ns}}/{resource}", (string ns) => List(fixture, ns));
+        }
+
         app.MapGet("/api/v1/pods", (HttpContext c) => Pods(c, null));
         app.MapGet("/api/v1/namespaces/{ns}/pods", (HttpContext c, string ns) => Pods(c, ns));
         app.MapGet("/api/v1/nodes", () => List("nodes.json", null));
@@ -128,6 +164,40 @@ internal sealed class KubeApiStandIn : IAsyncDisposable
         app.MapGet("/apis/apps/v1/namespaces/{ns}/deployments", (string ns) => List("deployments.json", ns));
         await app.StartAsync();
         return standIn;
+    }
+
+    private string Advance(string node, string text)
+    {
+        int minutes;
+        lock (_kubeletReads)
+        {
+            minutes = _kubeletReads[node] = _kubeletReads.GetValueOrDefault(node) + 1;
+        }
+
+        var lines = text.Split('\n');
+        for (int i = 0; i < lines.Length; i++)
+        {
+            string line = lines[i];
+            double step = line switch
+            {
+                _ when line.StartsWith("container_cpu_usage_seconds_total{container=\"api\"", StringComparison.Ordinal) => 27,
+                _ when line.StartsWith("container_cpu_cfs_periods_total{container=\"api\"", StringComparison.Ordinal) => 600,
+                _ when line.StartsWith("container_cpu_cfs_throttled_periods_total{container=\"api\"", StringComparison.Ordinal) => 300,
+                _ when line.StartsWith("container_oom_events_total{container=\"trainer\"", StringComparison.Ordinal) => 0.2,
+                _ => 0,
+            };
+            if (step == 0)
+            {
+                continue;
+            }
+
+            string[] parts = line.Split(' '); // name{labels} value timestamp; no label value of these has a space
+            double value = double.Parse(parts[^2], System.Globalization.CultureInfo.InvariantCulture) + Math.Floor(step * minutes);
+            parts[^2] = value.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+            lines[i] = string.Join(' ', parts);
+        }
+
+        return string.Join('\n', lines);
     }
 
     /// <summary>A kubeconfig for this server: its CA as certificate-authority-data and a token file.</summary>

@@ -99,11 +99,47 @@ public sealed class KubernetesCheckTests : IAsyncLifetime
             time.Advance(TimeSpan.FromMinutes(1));
         }
 
-        var firing = Assert.Single(sink.Firing);
-        Assert.Equal("KubePodCrashLooping", firing.Rule);
+        var firing = Assert.Single(sink.Firing, f => f.Rule == "KubePodCrashLooping");
         Assert.Contains(firing.Alert.Labels, l => l is { Name: "pod", Value: "api-7d9f8b6c5d-x2k4p" });
         Assert.Contains(firing.Alert.Labels, l => l is { Name: "severity", Value: "warning" });
         Assert.Equal("Pod shop/api-7d9f8b6c5d-x2k4p (api) is in waiting state (reason: \"CrashLoopBackOff\").", firing.Alert.Annotations["description"]);
+    }
+
+    /// <summary>
+    /// The rules shipped in alerts/kubernetes.rules.yml fire on the fixtures (a throttled container near its CPU
+    /// limit, one near its memory limit and OOM-killed, a full PVC, an HPA at max, a CronJob whose last job
+    /// failed) through the check and the rule engine, each on the object it is about.
+    /// </summary>
+    [Fact]
+    public async Task ShippedRules_FireOnTheFixtures()
+    {
+        _api.KubeletAdvances = true;
+        var (check, store, time) = Check();
+        var sink = new Sink();
+        var engine = new Monitor.Rules.Engine.RuleEngine(store, time, sink, Microsoft.Extensions.Logging.Abstractions.NullLogger<Monitor.Rules.Engine.RuleEngine>.Instance);
+        var (groups, errors) = Monitor.Rules.RuleFiles.RuleFileLoader.Load(Repository.File("alerts/kubernetes.rules.yml"));
+        Assert.Empty(errors);
+        engine.Apply(new MonitorOptions { SourceFile = "t", EvaluationInterval = TimeSpan.FromMinutes(1) }, groups);
+        for (int minute = 0; minute <= 20; minute++)
+        {
+            var result = await check.RunAsync(CancellationToken.None);
+            Assert.True(result.Success, result.Error);
+            engine.Tick(time.GetUtcNow());
+            time.Advance(TimeSpan.FromMinutes(1));
+        }
+
+        string Label(Monitor.Rules.Alerting.AlertTransition t, string name) => t.Alert.Labels.Single(l => l.Name == name).Value;
+        var fired = sink.Firing.Where(f => f.Rule != "KubePodCrashLooping").ToList();
+        Assert.Equal(
+            ["KubeContainerCPUNearLimit", "KubeContainerCPUThrottled", "KubeContainerMemoryNearLimit", "KubeContainerOOMKilled", "KubeCronJobNotSucceeded", "KubeHpaMaxedOut", "KubeJobFailed", "KubePersistentVolumeFillingUp"],
+            fired.Select(f => f.Rule).Distinct().Order(StringComparer.Ordinal));
+        Assert.All(fired.Where(f => f.Rule.StartsWith("KubeContainerCPU", StringComparison.Ordinal)), f => Assert.Equal("api", Label(f, "container")));
+        Assert.All(fired.Where(f => f.Rule is "KubeContainerMemoryNearLimit" or "KubeContainerOOMKilled"), f => Assert.Equal("trainer", Label(f, "container")));
+        Assert.Equal("data-postgres-0", Label(Assert.Single(fired, f => f.Rule == "KubePersistentVolumeFillingUp"), "persistentvolumeclaim"));
+        Assert.Equal("api", Label(Assert.Single(fired, f => f.Rule == "KubeHpaMaxedOut"), "horizontalpodautoscaler"));
+        Assert.Equal("pg-dump", Label(Assert.Single(fired, f => f.Rule == "KubeCronJobNotSucceeded"), "cronjob"));
+        Assert.Equal("pg-dump-29401440", Label(Assert.Single(fired, f => f.Rule == "KubeJobFailed"), "job_name"));
+        Assert.Equal("P2", Assert.Single(fired, f => f.Rule == "KubeContainerMemoryNearLimit").Alert.Labels.Single(l => l.Name == "severity").Value);
     }
 
     private sealed class Sink : Monitor.Rules.Engine.IAlertSink
