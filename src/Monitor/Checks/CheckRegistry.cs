@@ -1,4 +1,5 @@
 using Monitor.Checks.Disk;
+using Monitor.Checks.Docker;
 using Monitor.Checks.FileStat;
 using Monitor.Checks.Gpu;
 using Monitor.Checks.Host;
@@ -29,5 +30,6 @@ internal static class CheckRegistry
         KubernetesCheck.Kind,
         RedisCheck.Kind,
         FileStatCheck.Kind,
+        DockerCheck.Kind,
     ];
 }
