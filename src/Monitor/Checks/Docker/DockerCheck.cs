@@ -21,6 +21,8 @@ internal sealed class DockerCheck : ICheck
     /// <summary>Inspect and stats requests in flight at once: a host with a hundred containers is read in about a tenth of the time, and the daemon is not flooded.</summary>
     public const int Concurrency = 8;
 
+    private const string StateHelp = "The container's state as the Engine API reports it (1 for the current one).";
+
     private readonly DockerCheckOptions _docker;
     private readonly SeriesScope _scope;
     private readonly TimeProvider _time;
@@ -152,7 +154,12 @@ internal sealed class DockerCheck : ICheck
             Set(_scope.Gauge("container_last_seen", "Last time a container was seen by the exporter", l), seen);
             foreach (string state in DockerContainer.States)
             {
-                Set(_scope.Gauge("monitor_container_state", "The container's state as the Engine API reports it (1 for the current one).", With("state", state)), state == c.State ? 1 : 0);
+                Set(_scope.Gauge("monitor_container_state", StateHelp, With("state", state)), state == c.State ? 1 : 0);
+            }
+
+            if (Array.IndexOf(DockerContainer.States, c.State) < 0)
+            {
+                Set(_scope.Gauge("monitor_container_state", StateHelp, With("state", c.State)), 1);
             }
 
             foreach (string status in DockerContainer.HealthStates)

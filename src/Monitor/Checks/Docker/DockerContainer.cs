@@ -60,7 +60,7 @@ internal sealed record DockerContainer(
             Name: (Str(inspect, "Name") ?? string.Empty).TrimStart('/'),
             // The image as the container was created from it (postgres:15), as cAdvisor's image label; the digest otherwise.
             Image: (config.ValueKind == JsonValueKind.Object ? Str(config, "Image") : null) ?? Str(inspect, "Image") ?? string.Empty,
-            State: Str(state, "Status") ?? "unknown",
+            State: DockerState(Str(state, "Status")),
             Health: health,
             RestartCount: Int(inspect, "RestartCount"),
             OomKilled: state.TryGetProperty("OOMKilled", out var oom) && oom.ValueKind == JsonValueKind.True,
@@ -70,6 +70,19 @@ internal sealed record DockerContainer(
             ComposeProject: project,
             ComposeService: service);
     }
+
+    /// <summary>
+    /// Docker's state for podman's own words in its compatible API: <c>stopped</c> (started once, exited; podman
+    /// reports it for a container between restarts) is Docker's <c>exited</c>, <c>configured</c> is <c>created</c>.
+    /// Any other word is kept, and gets a series of its own.
+    /// </summary>
+    internal static string DockerState(string? status) => status switch
+    {
+        null or "" => "unknown",
+        "stopped" => "exited",
+        "configured" => "created",
+        _ => status,
+    };
 
     private static string? Str(JsonElement e, string name) =>
         e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
