@@ -21,7 +21,7 @@ public sealed partial class ArchitectureTests
         ["Configuration"] = [],
         ["Templating"] = ["GoCompat"],
         ["Metrics"] = [],
-        ["Checks"] = ["Configuration", "Metrics"],
+        ["Checks"] = ["Configuration", "GoCompat", "Metrics"],
         ["Scheduling"] = ["Checks", "Configuration", "Metrics"],
         ["Rules"] = ["Configuration", "GoCompat", "Metrics", "Templating"],
         ["Alerting"] = ["Configuration", "Metrics", "Rules"],

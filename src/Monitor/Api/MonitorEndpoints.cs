@@ -102,6 +102,17 @@ internal static class MonitorEndpoints
 
         ApiResults.WriteNullable(w, "reason", status.Reason);
         ApiResults.WriteNullable(w, "error", status.Error);
+        if (status.Details.Count > 0)
+        {
+            w.WriteStartArray("details");
+            foreach (string detail in status.Details)
+            {
+                w.WriteStringValue(detail);
+            }
+
+            w.WriteEndArray();
+        }
+
         w.WriteEndObject();
         ApiResults.WriteNullable(w, "next_run", status.NextRun is { } next ? ApiResults.Timestamp(next) : null);
         w.WriteNumber("runs", status.Runs);

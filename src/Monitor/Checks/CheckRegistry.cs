@@ -5,6 +5,7 @@ using Monitor.Checks.Gpu;
 using Monitor.Checks.Host;
 using Monitor.Checks.Http;
 using Monitor.Checks.Kubernetes;
+using Monitor.Checks.Logs;
 using Monitor.Checks.Postgres;
 using Monitor.Checks.Redis;
 using Monitor.Checks.Scrape;
@@ -30,6 +31,7 @@ internal static class CheckRegistry
         KubernetesCheck.Kind,
         RedisCheck.Kind,
         FileStatCheck.Kind,
+        LogsCheck.Kind,
         DockerCheck.Kind,
     ];
 }

@@ -13,4 +13,7 @@ internal sealed record CheckStatus(
     DateTimeOffset? NextRun)
 {
     public static readonly CheckStatus Never = new(null, null, null, null, null, 0, 0, 0, null);
+
+    /// <summary>The last run's <c>CheckResult.Details</c>.</summary>
+    public IReadOnlyList<string> Details { get; init; } = [];
 }

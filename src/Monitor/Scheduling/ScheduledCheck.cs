@@ -76,6 +76,7 @@ internal sealed class ScheduledCheck
                 Success = result.Success,
                 Reason = result.Reason,
                 Error = result.Error,
+                Details = result.Details,
                 Runs = _status.Runs + 1,
                 Failures = _status.Failures + (result.Success ? 0 : 1),
             };

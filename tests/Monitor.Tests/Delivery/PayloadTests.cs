@@ -136,7 +136,7 @@ public class PayloadTests
     {
         var note = Note(service: "api\r\nBcc: victim@example.test", summary: "<script>x</script>");
         var options = new EmailReceiverOptions { Smtp = new SmtpOptions { Host = "smtp" }, From = "monitor@example.test", To = ["ops@example.test"] };
-        string message = Encoding.ASCII.GetString(EmailNotifier.Message(note, options, Context()));
+        string message = EmailNotifier.Wire(EmailNotifier.Message(note, options, Context()));
         var headers = message[..message.IndexOf("\r\n\r\n", StringComparison.Ordinal)].Split("\r\n");
         Assert.DoesNotContain(headers, h => h.StartsWith("Bcc:", StringComparison.OrdinalIgnoreCase));
         Assert.Single(headers, h => h.StartsWith("Subject: ", StringComparison.Ordinal));
@@ -151,12 +151,26 @@ public class PayloadTests
     }
 
     [Fact]
-    public void Email_NonAsciiSubject_IsAnEncodedWord()
+    public void Email_NonAsciiAndLongHeaders_AreEncodedAndFolded_AndReadBack()
     {
-        string encoded = EmailNotifier.EncodeWord("[P1] FIRING: 디스크 사용률 90% 초과");
-        Assert.StartsWith("=?utf-8?B?", encoded, StringComparison.Ordinal);
-        string decoded = string.Concat(encoded.Split("\r\n ").Select(w => Encoding.UTF8.GetString(Convert.FromBase64String(w[10..^2]))));
-        Assert.Equal("[P1] FIRING: 디스크 사용률 90% 초과", decoded);
+        string subject = "[P1] FIRING: 디스크 사용률 90% 초과 " + new string('x', 300);
+        var message = EmailNotifier.Compose("Monitor 알림 <monitor@example.test>", ["José Müller <josé@bücher.example>", "ops@example.test"], subject, "text", "<p>html</p>", "id-1", DateTimeOffset.UnixEpoch);
+        string wire = EmailNotifier.Wire(message);
+        string headers = wire[..wire.IndexOf("\r\n\r\n", StringComparison.Ordinal)];
+        Assert.All(headers.Split("\r\n"), line => Assert.True(line.Length <= 998, $"{line.Length} characters: {line[..Math.Min(40, line.Length)]}"));
+        // Subject and display names become encoded words (the server may not speak SMTPUTF8); a UTF-8 mailbox
+        // needs SMTPUTF8 and is written as is (RFC 6532).
+        string subjectHeader = headers[headers.IndexOf("Subject:", StringComparison.Ordinal)..];
+        subjectHeader = subjectHeader[..subjectHeader.IndexOf("\r\n", subjectHeader.IndexOf("\r\n", StringComparison.Ordinal) + 2, StringComparison.Ordinal)];
+        Assert.DoesNotContain(subjectHeader, c => c > 127);
+        Assert.Contains("From: Monitor =?utf-8?b?", headers, StringComparison.Ordinal);
+
+        using var stream = new MemoryStream(Encoding.UTF8.GetBytes(wire));
+        var parsed = MimeKit.MimeMessage.Load(stream);
+        Assert.Equal(subject, parsed.Subject);
+        Assert.Equal("Monitor 알림", Assert.Single(parsed.From.Mailboxes).Name);
+        Assert.Equal(["josé@bücher.example", "ops@example.test"], parsed.To.Mailboxes.Select(m => m.Address));
+        Assert.Equal("id-1", parsed.Headers["X-Monitor-Notification-Id"]);
     }
 
     [Fact]
@@ -256,7 +270,7 @@ public class TemplateTests
             To = ["o@example.test"],
             Subject = "[{{ .Severity }}] {{ .CommonLabels.service }} is {{ .Status }}",
         };
-        string message = Encoding.ASCII.GetString(EmailNotifier.Message(Note("api\r\nBcc: x@example.test"), options, Context()));
+        string message = EmailNotifier.Wire(EmailNotifier.Message(Note("api\r\nBcc: x@example.test"), options, Context()));
         Assert.Contains("Subject: [P2] api Bcc: x@example.test is firing\r\n", message, StringComparison.Ordinal);
         Assert.DoesNotContain("\r\nBcc:", message, StringComparison.Ordinal);
     }

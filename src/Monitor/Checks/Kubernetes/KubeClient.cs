@@ -19,19 +19,23 @@ internal sealed class KubeClient : IDisposable
     private readonly KubeConnection _connection;
     private readonly TimeProvider _time;
     private readonly HttpClient _http;
+    private readonly ExecCredentialSource? _exec;
     private string? _token;
     private long _tokenReadAt = long.MinValue;
+    private X509Certificate2? _execCertificate;
 
     public KubeClient(KubeConnection connection, TimeProvider timeProvider)
     {
         _connection = connection;
         _time = timeProvider;
+        _exec = connection.Exec is { } exec ? new ExecCredentialSource(exec, connection.ExecDirectory, timeProvider) : null;
         var handler = new SocketsHttpHandler
         {
             SslOptions = new SslClientAuthenticationOptions
             {
                 RemoteCertificateValidationCallback = ValidateServer,
-                ClientCertificates = connection.ClientCertificate is { } cert ? [cert] : null,
+                // A plugin may hand out a client certificate; it is known before the first request's handshake.
+                LocalCertificateSelectionCallback = (_, _, _, _, _) => (_execCertificate ?? connection.ClientCertificate)!,
             },
             UseProxy = false,
             AutomaticDecompression = DecompressionMethods.GZip,
@@ -39,8 +43,46 @@ internal sealed class KubeClient : IDisposable
         _http = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
     }
 
-    private bool ValidateServer(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors) =>
-        ProbeNetwork.ValidateServerCertificate(_connection.InsecureSkipTlsVerify, _connection.CertificateAuthority, certificate, errors);
+    /// <summary>The kubeconfig context's namespace, if it names one.</summary>
+    public string? Namespace => _connection.Namespace;
+
+    private bool ValidateServer(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
+    {
+        // tls-server-name: the certificate must name that host instead of the server URL's.
+        if (_connection.TlsServerName is { } name && certificate is not null && !_connection.InsecureSkipTlsVerify)
+        {
+            using var presented = new X509Certificate2(certificate);
+            if (!presented.MatchesHostname(name))
+            {
+                return false;
+            }
+
+            errors &= ~SslPolicyErrors.RemoteCertificateNameMismatch;
+        }
+
+        return ProbeNetwork.ValidateServerCertificate(_connection.InsecureSkipTlsVerify, _connection.CertificateAuthority, certificate, errors);
+    }
+
+    private async Task<string?> TokenAsync(bool refresh, CancellationToken cancellationToken)
+    {
+        if (_exec is not null)
+        {
+            var status = await _exec.GetAsync(refresh, cancellationToken);
+            if (status.ClientCertificateData is { Length: > 0 } cert && status.ClientKeyData is { Length: > 0 } key && _execCertificate is null)
+            {
+                _execCertificate = X509Certificate2.CreateFromPem(cert, key);
+            }
+
+            return status.Token;
+        }
+
+        if (refresh)
+        {
+            _token = null;
+        }
+
+        return Token();
+    }
 
     private string? Token()
     {
@@ -97,25 +139,31 @@ internal sealed class KubeClient : IDisposable
 
     private async Task<HttpResponseMessage> SendAsync(Uri uri, CancellationToken cancellationToken)
     {
-        var request = new HttpRequestMessage(HttpMethod.Get, uri);
-        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
-        if (Token() is { Length: > 0 } token)
+        var response = await _http.SendAsync(await RequestAsync(uri, refresh: false, cancellationToken), cancellationToken);
+        if (response.StatusCode == HttpStatusCode.Unauthorized && (_connection.TokenFile is not null || _exec is not null))
         {
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        }
-
-        var response = await _http.SendAsync(request, cancellationToken);
-        if (response.StatusCode == HttpStatusCode.Unauthorized && _connection.TokenFile is not null)
-        {
-            // The token may have just rotated: read it again now rather than in a minute.
+            // The token may have just rotated or expired: read it (or run the plugin) again now.
             response.Dispose();
-            _token = null;
-            request = new HttpRequestMessage(HttpMethod.Get, uri);
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Token());
-            response = await _http.SendAsync(request, cancellationToken);
+            response = await _http.SendAsync(await RequestAsync(uri, refresh: true, cancellationToken), cancellationToken);
         }
 
         return response;
+    }
+
+    private async Task<HttpRequestMessage> RequestAsync(Uri uri, bool refresh, CancellationToken cancellationToken)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, uri);
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        if (await TokenAsync(refresh, cancellationToken) is { Length: > 0 } token)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+        else if (_connection.Basic is var (user, password))
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{user}:{password}")));
+        }
+
+        return request;
     }
 
     private static async Task EnsureSuccessAsync(HttpResponseMessage response, string resource, CancellationToken cancellationToken)
@@ -144,5 +192,10 @@ internal sealed class KubeClient : IDisposable
         };
     }
 
-    public void Dispose() => _http.Dispose();
+    public void Dispose()
+    {
+        _http.Dispose();
+        _exec?.Dispose();
+        _execCertificate?.Dispose();
+    }
 }

@@ -181,13 +181,15 @@ internal sealed class KubernetesCheck : ICheck
 
     private async Task<List<JsonElement>> ListNamespaced(string resource, string group, CancellationToken cancellationToken)
     {
-        if (_kube.Namespaces.Count == 0)
+        // Unset: the kubeconfig context's namespace if it names one (as kubectl does), else all; "*": all.
+        IReadOnlyList<string> namespaces = _kube.Namespaces.Count > 0 ? _kube.Namespaces : _client!.Namespace is { } contextNamespace ? [contextNamespace] : [];
+        if (namespaces.Count == 0 || namespaces.Contains("*"))
         {
             return await _client!.ListAsync($"{group}/{resource}", resource, cancellationToken);
         }
 
         var all = new List<JsonElement>();
-        foreach (string ns in _kube.Namespaces)
+        foreach (string ns in namespaces)
         {
             all.AddRange(await _client!.ListAsync($"{group}/namespaces/{Uri.EscapeDataString(ns)}/{resource}", $"{resource} in namespace {ns}", cancellationToken));
         }

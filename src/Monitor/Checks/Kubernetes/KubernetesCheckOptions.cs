@@ -5,7 +5,7 @@ namespace Monitor.Checks.Kubernetes;
 /// <summary>The <c>kubernetes</c> section of a check.</summary>
 internal sealed record KubernetesCheckOptions : ICheckSettings
 {
-    /// <summary>Namespaces to watch. <value>Default: all.</value></summary>
+    /// <summary>Namespaces to watch; <c>*</c> is all. <value>Default: the kubeconfig context's namespace, else all.</value></summary>
     public IReadOnlyList<string> Namespaces { get; init; } = [];
 
     /// <summary>kubeconfig file. <value>Default: in-cluster service account.</value></summary>

@@ -3,19 +3,22 @@ using System.Net;
 using System.Text;
 using Monitor.Alerting;
 using Monitor.Configuration;
+using MimeKit;
 
 namespace Monitor.Delivery.Email;
 
 /// <summary>
-/// Email over SMTP: a multipart/alternative message with a plain-text and an HTML part. Every header value is
-/// stripped of CR and LF and written as an RFC 2047 encoded word when it is not plain ASCII, so no alert label
-/// can add a header; every string in the HTML part is HTML-escaped.
+/// Email over SMTP (MailKit): a multipart/alternative message with a plain-text and an HTML part. Every header
+/// value is stripped of CR and LF, so no alert label can add a header, and MimeKit encodes and folds it; every
+/// string in the HTML part is HTML-escaped.
 /// </summary>
-internal sealed class EmailNotifier(EmailReceiverOptions options, NotifierContext context) : INotifier
+internal sealed class EmailNotifier(EmailReceiverOptions options, NotifierContext context) : INotifier, IDisposable
 {
     /// <summary>The <c>email</c> receiver: mail over SMTP.</summary>
     public static readonly NotifierKind Kind = new("email", EmailReceiverOptions.Read, (receiver, services, _) =>
         new EmailNotifier(receiver.SettingsOf<EmailReceiverOptions>(), services.Context));
+
+    private readonly SmtpSender _sender = new(options.Smtp, TimeProvider.System);
 
     public TimeSpan MinInterval => TimeSpan.Zero;
 
@@ -28,11 +31,12 @@ internal sealed class EmailNotifier(EmailReceiverOptions options, NotifierContex
             return Task.FromResult(DeliveryResult.Skipped("acknowledgements are not mailed"));
         }
 
-        byte[] message = Message(notification, options, context);
-        return SmtpSender.SendAsync(options.Smtp, options.From, options.To, message, cancellationToken);
+        return _sender.SendAsync(Message(notification, options, context), cancellationToken);
     }
 
-    public static byte[] Message(Notification n, EmailReceiverOptions options, NotifierContext context)
+    public void Dispose() => _sender.Dispose();
+
+    public static MimeMessage Message(Notification n, EmailReceiverOptions options, NotifierContext context)
     {
         if (n.Kind == NotificationKind.Report)
         {
@@ -46,58 +50,52 @@ internal sealed class EmailNotifier(EmailReceiverOptions options, NotifierContex
         return Compose(options.From, options.To, subject, text, Html(n, context), n.Id, n.CreatedAt);
     }
 
-    public static byte[] Compose(string from, IReadOnlyList<string> to, string subject, string text, string html, string id, DateTimeOffset date)
+    /// <summary>
+    /// A multipart/alternative message; MimeKit encodes and folds the headers (RFC 2047, 78-column lines) and
+    /// writes display names and international addresses.
+    /// </summary>
+    public static MimeMessage Compose(string from, IReadOnlyList<string> to, string subject, string text, string html, string id, DateTimeOffset date)
     {
-        string boundary = "monitor-" + Guid.NewGuid().ToString("N");
-        var mail = new StringBuilder();
-        mail.Append("From: ").Append(HeaderValue(from)).Append("\r\n");
-        mail.Append("To: ").Append(string.Join(", ", to.Select(HeaderValue))).Append("\r\n");
-        mail.Append("Subject: ").Append(EncodeWord(HeaderValue(subject))).Append("\r\n");
-        mail.Append("Date: ").Append(date.ToString("r", CultureInfo.InvariantCulture).Replace("GMT", "+0000", StringComparison.Ordinal)).Append("\r\n");
-        mail.Append(CultureInfo.InvariantCulture, $"Message-ID: <{id}@monitor>\r\n");
-        mail.Append(CultureInfo.InvariantCulture, $"X-Monitor-Notification-Id: {id}\r\n");
-        mail.Append("MIME-Version: 1.0\r\n");
-        mail.Append(CultureInfo.InvariantCulture, $"Content-Type: multipart/alternative; boundary=\"{boundary}\"\r\n\r\n");
-        foreach (var (type, body) in new[] { ("text/plain", text), ("text/html", html) })
+        var message = new MimeMessage();
+        message.From.Add(MailboxAddress.Parse(from));
+        message.To.AddRange(to.Select(MailboxAddress.Parse));
+        message.Subject = HeaderValue(subject);
+        message.Date = date;
+        message.MessageId = $"{id}@monitor";
+        message.Headers.Add("X-Monitor-Notification-Id", id);
+        // Both parts base64, as before MailKit: no line of an alert's text can look like a header or a dot line.
+        var alternative = new Multipart("alternative");
+        foreach (var (subtype, body) in new[] { ("plain", text), ("html", html) })
         {
-            mail.Append(CultureInfo.InvariantCulture, $"--{boundary}\r\nContent-Type: {type}; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n");
-            mail.Append(Convert.ToBase64String(Encoding.UTF8.GetBytes(body), Base64FormattingOptions.InsertLineBreaks)).Append("\r\n");
+            var part = new TextPart(subtype) { ContentTransferEncoding = ContentEncoding.Base64 };
+            part.SetText(Encoding.UTF8, body);
+            alternative.Add(part);
         }
 
-        mail.Append(CultureInfo.InvariantCulture, $"--{boundary}--\r\n");
-        return Encoding.ASCII.GetBytes(mail.ToString());
+        message.Body = alternative;
+        return message;
+    }
+
+    private static readonly FormatOptions SmtpFormat = CreateSmtpFormat();
+
+    private static FormatOptions CreateSmtpFormat()
+    {
+        var format = FormatOptions.Default.Clone();
+        format.NewLineFormat = NewLineFormat.Dos;
+        return format;
+    }
+
+    /// <summary>The message as it goes on the wire (CRLF line ends, as MailKit sends it).</summary>
+    public static string Wire(MimeMessage message)
+    {
+        using var buffer = new MemoryStream();
+        message.WriteTo(SmtpFormat, buffer);
+        return Encoding.UTF8.GetString(buffer.ToArray());
     }
 
     /// <summary>A header value on one line: CR and LF (the header-injection characters) become spaces.</summary>
     public static string HeaderValue(string value) =>
         value.Replace("\r\n", " ", StringComparison.Ordinal).Replace('\r', ' ').Replace('\n', ' ').Trim();
-
-    /// <summary>RFC 2047 B-encoding in 45-byte chunks when the text is not printable ASCII.</summary>
-    public static string EncodeWord(string value)
-    {
-        if (value.All(c => c is >= ' ' and <= '~') && !value.Contains("=?", StringComparison.Ordinal))
-        {
-            return value;
-        }
-
-        var words = new List<string>();
-        var bytes = new List<byte>();
-        Span<byte> buffer = stackalloc byte[4];
-        foreach (var rune in value.EnumerateRunes())
-        {
-            int length = rune.EncodeToUtf8(buffer);
-            if (bytes.Count + length > 45)
-            {
-                words.Add("=?utf-8?B?" + Convert.ToBase64String([.. bytes]) + "?=");
-                bytes.Clear();
-            }
-
-            bytes.AddRange(buffer[..length].ToArray());
-        }
-
-        words.Add("=?utf-8?B?" + Convert.ToBase64String([.. bytes]) + "?=");
-        return string.Join("\r\n ", words);
-    }
 
     public static string Html(Notification n, NotifierContext context)
     {

@@ -5,8 +5,6 @@ namespace Monitor.Delivery.Email;
 /// <summary>The <c>email</c> section of a receiver.</summary>
 internal sealed record EmailReceiverOptions : IReceiverSettings
 {
-    private static readonly System.Buffers.SearchValues<char> MailAddressForbidden = System.Buffers.SearchValues.Create("\r\n<>\" ,;");
-
     public required SmtpOptions Smtp { get; init; }
 
     public required string From { get; init; }
@@ -50,10 +48,8 @@ internal sealed record EmailReceiverOptions : IReceiverSettings
         return smtp is null || from is null || to is null ? null : new EmailReceiverOptions { Smtp = smtp, From = from, To = to, Subject = subject, Text = text };
     }
 
-    /// <summary>An address with no line breaks or angle brackets, so it can go into a header as is.</summary>
-    private static bool IsMailAddress(string address)
-    {
-        int at = address.IndexOf('@', StringComparison.Ordinal);
-        return at > 0 && at < address.Length - 1 && address.AsSpan().IndexOfAny(MailAddressForbidden) < 0;
-    }
+    /// <summary>One mailbox as RFC 5322 writes it (<c>ops@example.com</c>, <c>On-call &lt;ops@example.com&gt;</c>), international ones included; no line breaks.</summary>
+    private static bool IsMailAddress(string address) =>
+        !address.Contains('\r', StringComparison.Ordinal) && !address.Contains('\n', StringComparison.Ordinal)
+        && MimeKit.MailboxAddress.TryParse(address, out var mailbox) && mailbox.Address.IndexOf('@', StringComparison.Ordinal) is > 0 and var at && at < mailbox.Address.Length - 1;
 }

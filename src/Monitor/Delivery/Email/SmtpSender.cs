@@ -1,222 +1,225 @@
-using System.Globalization;
-using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
-using System.Text;
-using Monitor.Configuration;
+using MailKit;
+using MailKit.Net.Smtp;
+using MailKit.Security;
+using MimeKit;
 
 namespace Monitor.Delivery.Email;
 
 /// <summary>
-/// The narrow SMTP client email delivery needs (RFC 5321 with RFC 3207 STARTTLS, RFC 8314 implicit TLS and
-/// RFC 4954 AUTH PLAIN/LOGIN): one connection per message. 4xx replies and network errors are retried, 5xx
-/// replies are not; every failure names the command and the server's reply.
+/// Sends through MailKit's SMTP client: STARTTLS, implicit TLS or none; AUTH with the best mechanism the server
+/// offers, or XOAUTH2 with a token; SMTPUTF8 and international domains as the server allows; EHLO with the
+/// machine's fully qualified name (or the configured one). Connections are kept for a burst and reused (at most
+/// <see cref="EmailNotifier.Concurrency"/> at once); one that the server closed is opened again once. A refused
+/// recipient is reported and the others still get the mail. 4xx replies and network errors are retried, 5xx
+/// replies are not; every failure names the command and the server's answer.
 /// </summary>
-internal static class SmtpSender
+internal sealed class SmtpSender(SmtpOptions smtp, TimeProvider time) : IDisposable
 {
-    public static async Task<DeliveryResult> SendAsync(SmtpOptions smtp, string from, IReadOnlyList<string> to, byte[] message, CancellationToken cancellationToken)
+    /// <summary>A connection idle longer than this is closed rather than reused (servers drop idle ones at ~60 s–5 min).</summary>
+    private static readonly TimeSpan IdleLimit = TimeSpan.FromSeconds(30);
+
+    private readonly Lock _lock = new();
+    private readonly Stack<(Client Client, long IdleSince)> _idle = new();
+
+    public async Task<DeliveryResult> SendAsync(MimeMessage message, CancellationToken cancellationToken)
     {
+        var client = Take();
+        bool reused = client.IsConnected;
         try
         {
-            using var tcp = new TcpClient();
-            await tcp.ConnectAsync(smtp.Host, smtp.Port, cancellationToken);
-            Stream stream = tcp.GetStream();
-            if (smtp.Tls)
-            {
-                stream = await UpgradeAsync(stream, smtp, cancellationToken);
-            }
-
-            var session = new Session(stream);
-            await session.ExpectAsync(null, 220, cancellationToken);
-            var capabilities = await session.ExpectAsync("EHLO monitor", 250, cancellationToken);
-            if (smtp.StartTls && !smtp.Tls)
-            {
-                if (!Offers(capabilities, "STARTTLS"))
-                {
-                    return new DeliveryResult(DeliveryOutcome.Rejected, $"{smtp.Host}:{smtp.Port} does not offer STARTTLS, which this receiver requires");
-                }
-
-                await session.ExpectAsync("STARTTLS", 220, cancellationToken);
-                session = new Session(await UpgradeAsync(stream, smtp, cancellationToken));
-                capabilities = await session.ExpectAsync("EHLO monitor", 250, cancellationToken);
-            }
-
-            if (smtp.Username is { } user)
-            {
-                string password = smtp.Password?.Reveal() ?? "";
-                if (Offers(capabilities, "AUTH", "PLAIN") || !Offers(capabilities, "AUTH", "LOGIN"))
-                {
-                    string plain = Convert.ToBase64String(Encoding.UTF8.GetBytes($"\0{user}\0{password}"));
-                    await session.ExpectAsync("AUTH PLAIN " + plain, 235, cancellationToken, "AUTH PLAIN");
-                }
-                else
-                {
-                    await session.ExpectAsync("AUTH LOGIN", 334, cancellationToken);
-                    await session.ExpectAsync(Convert.ToBase64String(Encoding.UTF8.GetBytes(user)), 334, cancellationToken, "AUTH LOGIN user");
-                    await session.ExpectAsync(Convert.ToBase64String(Encoding.UTF8.GetBytes(password)), 235, cancellationToken, "AUTH LOGIN password");
-                }
-            }
-
-            await session.ExpectAsync($"MAIL FROM:<{Clean(from)}>", 250, cancellationToken);
-            foreach (string recipient in to)
-            {
-                await session.ExpectAsync($"RCPT TO:<{Clean(recipient)}>", 250, cancellationToken, allowed: 251);
-            }
-
-            await session.ExpectAsync("DATA", 354, cancellationToken);
-            var (code, reply) = await session.SendDataAsync(message, cancellationToken);
-            if (code != 250)
-            {
-                return Fail("DATA", code, reply);
-            }
-
-            try
-            {
-                await session.CommandAsync("QUIT", cancellationToken);
-            }
-            catch (IOException)
-            {
-                // the message is accepted; a server that drops the connection on QUIT changes nothing
-            }
-
-            return new DeliveryResult(DeliveryOutcome.Delivered, $"{code} {reply}");
+            return await SendOnAsync(client, message, cancellationToken);
         }
-        catch (SmtpReplyException e)
+        catch (Exception e) when (reused && e is ServiceNotConnectedException or IOException or SmtpProtocolException)
         {
-            return Fail(e.Command, e.Code, e.Reply);
+            // The server closed the kept connection: open a new one, once.
+            client.Dispose();
+            client = NewClient();
+            return await SendOnAsync(client, message, cancellationToken);
         }
-        catch (Exception e) when (e is IOException or SocketException or AuthenticationException)
+        finally
         {
-            return new DeliveryResult(DeliveryOutcome.Retry, $"{smtp.Host}:{smtp.Port}: {e.Message}");
+            Return(client);
         }
     }
 
-    private static DeliveryResult Fail(string command, int code, string reply) =>
-        new(code is >= 400 and < 500 ? DeliveryOutcome.Retry : DeliveryOutcome.Rejected, $"{command}: {code} {reply}");
-
-    private static bool Offers(IReadOnlyList<string> capabilities, string keyword, string? argument = null) =>
-        capabilities.Any(line =>
-        {
-            var words = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            return words.Length > 0 && words[0].Equals(keyword, StringComparison.OrdinalIgnoreCase)
-                && (argument is null || words.Skip(1).Any(w => w.Equals(argument, StringComparison.OrdinalIgnoreCase)));
-        });
-
-    private static string Clean(string address) => address.Replace("\r", "", StringComparison.Ordinal).Replace("\n", "", StringComparison.Ordinal).Replace(">", "", StringComparison.Ordinal).Trim();
-
-    private static async Task<Stream> UpgradeAsync(Stream stream, SmtpOptions smtp, CancellationToken cancellationToken)
+    private async Task<DeliveryResult> SendOnAsync(Client client, MimeMessage message, CancellationToken cancellationToken)
     {
-        var tls = new SslStream(stream, leaveInnerStreamOpen: false);
-        await tls.AuthenticateAsClientAsync(
-            new SslClientAuthenticationOptions
+        string stage = "connect";
+        try
+        {
+            if (!client.IsConnected)
             {
-                TargetHost = smtp.Host,
-                RemoteCertificateValidationCallback = (_, _, _, errors) => smtp.InsecureSkipVerify || errors == SslPolicyErrors.None,
-            },
-            cancellationToken);
-        return tls;
+                var security = smtp.Tls ? SecureSocketOptions.SslOnConnect : smtp.StartTls ? SecureSocketOptions.StartTls : SecureSocketOptions.None;
+                var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+                try
+                {
+                    await socket.ConnectAsync(smtp.Host, smtp.Port, cancellationToken);
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+
+                // EHLO names this machine by its FQDN, or else by the address literal of this connection (RFC 5321
+                // 4.1.4), which servers that require a qualified name accept; a bare host name they refuse.
+                client.LocalDomain = smtp.Helo ?? SmtpOptions.MachineName() ?? AddressLiteral(((System.Net.IPEndPoint)socket.LocalEndPoint!).Address);
+                await client.ConnectAsync(socket, smtp.Host, smtp.Port, security, cancellationToken);
+                if (smtp.Username is { } user)
+                {
+                    stage = "AUTH";
+                    if (smtp.OAuth2Token() is { } token)
+                    {
+                        await client.AuthenticateAsync(new SaslMechanismOAuth2(user, token), cancellationToken);
+                    }
+                    else
+                    {
+                        await client.AuthenticateAsync(user, smtp.Password?.Reveal() ?? string.Empty, cancellationToken);
+                    }
+                }
+            }
+
+            stage = "send";
+            client.Refused.Clear();
+            client.RefusedCodes.Clear();
+            string reply = await client.SendAsync(message, cancellationToken);
+            string refused = client.Refused.Count == 0 ? string.Empty : "; refused: " + string.Join(", ", client.Refused);
+            return new DeliveryResult(DeliveryOutcome.Delivered, $"{reply.Trim()}{refused}");
+        }
+        catch (SmtpCommandException e)
+        {
+            client.Dispose();
+            string refused = client.Refused.Count > 0 ? $" (refused: {string.Join(", ", client.Refused)})" : string.Empty;
+            if (client.Refused.Count > 0 && e.ErrorCode is SmtpErrorCode.MessageNotAccepted or SmtpErrorCode.RecipientNotAccepted)
+            {
+                // Every recipient was refused: a temporary refusal of them all (greylisting, a full mailbox) is retried.
+                bool temporary = client.RefusedCodes.All(c => c is >= 400 and < 500);
+                return new DeliveryResult(temporary ? DeliveryOutcome.Retry : DeliveryOutcome.Rejected, $"RCPT TO: every recipient refused{refused}");
+            }
+
+            string command = e.ErrorCode switch
+            {
+                SmtpErrorCode.SenderNotAccepted => "MAIL FROM",
+                SmtpErrorCode.RecipientNotAccepted => "RCPT TO",
+                SmtpErrorCode.MessageNotAccepted => "DATA",
+                _ => stage,
+            };
+            int code = (int)e.StatusCode;
+            return new DeliveryResult(code is >= 400 and < 500 ? DeliveryOutcome.Retry : DeliveryOutcome.Rejected, $"{command}: {code} {e.Message}{refused}");
+        }
+        catch (MailKit.Security.AuthenticationException e)
+        {
+            client.Dispose();
+            return new DeliveryResult(DeliveryOutcome.Rejected, $"AUTH: {e.Message}");
+        }
+        catch (NotSupportedException e) when (stage == "AUTH")
+        {
+            client.Dispose();
+            return new DeliveryResult(DeliveryOutcome.Rejected, $"AUTH: {e.Message}");
+        }
+        catch (Exception e) when (e is SslHandshakeException or System.Security.Authentication.AuthenticationException)
+        {
+            client.Dispose();
+            return new DeliveryResult(DeliveryOutcome.Retry, $"{smtp.Host}:{smtp.Port}: TLS: {e.Message}");
+        }
+        catch (Exception e) when (e is SmtpProtocolException or IOException or SocketException or ServiceNotConnectedException)
+        {
+            client.Dispose();
+            if (client.WasReused)
+            {
+                throw;
+            }
+
+            return new DeliveryResult(DeliveryOutcome.Retry, $"{smtp.Host}:{smtp.Port}: {stage}: {e.Message}");
+        }
     }
 
-    private sealed class SmtpReplyException(string command, int code, string reply) : Exception($"{command}: {code} {reply}")
+    private Client Take()
     {
-        public string Command { get; } = command;
+        lock (_lock)
+        {
+            long now = time.GetTimestamp();
+            while (_idle.TryPop(out var entry))
+            {
+                if (entry.Client.IsConnected && time.GetElapsedTime(entry.IdleSince, now) < IdleLimit)
+                {
+                    entry.Client.WasReused = true;
+                    return entry.Client;
+                }
 
-        public int Code { get; } = code;
+                entry.Client.Dispose();
+            }
+        }
 
-        public string Reply { get; } = reply;
+        return NewClient();
     }
 
-    /// <summary>Commands and replies over one stream; replies are read byte by byte so nothing is buffered across STARTTLS.</summary>
-    private sealed class Session(Stream stream)
+    private void Return(Client client)
     {
-        public async Task<List<string>> ExpectAsync(string? command, int expected, CancellationToken cancellationToken, string? shownAs = null, int allowed = 0)
+        if (!client.IsConnected)
         {
-            var (code, lines) = command is null ? await ReadReplyAsync(cancellationToken) : await CommandAsync(command, cancellationToken);
-            if (code != expected && code != allowed)
-            {
-                throw new SmtpReplyException(shownAs ?? command ?? "greeting", code, string.Join(" ", lines));
-            }
-
-            return lines;
+            client.Dispose();
+            return;
         }
 
-        public async Task<(int Code, List<string> Lines)> CommandAsync(string command, CancellationToken cancellationToken)
+        lock (_lock)
         {
-            await stream.WriteAsync(Encoding.UTF8.GetBytes(command + "\r\n"), cancellationToken);
-            await stream.FlushAsync(cancellationToken);
-            return await ReadReplyAsync(cancellationToken);
+            _idle.Push((client, time.GetTimestamp()));
+        }
+    }
+
+    private Client NewClient()
+    {
+        var client = new Client
+        {
+            Timeout = (int)TimeSpan.FromSeconds(60).TotalMilliseconds,
+            CheckCertificateRevocation = false,
+        };
+        if (smtp.InsecureSkipVerify)
+        {
+            // insecure_skip_verify: the operator's explicit choice for a relay with a self-signed certificate.
+            client.ServerCertificateValidationCallback = (_, _, _, errors) => smtp.InsecureSkipVerify || errors == System.Net.Security.SslPolicyErrors.None;
         }
 
-        /// <summary>Sends the message with dot-stuffing and the terminating line.</summary>
-        public async Task<(int Code, string Reply)> SendDataAsync(byte[] message, CancellationToken cancellationToken)
+        return client;
+    }
+
+    private static string AddressLiteral(System.Net.IPAddress address)
+    {
+        if (address.IsIPv4MappedToIPv6)
         {
-            var data = new MemoryStream(message.Length + 64);
-            bool lineStart = true;
-            foreach (byte b in message)
-            {
-                if (lineStart && b == (byte)'.')
-                {
-                    data.WriteByte((byte)'.');
-                }
-
-                data.WriteByte(b);
-                lineStart = b == (byte)'\n';
-            }
-
-            if (!lineStart)
-            {
-                data.Write("\r\n"u8);
-            }
-
-            data.Write(".\r\n"u8);
-            await stream.WriteAsync(data.ToArray(), cancellationToken);
-            await stream.FlushAsync(cancellationToken);
-            var (code, lines) = await ReadReplyAsync(cancellationToken);
-            return (code, string.Join(" ", lines));
+            address = address.MapToIPv4();
         }
 
-        private async Task<(int Code, List<string> Lines)> ReadReplyAsync(CancellationToken cancellationToken)
+        return address.AddressFamily == AddressFamily.InterNetworkV6 ? $"[IPv6:{address}]" : $"[{address}]";
+    }
+
+    public void Dispose()
+    {
+        lock (_lock)
         {
-            var lines = new List<string>();
-            var one = new byte[1];
-            while (true)
+            while (_idle.TryPop(out var entry))
             {
-                var line = new List<byte>();
-                while (true)
-                {
-                    if (await stream.ReadAsync(one, cancellationToken) == 0)
-                    {
-                        throw new IOException("the SMTP server closed the connection");
-                    }
-
-                    if (one[0] == '\n')
-                    {
-                        break;
-                    }
-
-                    if (one[0] != '\r')
-                    {
-                        line.Add(one[0]);
-                    }
-
-                    if (line.Count > 4096)
-                    {
-                        throw new IOException("SMTP reply line too long");
-                    }
-                }
-
-                string text = Encoding.UTF8.GetString([.. line]);
-                if (text.Length < 3 || !int.TryParse(text.AsSpan(0, 3), NumberStyles.None, CultureInfo.InvariantCulture, out int code))
-                {
-                    throw new IOException($"malformed SMTP reply: {text}");
-                }
-
-                lines.Add(text.Length > 4 ? text[4..] : "");
-                if (text.Length == 3 || text[3] == ' ')
-                {
-                    return (code, lines);
-                }
+                entry.Client.Dispose();
             }
+        }
+    }
+
+    /// <summary>MailKit's client, recording refused recipients instead of failing the whole message for one.</summary>
+    private sealed class Client : SmtpClient
+    {
+        public List<string> Refused { get; } = [];
+
+        public List<int> RefusedCodes { get; } = [];
+
+        public bool WasReused { get; set; }
+
+        protected override void OnRecipientNotAccepted(MimeMessage message, MailboxAddress mailbox, SmtpResponse response)
+        {
+            Refused.Add($"{mailbox.Address} ({(int)response.StatusCode} {response.Response.Trim()})");
+            RefusedCodes.Add((int)response.StatusCode);
         }
     }
 }

@@ -1,0 +1,63 @@
+using System.Globalization;
+using System.Text;
+
+namespace Monitor.Checks.Logs;
+
+/// <summary>Where reading of one file stopped: the file's identity, the offset of the first byte not yet read, and whether a cut line's rest is still being skipped.</summary>
+internal sealed record SavedOffset(string Path, FileId Id, long Offset, bool SkipToNewline);
+
+/// <summary>
+/// The state file of a <c>logs</c> check: one line per file, <c>device inode offset skip path</c> separated by
+/// tabs (the path last, so it may hold anything but a newline). Written to a temporary file and renamed over
+/// the old one, so a crash leaves either the old or the new state, never half of one.
+/// </summary>
+internal static class OffsetState
+{
+    public static Dictionary<string, SavedOffset> Load(string file)
+    {
+        var result = new Dictionary<string, SavedOffset>(StringComparer.Ordinal);
+        if (!File.Exists(file))
+        {
+            return result;
+        }
+
+        foreach (string line in File.ReadAllLines(file))
+        {
+            var parts = line.Split('\t', 5);
+            if (parts.Length == 5
+                && ulong.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out ulong device)
+                && ulong.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out ulong inode)
+                && long.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out long offset)
+                && parts[3] is "0" or "1")
+            {
+                result[parts[4]] = new SavedOffset(parts[4], new FileId(device, inode), offset, parts[3] == "1");
+            }
+        }
+
+        return result;
+    }
+
+    public static void Save(string file, IEnumerable<SavedOffset> offsets)
+    {
+        var text = new StringBuilder();
+        foreach (var o in offsets)
+        {
+            if (o.Path.Contains('\n', StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            text.Append(CultureInfo.InvariantCulture, $"{o.Id.Device}\t{o.Id.Inode}\t{o.Offset}\t{(o.SkipToNewline ? 1 : 0)}\t{o.Path}\n");
+        }
+
+        string? dir = Path.GetDirectoryName(file);
+        if (!string.IsNullOrEmpty(dir))
+        {
+            Directory.CreateDirectory(dir);
+        }
+
+        string temp = file + ".tmp";
+        File.WriteAllText(temp, text.ToString());
+        File.Move(temp, file, overwrite: true);
+    }
+}
