@@ -184,6 +184,37 @@ public sealed class DockerCheckTests : IDisposable
     }
 
     [Fact]
+    public async Task Run_ManyContainers_InspectedConcurrently_AtMostTheBound()
+    {
+        string healthy = File.ReadAllText(Repository.Fixture("docker", "inspect-healthy.json"));
+        string stats = File.ReadAllText(Repository.Fixture("docker", "stats-healthy.json"));
+        string id = Container("healthy").Id;
+        // 40 containers (the same one under 40 ids: the series are per name and id) answering 50 ms each.
+        var ids = Enumerable.Range(0, 40).Select(i => i.ToString("x2", System.Globalization.CultureInfo.InvariantCulture) + id[2..]).ToList();
+        string list = "[" + string.Join(',', ids.Select(i => $"{{\"Id\":\"{i}\"}}")) + "]";
+        await using var engine = FakeEngine.Start(
+            Path.Combine(_dir, "docker.sock"),
+            path => path switch
+            {
+                _ when path.StartsWith("/containers/json?", StringComparison.Ordinal) => (200, list),
+                _ when path.EndsWith("/json", StringComparison.Ordinal) => (200, healthy.Replace(id, path.Split('/')[2], StringComparison.Ordinal)),
+                _ => (200, stats),
+            },
+            TimeSpan.FromMilliseconds(50));
+        var store = new SeriesStore();
+        using var scope = new SeriesScope(store, "containers", new Dictionary<string, string>());
+        using var check = new DockerCheck(Options(new DockerCheckOptions { Socket = engine.Path }), scope, TimeProvider.System);
+        var started = TimeProvider.System.GetTimestamp();
+        var result = await check.RunAsync(CancellationToken.None);
+        var took = TimeProvider.System.GetElapsedTime(started);
+        Assert.True(result.Success, result.Error);
+        Assert.Equal(40, Exposition.Samples(store).Keys.Count(k => k.StartsWith("container_last_seen{", StringComparison.Ordinal)));
+        Assert.InRange(engine.MaxInFlight, 2, DockerCheck.Concurrency);
+        // 81 requests of 50 ms one after another would be 4 s.
+        Assert.True(took < TimeSpan.FromSeconds(3), $"{took.TotalMilliseconds} ms");
+    }
+
+    [Fact]
     public async Task Run_EngineError_StatusReasonWithTheDaemonsMessage()
     {
         await using var engine = FakeEngine.Start(Path.Combine(_dir, "docker.sock"), _ => (500, "{\"message\":\"database is locked\"}"));
@@ -300,7 +331,15 @@ public sealed class DockerCheckTests : IDisposable
 
         public ConcurrentQueue<string> Requests { get; } = new();
 
-        public static FakeEngine Start(string path, Func<string, (int, string)> answer) => new(path, answer);
+        /// <summary>How long each answer takes; with it, the most requests seen in flight at once.</summary>
+        public TimeSpan Delay { get; init; }
+
+        public int MaxInFlight => _maxInFlight;
+
+        private int _inFlight;
+        private int _maxInFlight;
+
+        public static FakeEngine Start(string path, Func<string, (int, string)> answer, TimeSpan delay = default) => new(path, answer) { Delay = delay };
 
         private async Task AcceptAsync()
         {
@@ -332,6 +371,14 @@ public sealed class DockerCheckTests : IDisposable
 
                     string path = requestLine.Split(' ')[1];
                     Requests.Enqueue(path);
+                    int now = Interlocked.Increment(ref _inFlight);
+                    int seen;
+                    while (now > (seen = _maxInFlight) && Interlocked.CompareExchange(ref _maxInFlight, now, seen) != seen)
+                    {
+                    }
+
+                    await Task.Delay(Delay, _stop.Token);
+                    Interlocked.Decrement(ref _inFlight);
                     var (status, body) = _answer(path);
                     if (status == 0)
                     {
