@@ -1,4 +1,7 @@
 using System.Globalization;
+using System.Net.Sockets;
+using System.Runtime.Versioning;
+using System.Text.Json;
 using Monitor.Checks;
 using Monitor.Checks.Docker;
 using Monitor.Configuration;
@@ -105,6 +108,53 @@ public sealed class DockerCheckTests(DockerEngineFixture engine, ITestOutputHelp
         s = await RunAsync(running, runningStore);
         Assert.DoesNotContain(s.Keys, k => k.Contains(engine.NameOf("oom"), StringComparison.Ordinal));
         Assert.Contains(s.Keys, k => k.Contains(engine.NameOf("healthy"), StringComparison.Ordinal));
+    }
+
+    /// <summary>
+    /// The real service as another user (nobody, through setpriv) against a socket only its owner and group may
+    /// open, as /var/run/docker.sock is (root:docker, 660): the failure names the group and its gid.
+    /// </summary>
+    [Fact]
+    [SupportedOSPlatform("linux")]
+    public async Task PermissionDenied_ForMonitorsUser_NamesTheSocketsGroup()
+    {
+        string dir = Tools.TempDirectory();
+        File.SetUnixFileMode(dir, (UnixFileMode)0x1FF); // 0777: the store is written by nobody
+        string socket = Path.Combine(dir, "docker.sock");
+        using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        listener.Bind(new UnixDomainSocketEndPoint(socket));
+        listener.Listen(4);
+        File.SetUnixFileMode(socket, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite);
+        var (gid, group) = SocketOwner.GroupOf(socket)!.Value;
+
+        int port = FreePort.Get();
+        string config = Path.Combine(dir, "monitor.yaml");
+        await File.WriteAllTextAsync(config, MonitorProcess.ConfigWithListen($"storage:\n  sqlite: {dir}/monitor.db\nchecks:\n  - name: containers\n    interval: 1s\n    docker: {{ socket: {socket} }}\n", port));
+        using var monitor = Podman.Start(Tools.Require("setpriv", "util-linux"), ["--reuid=nobody", "--regid=nogroup", "--clear-groups", "dotnet", Tools.MonitorDll, "run", "--config", config]);
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        JsonElement lastRun = default;
+        await Eventually.HoldsAsync(
+            async () =>
+            {
+                if (monitor.HasExited)
+                {
+                    return true;
+                }
+
+                using var doc = JsonDocument.Parse(await http.GetStringAsync(new Uri($"http://127.0.0.1:{port}/api/v1/checks")));
+                lastRun = doc.RootElement.GetProperty("checks")[0].GetProperty("last_run").Clone();
+                return lastRun.GetProperty("reason").ValueKind == JsonValueKind.String;
+            },
+            TimeSpan.FromSeconds(60),
+            () => monitor.Output);
+        Assert.False(monitor.HasExited, monitor.Output);
+        string error = lastRun.GetProperty("error").GetString()!;
+        output.WriteLine($"{lastRun.GetProperty("reason").GetString()}: {error}");
+        Assert.Equal(FailureReasons.PermissionDenied, lastRun.GetProperty("reason").GetString());
+        Assert.Contains($"permission denied on {socket}: it belongs to group {group} (gid {gid})", error, StringComparison.Ordinal);
+        Assert.Contains("(nobody)", error, StringComparison.Ordinal);
+        monitor.Dispose();
+        Directory.Delete(dir, recursive: true);
     }
 
     [Fact]
