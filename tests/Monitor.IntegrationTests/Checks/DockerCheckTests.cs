@@ -236,9 +236,17 @@ public sealed class DockerEngineFixture : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
+        // A container caught mid-restart by its policy can refuse removal once: try again while it exists.
         foreach (string name in Ids.Keys.Select(NameOf).Append(Outsider))
         {
-            await Podman.RunAsync(["rm", "-f", "--time", "0", name]);
+            for (int attempt = 0; attempt < 20; attempt++)
+            {
+                await Podman.RunAsync(["rm", "-f", "--time", "0", name]);
+                if ((await Podman.RunAsync(["container", "exists", name])).ExitCode != 0)
+                {
+                    break;
+                }
+            }
         }
 
         _service?.Dispose();
