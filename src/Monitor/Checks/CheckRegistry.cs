@@ -1,4 +1,5 @@
 using Monitor.Checks.Disk;
+using Monitor.Checks.Docker;
 using Monitor.Checks.FileStat;
 using Monitor.Checks.Gpu;
 using Monitor.Checks.Host;
@@ -31,5 +32,6 @@ internal static class CheckRegistry
         RedisCheck.Kind,
         FileStatCheck.Kind,
         LogsCheck.Kind,
+        DockerCheck.Kind,
     ];
 }

@@ -27,5 +27,7 @@ internal static class FailureReasons
     public const string NoMatch = "no_match";
     public const string IncompleteDump = "incomplete_dump";
     public const string InvalidGzip = "invalid_gzip";
+    public const string PermissionDenied = "permission_denied";
+    public const string NoSocket = "no_socket";
     public const string Internal = "internal";
 }

@@ -247,6 +247,12 @@ internal static class Podman
 
     public static Task<(int ExitCode, string Output)> RunAsync(IEnumerable<string> arguments, TimeSpan? timeout = null) => Root(Tools.Require("podman", "podman"), arguments, timeout);
 
+    /// <summary>A long-running podman command (a service) as root, with the same settings; killed on dispose.</summary>
+    public static ExternalProcess Start(string executable, IEnumerable<string> arguments) =>
+        EffectiveUserId() == 0
+            ? new ExternalProcess(executable, arguments, new Dictionary<string, string> { ["CONTAINERS_CONF"] = Settings })
+            : new ExternalProcess("sudo", ["-n", $"CONTAINERS_CONF={Settings}", executable, .. arguments]);
+
     /// <summary>Runs a command as root: directly when this process is root, else through sudo -n (never a password prompt).</summary>
     public static Task<(int ExitCode, string Output)> Root(string executable, IEnumerable<string> arguments, TimeSpan? timeout = null)
     {

@@ -8,7 +8,9 @@ using Monitor.Tests.Checks.Kubernetes;
 using Monitor.Tests.TestSupport;
 using YamlDotNet.RepresentationModel;
 using Monitor.Checks.Http;
+using Monitor.Checks.Docker;
 using Monitor.Checks.Postgres;
+using Monitor.Checks.Redis;
 using Monitor.Checks.Tcp;
 
 namespace Monitor.IntegrationTests.Hosting;
@@ -226,6 +228,8 @@ public sealed class DeploymentKitTests
         Assert.Contains("-p 9747:9747", monitorRun, StringComparison.Ordinal);
         Assert.Contains($" monitor:{SelfMetrics.Version} run --config /etc/monitor/compose/monitor.yaml", monitorRun, StringComparison.Ordinal);
         Assert.Contains("-e MONITOR_API_TOKEN=test-monitor-api-token", monitorRun, StringComparison.Ordinal);
+        // The Engine API for the docker check, read-only (podman-compose resolves /var/run to /run on the host side).
+        Assert.Contains("/docker.sock:/var/run/docker.sock:ro ", monitorRun, StringComparison.Ordinal);
         foreach (string service in new[] { "postgres", "redis", "openproject", "gitea", "nginx" })
         {
             Assert.Contains($"com.docker.compose.service={service} ", output, StringComparison.Ordinal);
@@ -265,12 +269,17 @@ public sealed class DeploymentKitTests
 
         var options = result.Options!;
         Assert.Contains(options.Checks, c => c.Kind.Key == PostgresCheck.Kind.Key);
+        Assert.Contains(options.Checks, c => c.Kind.Key == RedisCheck.Kind.Key);
+        // The containers of this stack only: the compose project is the file's name.
+        var docker = options.Checks.Single(c => c.Kind.Key == DockerCheck.Kind.Key).SettingsOf<DockerCheckOptions>();
+        Assert.Equal((DockerCheckOptions.DefaultSocket, Scalar((YamlMappingNode)compose.Documents[0].RootNode, "name")), (docker.Socket, docker.Project));
         foreach (var check in options.Checks)
         {
             string? host = check.Settings switch
             {
                 HttpCheckOptions http => http.Url.Host,
                 TcpCheckOptions tcp => tcp.Host,
+                RedisCheckOptions redis => redis.Host,
                 PostgresCheckOptions postgres => new Uri(postgres.Dsn.Reveal()).Host,
                 _ => null,
             };
