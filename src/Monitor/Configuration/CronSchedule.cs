@@ -14,8 +14,18 @@ namespace Monitor.Configuration;
 /// </summary>
 internal sealed class CronSchedule
 {
+    private static readonly string[] FieldNames = ["minute", "hour", "day-of-month", "month", "day-of-week"];
+
+    private static readonly string[] Names = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC", "SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
+
     private readonly CronExpression _expression;
     private readonly ConcurrentDictionary<string, CronExpression> _zoned = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// cronie's "wildcard job": the minute or the hour field starts with <c>*</c> (src/entry.c sets MIN_STAR /
+    /// HR_STAR from the first character). Only these run in the second pass of a repeated hour.
+    /// </summary>
+    private readonly bool _wildcard;
 
     private CronSchedule(string expression, CronExpression parsed, bool wildcard)
     {
@@ -23,12 +33,6 @@ internal sealed class CronSchedule
         _expression = parsed;
         _wildcard = wildcard;
     }
-
-    /// <summary>
-    /// cronie's "wildcard job": the minute or the hour field starts with <c>*</c> (src/entry.c sets MIN_STAR /
-    /// HR_STAR from the first character). Only these run in the second pass of a repeated hour.
-    /// </summary>
-    private readonly bool _wildcard;
 
     public string Expression { get; }
 
@@ -76,8 +80,6 @@ internal sealed class CronSchedule
         }
     }
 
-    private static readonly string[] FieldNames = ["minute", "hour", "day-of-month", "month", "day-of-week"];
-
     private static string? CheckCrontabSyntax(string[] fields)
     {
         for (int f = 0; f < fields.Length; f++)
@@ -103,8 +105,6 @@ internal sealed class CronSchedule
 
         return null;
     }
-
-    private static readonly string[] Names = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC", "SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
 
     private static bool IsCrontabToken(string token) =>
         token is "*" or "?"
