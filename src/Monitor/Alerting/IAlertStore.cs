@@ -34,6 +34,12 @@ internal interface IAlertStore : IAsyncDisposable
     Task<int> QueueLengthAsync(CancellationToken cancellationToken);
 
     /// <summary>
+    /// Per report name, the last occurrence that was sent (or the instant its schedule was first seen): what
+    /// a report occurrence missed while down is measured from (docs/delivery.md, "Reports").
+    /// </summary>
+    Task<IReadOnlyDictionary<string, DateTimeOffset>> ReportMarksAsync(CancellationToken cancellationToken);
+
+    /// <summary>
     /// Takes or renews the named lease for <paramref name="owner"/> until <paramref name="expiresAt"/>; true
     /// when <paramref name="owner"/> holds it. Replicas sharing a store send only while they hold the lease.
     /// </summary>
@@ -66,7 +72,10 @@ internal sealed class StoreChanges
 
     public List<Notification> Notifications { get; } = [];
 
-    public bool IsEmpty => Alerts.Count == 0 && Groups.Count == 0 && Silences.Count == 0 && Notifications.Count == 0;
+    /// <summary>Report marks (<see cref="IAlertStore.ReportMarksAsync"/>) to record, by report name.</summary>
+    public Dictionary<string, DateTimeOffset> Reports { get; } = new(StringComparer.Ordinal);
+
+    public bool IsEmpty => Alerts.Count == 0 && Groups.Count == 0 && Silences.Count == 0 && Notifications.Count == 0 && Reports.Count == 0;
 
     public void Clear()
     {
@@ -74,6 +83,7 @@ internal sealed class StoreChanges
         Groups.Clear();
         Silences.Clear();
         Notifications.Clear();
+        Reports.Clear();
     }
 
     /// <summary>Takes <paramref name="later"/>'s changes over these (its values win on the same key).</summary>
@@ -95,5 +105,9 @@ internal sealed class StoreChanges
         }
 
         Notifications.AddRange(later.Notifications);
+        foreach (var (key, value) in later.Reports)
+        {
+            Reports[key] = value;
+        }
     }
 }

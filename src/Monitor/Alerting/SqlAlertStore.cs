@@ -26,6 +26,9 @@ internal sealed class SqlAlertStore : IAlertStore
             "CREATE INDEX outbox_due ON outbox (status, severity, next_attempt_at)",
             "CREATE TABLE leases (name TEXT PRIMARY KEY, owner TEXT NOT NULL, expires_at BIGINT NOT NULL)",
         ],
+        [
+            "CREATE TABLE report_marks (name TEXT PRIMARY KEY, last_at BIGINT NOT NULL)",
+        ],
     ];
 
     /// <summary>How long delivered outbox entries are kept (for the API's history) before they are pruned.</summary>
@@ -183,7 +186,28 @@ internal sealed class SqlAlertStore : IAlertStore
                 ("n", notification.CreatedAt.ToUnixTimeMilliseconds()), ("d", StoreJson.Write(notification)));
         }
 
+        foreach (var (name, at) in changes.Reports)
+        {
+            await ExecuteAsync(connection, tx,
+                "INSERT INTO report_marks (name, last_at) VALUES (@k, @a) ON CONFLICT (name) DO UPDATE SET last_at = excluded.last_at",
+                cancellationToken, ("k", name), ("a", at.ToUnixTimeMilliseconds()));
+        }
+
         await tx.CommitAsync(cancellationToken);
+    }
+
+    public async Task<IReadOnlyDictionary<string, DateTimeOffset>> ReportMarksAsync(CancellationToken cancellationToken)
+    {
+        var marks = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = Command(connection, null, "SELECT name, last_at FROM report_marks");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            marks[reader.GetString(0)] = DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(1));
+        }
+
+        return marks;
     }
 
     public async Task<IReadOnlyList<OutboxEntry>> PendingAsync(DateTimeOffset dueBy, int limit, CancellationToken cancellationToken)

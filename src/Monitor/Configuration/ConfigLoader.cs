@@ -78,6 +78,11 @@ internal static partial class ConfigLoader
         var silences = ReadSilences(map);
         var reports = ReadReports(map, receiverNames);
         var shard = ReadShard(map);
+        foreach (string key in map.Keys.Where(k => k.StartsWith("x-", StringComparison.Ordinal)).ToList())
+        {
+            map.Get(key); // extension fields: a place for anchors (x-smtp: &smtp ...), ignored otherwise
+        }
+
         map.Finish();
 
         return new MonitorOptions

@@ -1,26 +1,38 @@
+using System.Collections.Concurrent;
 using System.Globalization;
+using Quartz;
 
 namespace Monitor.Configuration;
 
 /// <summary>
-/// A five-field cron expression (minute hour day-of-month month day-of-week) with names (JAN, SUN), ranges,
-/// steps, lists and the <c>@daily</c>-style shorthands, evaluated in a time zone. As in Vixie cron, when both
-/// day fields are restricted a day matches if either does.
+/// A five-field crontab(5) expression (minute hour day-of-month month day-of-week) with names (JAN, SUN),
+/// ranges, steps, lists and the <c>@daily</c>-style shorthands, evaluated in a time zone by Quartz's
+/// <see cref="CronExpression"/> read in its Unix format. As in crontab(5), when both day fields are restricted
+/// a day matches if either does. Across DST (docs/configuration.md): a time the spring-forward gap skips fires
+/// at the first instant after the gap; in a fall-back's repeated hour a fixed time fires once (the first
+/// pass) and an expression whose minute or hour is a wildcard or step fires in both passes.
 /// </summary>
 internal sealed class CronSchedule
 {
-    private static readonly string[] MonthNames = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"];
-    private static readonly string[] DayNames = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
+    private static readonly string[] FieldNames = ["minute", "hour", "day-of-month", "month", "day-of-week"];
 
-    private readonly bool[] _minutes = new bool[60];
-    private readonly bool[] _hours = new bool[24];
-    private readonly bool[] _daysOfMonth = new bool[32];
-    private readonly bool[] _months = new bool[13];
-    private readonly bool[] _daysOfWeek = new bool[7];
-    private bool _domRestricted;
-    private bool _dowRestricted;
+    private static readonly string[] Names = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC", "SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
 
-    private CronSchedule(string expression) => Expression = expression;
+    private readonly CronExpression _expression;
+    private readonly ConcurrentDictionary<string, CronExpression> _zoned = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// cronie's "wildcard job": the minute or the hour field starts with <c>*</c> (src/entry.c sets MIN_STAR /
+    /// HR_STAR from the first character). Only these run in the second pass of a repeated hour.
+    /// </summary>
+    private readonly bool _wildcard;
+
+    private CronSchedule(string expression, CronExpression parsed, bool wildcard)
+    {
+        Expression = expression;
+        _expression = parsed;
+        _wildcard = wildcard;
+    }
 
     public string Expression { get; }
 
@@ -45,159 +57,91 @@ internal sealed class CronSchedule
             return false;
         }
 
-        var result = new CronSchedule(expression);
-        bool[] dow = new bool[8];
-        error = Fill(fields[0], result._minutes, 0, 59, null, "minute")
-            ?? Fill(fields[1], result._hours, 0, 23, null, "hour")
-            ?? Fill(fields[2], result._daysOfMonth, 1, 31, null, "day-of-month")
-            ?? Fill(fields[3], result._months, 1, 12, MonthNames, "month")
-            ?? Fill(fields[4], dow, 0, 7, DayNames, "day-of-week");
+        // Quartz's Unix format also reads its own extensions (L, W, #) and wrapping ranges (22-2); a
+        // crontab(5) entry has neither, so they are refused here to keep configs portable to cron.
+        error = CheckCrontabSyntax(fields);
         if (error is not null)
         {
             return false;
         }
 
-        for (int d = 0; d < 7; d++)
+        text = string.Join(' ', fields);
+        bool wildcard = fields[0].StartsWith('*') || fields[1].StartsWith('*');
+        try
         {
-            result._daysOfWeek[d] = dow[d] || (d == 0 && dow[7]);
+            schedule = new CronSchedule(expression, CronExpression.Parse(text, CronFormat.Unix), wildcard);
+            error = null;
+            return true;
         }
-
-        result._domRestricted = fields[2] != "*" && fields[2] != "?";
-        result._dowRestricted = fields[4] != "*" && fields[4] != "?";
-        schedule = result;
-        return true;
+        catch (FormatException e)
+        {
+            error = e.Message;
+            return false;
+        }
     }
 
-    private static string? Fill(string field, bool[] set, int min, int max, string[]? names, string what)
+    private static string? CheckCrontabSyntax(string[] fields)
     {
-        foreach (var part in field.Split(','))
+        for (int f = 0; f < fields.Length; f++)
         {
-            string range = part;
-            int step = 1;
-            int slash = part.IndexOf('/', StringComparison.Ordinal);
-            if (slash >= 0)
+            foreach (string part in fields[f].Split(','))
             {
-                if (!int.TryParse(part.AsSpan(slash + 1), NumberStyles.None, CultureInfo.InvariantCulture, out step) || step < 1)
+                if (!part.Split('-', '/').All(IsCrontabToken))
                 {
-                    return $"{what}: invalid step in \"{part}\"";
+                    return $"{FieldNames[f]}: invalid value \"{part}\"";
                 }
 
-                range = part[..slash];
-            }
-
-            int lo, hi;
-            if (range is "*" or "?")
-            {
-                (lo, hi) = (min, max);
-            }
-            else
-            {
+                string range = part.Split('/')[0];
                 int dash = range.IndexOf('-', StringComparison.Ordinal);
-                string loText = dash >= 0 ? range[..dash] : range;
-                if (!TryValue(loText, names, min, out lo))
+                if (dash > 0
+                    && int.TryParse(range.AsSpan(0, dash), NumberStyles.None, CultureInfo.InvariantCulture, out int lo)
+                    && int.TryParse(range.AsSpan(dash + 1), NumberStyles.None, CultureInfo.InvariantCulture, out int hi)
+                    && lo > hi)
                 {
-                    return $"{what}: invalid value \"{loText}\"";
+                    return $"{FieldNames[f]}: range \"{range}\" runs backwards";
                 }
-
-                hi = lo;
-                if (dash >= 0 && !TryValue(range[(dash + 1)..], names, min, out hi))
-                {
-                    return $"{what}: invalid value \"{range[(dash + 1)..]}\"";
-                }
-
-                if (slash >= 0 && dash < 0)
-                {
-                    hi = max;
-                }
-            }
-
-            if (lo < min || hi > max || lo > hi)
-            {
-                return $"{what}: \"{part}\" is outside {min}-{max}";
-            }
-
-            for (int v = lo; v <= hi; v += step)
-            {
-                set[v] = true;
             }
         }
 
         return null;
     }
 
-    private static bool TryValue(string text, string[]? names, int min, out int value)
-    {
-        if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out value))
-        {
-            return true;
-        }
+    private static bool IsCrontabToken(string token) =>
+        token is "*" or "?"
+        || (token.Length > 0 && token.All(char.IsAsciiDigit))
+        || Names.Contains(token, StringComparer.OrdinalIgnoreCase);
 
-        int index = names is null ? -1 : Array.FindIndex(names, n => n.Equals(text, StringComparison.OrdinalIgnoreCase));
-        value = index + min;
-        return index >= 0;
-    }
-
-    private bool DayMatches(DateTime local)
-    {
-        bool dom = _daysOfMonth[local.Day];
-        bool dow = _daysOfWeek[(int)local.DayOfWeek];
-        return (_domRestricted, _dowRestricted) switch
-        {
-            (true, true) => dom || dow,
-            (true, false) => dom,
-            (false, true) => dow,
-            _ => true,
-        };
-    }
+    private CronExpression In(TimeZoneInfo zone) => _zoned.GetOrAdd(zone.Id, static (_, state) => state.Expression.WithTimeZone(state.Zone), (Expression: _expression, Zone: zone));
 
     /// <summary>
-    /// The first occurrence strictly after <paramref name="after"/>, or null if none within five years. Wall
-    /// times skipped by a DST change never occur; repeated wall times occur once, at the first instant.
+    /// The first occurrence strictly after <paramref name="after"/>, or null if there is none. Wall times a
+    /// spring-forward gap skips fire at the instant the clocks jump to. In a fall-back's repeated wall times
+    /// only a wildcard expression fires in the second pass (cronie's rule); Quartz alone would fire a fixed
+    /// time twice when the search starts between the two passes, so the second pass is dropped here.
     /// </summary>
     public DateTimeOffset? Next(DateTimeOffset after, TimeZoneInfo zone)
     {
-        var local = TimeZoneInfo.ConvertTime(after, zone).DateTime;
-        var t = new DateTime(local.Year, local.Month, local.Day, local.Hour, local.Minute, 0, DateTimeKind.Unspecified).AddMinutes(1);
-        var end = t.AddYears(5);
-        while (t < end)
+        var expression = In(zone);
+        var t = after;
+        for (int i = 0; i < 1000; i++)
         {
-            if (!_months[t.Month])
+            if (expression.GetNextValidTimeAfter(t) is not { } next)
             {
-                t = new DateTime(t.Year, t.Month, 1, 0, 0, 0, DateTimeKind.Unspecified).AddMonths(1);
-                continue;
+                return null;
             }
 
-            if (!DayMatches(t))
+            var local = TimeZoneInfo.ConvertTime(next, zone);
+            if (_wildcard || !IsSecondPass(local, zone))
             {
-                t = t.Date.AddDays(1);
-                continue;
+                return local;
             }
 
-            if (!_hours[t.Hour])
-            {
-                t = t.Date.AddHours(t.Hour + 1);
-                continue;
-            }
-
-            if (!_minutes[t.Minute])
-            {
-                t = t.AddMinutes(1);
-                continue;
-            }
-
-            if (!zone.IsInvalidTime(t))
-            {
-                var offset = zone.IsAmbiguousTime(t) ? zone.GetAmbiguousTimeOffsets(t).Max() : zone.GetUtcOffset(t);
-                var occurrence = new DateTimeOffset(t, offset);
-                if (occurrence > after)
-                {
-                    return occurrence;
-                }
-            }
-
-            t = t.AddMinutes(1);
+            t = next;
         }
 
         return null;
     }
+
+    private static bool IsSecondPass(DateTimeOffset local, TimeZoneInfo zone) =>
+        zone.IsAmbiguousTime(local) && local.Offset == zone.GetAmbiguousTimeOffsets(local).Min();
 }

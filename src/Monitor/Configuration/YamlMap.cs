@@ -16,11 +16,15 @@ internal sealed class YamlMap
     private readonly Dictionary<string, (YamlScalarNode Key, YamlNode Value)> _entries = new(StringComparer.Ordinal);
     private readonly HashSet<string> _known = new(StringComparer.Ordinal);
 
+    /// <summary>Where each key merged in by <c>&lt;&lt;</c> was merged, for errors about it.</summary>
+    private readonly Dictionary<string, Mark> _mergedAt = new(StringComparer.Ordinal);
+
     private YamlMap(ConfigContext ctx, YamlMappingNode node, string path)
     {
         _ctx = ctx;
         Node = node;
         Path = path;
+        var merges = new List<(YamlScalarNode Key, YamlNode Value)>();
         foreach (var (key, value) in node.Children)
         {
             if (key is not YamlScalarNode scalarKey || scalarKey.Value is null)
@@ -29,9 +33,69 @@ internal sealed class YamlMap
                 continue;
             }
 
+            if (IsMergeKey(scalarKey))
+            {
+                merges.Add((scalarKey, value));
+                continue;
+            }
+
             if (!_entries.TryAdd(scalarKey.Value, (scalarKey, value)))
             {
                 ctx.Error(key.Start, $"{Join(path, scalarKey.Value)}: duplicate key");
+            }
+        }
+
+        foreach (var (mergeKey, value) in merges)
+        {
+            Merge(mergeKey, value, 0);
+        }
+    }
+
+    /// <summary>A plain <c>&lt;&lt;</c> key is YAML's merge key; a quoted one is an ordinary key.</summary>
+    private static bool IsMergeKey(YamlScalarNode key) => key.Value == "<<" && key.Style is ScalarStyle.Plain or ScalarStyle.Any;
+
+    /// <summary>
+    /// YAML's merge key (<c>&lt;&lt;: *smtp</c>, or a list of aliases): the keys of the merged mapping(s) that
+    /// this mapping does not set itself, the first listed winning. The merged nodes keep their own marks, so an
+    /// error in them is reported in the anchored mapping, where it can be fixed.
+    /// </summary>
+    private void Merge(YamlScalarNode mergeKey, YamlNode value, int depth)
+    {
+        var sources = value switch
+        {
+            YamlMappingNode m => [m],
+            YamlSequenceNode seq when seq.Children.All(c => c is YamlMappingNode) => seq.Children.Cast<YamlMappingNode>().ToList(),
+            _ => (List<YamlMappingNode>?)null,
+        };
+        if (sources is null || depth > 16)
+        {
+            _ctx.Error(value.Start, $"{Join(Path, "<<")}: a merge key takes a mapping or a list of mappings (an alias such as *smtp), got {Describe(value)}");
+            return;
+        }
+
+        foreach (var source in sources)
+        {
+            var nested = new List<(YamlScalarNode, YamlNode)>();
+            foreach (var (key, v) in source.Children)
+            {
+                if (key is not YamlScalarNode scalarKey || scalarKey.Value is null)
+                {
+                    continue; // reported where the anchored mapping itself is read
+                }
+
+                if (IsMergeKey(scalarKey))
+                {
+                    nested.Add((scalarKey, v));
+                }
+                else if (_entries.TryAdd(scalarKey.Value, (scalarKey, v)))
+                {
+                    _mergedAt[scalarKey.Value] = mergeKey.Start;
+                }
+            }
+
+            foreach (var (k, v) in nested)
+            {
+                Merge(k, v, depth + 1);
             }
         }
     }
@@ -453,7 +517,8 @@ internal sealed class YamlMap
             if (!_known.Contains(key))
             {
                 string allowed = string.Join(", ", _known.Where(k => !k.EndsWith("_file", StringComparison.Ordinal) || !_known.Contains(k[..^5])).Order(StringComparer.Ordinal));
-                _ctx.Error(keyNode.Start, $"{Path switch { "" => "top level", var p => p }}: unknown key \"{key}\"{(allowed.Length > 0 ? $" (allowed: {allowed})" : string.Empty)}");
+                string merged = _mergedAt.TryGetValue(key, out var at) ? $", merged in by \"<<\" at line {at.Line}" : string.Empty;
+                _ctx.Error(keyNode.Start, $"{Path switch { "" => "top level", var p => p }}: unknown key \"{key}\"{merged}{(allowed.Length > 0 ? $" (allowed: {allowed})" : string.Empty)}");
             }
         }
     }

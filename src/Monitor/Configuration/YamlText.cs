@@ -6,7 +6,10 @@ namespace Monitor.Configuration;
 /// <summary>
 /// Loads YAML text, turning every way the parser can fail into one <see cref="ConfigError"/> with a place:
 /// its <see cref="YamlException"/>s, and the <see cref="InvalidOperationException"/> YamlDotNet throws for a
-/// flow collection (<c>[…</c> or <c>{…</c>) left open before more content.
+/// flow collection (<c>[…</c> or <c>{…</c>) left open before more content. Aliases are resolved by the
+/// representation model; merge keys (<c>&lt;&lt;: *smtp</c>) are applied by <see cref="YamlMap"/>, not by
+/// YamlDotNet's MergingParser, which splices the anchored events in place and so turns an override of a
+/// merged key into "Duplicate key" (measured on YamlDotNet 18.1).
 /// </summary>
 internal static class YamlText
 {

@@ -28,6 +28,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 5008, Level = LogLevel.Error, Message = "Report {Report} could not be queued: {Error}")]
     public static partial void ReportFailed(ILogger logger, string report, string error);
 
+    [LoggerMessage(EventId = 5020, Level = LogLevel.Warning, Message = "Report {Report} of {Occurrence} was missed (Monitor was down or not the leader); sending it late")]
+    public static partial void ReportLate(ILogger logger, string report, DateTimeOffset occurrence);
+
     [LoggerMessage(EventId = 5009, Level = LogLevel.Error, Message = "Notifier of receiver {Receiver} failed with an internal error; the message is treated as refused")]
     public static partial void NotifierFault(ILogger logger, string receiver, Exception exception);
 }

@@ -7,6 +7,7 @@ internal sealed class MemoryAlertStore : IAlertStore
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<string, OutboxEntry> _outbox = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, DateTimeOffset> _reports = new(StringComparer.Ordinal);
 
     public string Kind => "sqlite";
 
@@ -28,7 +29,12 @@ internal sealed class MemoryAlertStore : IAlertStore
         {
             foreach (var n in changes.Notifications)
             {
-                _outbox[n.Id] = new OutboxEntry(n, OutboxStatus.Pending, 0, n.CreatedAt, null, null);
+                _outbox.TryAdd(n.Id, new OutboxEntry(n, OutboxStatus.Pending, 0, n.CreatedAt, null, null)); // ON CONFLICT DO NOTHING, as the SQL store
+            }
+
+            foreach (var (name, at) in changes.Reports)
+            {
+                _reports[name] = at;
             }
         }
 
@@ -86,6 +92,22 @@ internal sealed class MemoryAlertStore : IAlertStore
         lock (_lock)
         {
             return Task.FromResult(_outbox.Values.Count(e => e.Status == OutboxStatus.Pending));
+        }
+    }
+
+    public IReadOnlyList<OutboxEntry> Outbox()
+    {
+        lock (_lock)
+        {
+            return [.. _outbox.Values];
+        }
+    }
+
+    public Task<IReadOnlyDictionary<string, DateTimeOffset>> ReportMarksAsync(CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            return Task.FromResult<IReadOnlyDictionary<string, DateTimeOffset>>(new Dictionary<string, DateTimeOffset>(_reports, StringComparer.Ordinal));
         }
     }
 

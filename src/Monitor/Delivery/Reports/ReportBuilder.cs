@@ -13,11 +13,12 @@ internal static class ReportBuilder
 {
     private const int Top = 5;
 
-    public static string Build(string name, DateTimeOffset at, TimeZoneInfo zone, ReportFacts facts, IReadOnlyList<AlertRecord> alerts)
+    public static string Build(string name, DateTimeOffset at, TimeZoneInfo zone, ReportFacts facts, IReadOnlyList<AlertRecord> alerts, DateTimeOffset? sentLate = null)
     {
         var text = new StringBuilder();
         var local = TimeZoneInfo.ConvertTime(at, zone);
-        text.AppendLine(CultureInfo.InvariantCulture, $"Monitor report {name}: {local:yyyy-MM-dd HH:mm} ({zone.Id})");
+        string late = sentLate is { } sent ? $" (late, sent {TimeZoneInfo.ConvertTime(sent, zone):yyyy-MM-dd HH:mm})" : string.Empty;
+        text.AppendLine(CultureInfo.InvariantCulture, $"Monitor report {name}: {local:yyyy-MM-dd HH:mm} ({zone.Id}){late}");
         text.AppendLine();
 
         text.AppendLine(CultureInfo.InvariantCulture, $"Checks down: {facts.Down.Count} of {facts.Checks}");
