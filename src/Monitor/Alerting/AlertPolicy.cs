@@ -28,7 +28,7 @@ internal sealed class AlertPolicy
         for (int i = 0; i < routes.Count; i++)
         {
             var route = routes[i];
-            if (route.Match.All(m => LabelEquals(alert.Labels, m.Key, m.Value))
+            if (route.Match.All(m => LabelEquals(alert.Labels, m.Key, m.Value, _options.Levels))
                 && route.MatchRe.All(m => m.Value.IsMatch(alert.Labels.GetValueOrDefault(m.Key, ""))))
             {
                 return (i, route.Notify);
@@ -78,12 +78,14 @@ internal sealed class AlertPolicy
 
     internal sealed class Suppression
     {
+        private readonly SeverityLevels _levels;
         private readonly List<SilenceWindow> _windows;
         private readonly List<Silence> _silences;
         private readonly List<(InhibitRule Rule, Dictionary<string, (int Count, string Fingerprint)> Sources)> _inhibitions = [];
 
         public Suppression(AlertPolicy policy, DateTimeOffset now, IEnumerable<Silence> silences, IReadOnlyCollection<AlertRecord> firing)
         {
+            _levels = policy._options.Levels;
             _windows = [.. policy._options.Silences.Where(w => WindowActive(w, now))];
             _silences = [.. silences.Where(s => s.ActiveAt(now))];
             foreach (var rule in policy._options.Inhibit)
@@ -91,7 +93,7 @@ internal sealed class AlertPolicy
                 var sources = new Dictionary<string, (int Count, string Fingerprint)>(StringComparer.Ordinal);
                 foreach (var source in firing)
                 {
-                    if (rule.Source.All(m => LabelEquals(source.Labels, m.Key, m.Value)))
+                    if (rule.Source.All(m => LabelEquals(source.Labels, m.Key, m.Value, policy._options.Levels)))
                     {
                         string key = EqualKey(rule, source);
                         sources[key] = sources.TryGetValue(key, out var seen) ? (seen.Count + 1, seen.Fingerprint) : (1, source.Fingerprint);
@@ -103,7 +105,7 @@ internal sealed class AlertPolicy
         }
 
         public bool Silenced(AlertRecord alert) =>
-            _windows.Any(w => w.Matchers.All(m => LabelEquals(alert.Labels, m.Key, m.Value))) || _silences.Any(s => s.Matches(alert.Labels));
+            _windows.Any(w => w.Matchers.All(m => LabelEquals(alert.Labels, m.Key, m.Value, _levels))) || _silences.Any(s => s.Matches(alert.Labels));
 
         /// <summary>Alertmanager's rule: some firing source other than the alert itself agrees on every <c>equal</c> label.</summary>
         public bool Inhibited(AlertRecord alert)
@@ -111,7 +113,7 @@ internal sealed class AlertPolicy
             foreach (var (rule, sources) in _inhibitions)
             {
                 if (sources.Count > 0
-                    && rule.Target.All(m => LabelEquals(alert.Labels, m.Key, m.Value))
+                    && rule.Target.All(m => LabelEquals(alert.Labels, m.Key, m.Value, _levels))
                     && sources.TryGetValue(EqualKey(rule, alert), out var found)
                     && (found.Count > 1 || found.Fingerprint != alert.Fingerprint))
                 {
@@ -135,10 +137,14 @@ internal sealed class AlertPolicy
         window.Cron.Next(now - window.Duration, window.TimeZone) is { } start && start <= now;
 
     /// <summary>Label equality, where <c>severity</c> compares by meaning: <c>P1</c> matches <c>critical</c>.</summary>
-    public static bool LabelEquals(IReadOnlyDictionary<string, string> labels, string name, string expected)
+    public static bool LabelEquals(IReadOnlyDictionary<string, string> labels, string name, string expected) =>
+        LabelEquals(labels, name, expected, SeverityLevels.BuiltIn);
+
+    /// <summary>Label equality, where <c>severity</c> compares by meaning in the configured levels.</summary>
+    public static bool LabelEquals(IReadOnlyDictionary<string, string> labels, string name, string expected, SeverityLevels levels)
     {
         string actual = labels.GetValueOrDefault(name, "");
-        if (name == "severity" && SeverityNames.TryParse(actual, out var a) && SeverityNames.TryParse(expected, out var b))
+        if (name == "severity" && levels.TryParse(actual, out var a) && levels.TryParse(expected, out var b))
         {
             return a == b;
         }

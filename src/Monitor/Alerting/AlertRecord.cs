@@ -100,7 +100,23 @@ internal sealed class AlertRecord
         ResolveBreached = ResolveBreached,
     };
 
-    /// <summary>Severity from <c>labels.severity</c> (docs/alerting.md); an alert without a recognised one is P3.</summary>
-    public static Severity SeverityOf(IReadOnlyDictionary<string, string> labels) =>
-        SeverityNames.TryParse(labels.GetValueOrDefault("severity"), out var severity) ? severity : Severity.P3;
+    /// <summary>Severity from <c>labels.severity</c> (docs/alerting.md) in the built-in levels; an alert without a recognised one is P3.</summary>
+    public static Severity SeverityOf(IReadOnlyDictionary<string, string> labels) => SeverityOf(labels, SeverityLevels.BuiltIn, out _);
+
+    /// <summary>
+    /// Severity from <c>labels.severity</c> in <paramref name="levels"/>; a missing or unknown one is the levels'
+    /// <see cref="SeverityLevels.Unknown"/>, and <paramref name="unknown"/> is the label's text when it names no level.
+    /// </summary>
+    public static Severity SeverityOf(IReadOnlyDictionary<string, string> labels, SeverityLevels levels, out string? unknown)
+    {
+        string? text = labels.GetValueOrDefault("severity");
+        unknown = null;
+        if (levels.TryParse(text, out var severity))
+        {
+            return severity;
+        }
+
+        unknown = text;
+        return levels.Unknown;
+    }
 }

@@ -202,7 +202,7 @@ internal static class DecisionCore
 
             var sla = policy.For(alert.Severity);
             bool ack = !alert.AckBreached && (alert.AckedAt ?? (alert.Status == AlertStatus.Firing ? now : DateTimeOffset.MinValue)) - fired >= sla.AckWithin;
-            bool resolve = !alert.ResolveBreached && (alert.ResolvedAt ?? now) - fired >= sla.ResolveWithin;
+            bool resolve = !alert.ResolveBreached && sla.ResolveWithin is { } resolveWithin && (alert.ResolvedAt ?? now) - fired >= resolveWithin;
             if (!ack && !resolve)
             {
                 continue;

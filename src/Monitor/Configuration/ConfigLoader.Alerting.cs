@@ -5,8 +5,6 @@ namespace Monitor.Configuration;
 
 internal static partial class ConfigLoader
 {
-    private static readonly string[] SeverityKeys = ["P1", "P2", "P3", "P4"];
-
     /// <summary>A list of receiver names, each of which must exist.</summary>
     private static List<string>? ReceiverList(YamlMap map, string key, HashSet<string> receivers, bool required)
     {
@@ -37,24 +35,128 @@ internal static partial class ConfigLoader
         return names;
     }
 
-    private static Dictionary<Severity, SeverityPolicy> ReadSeverities(YamlMap root, HashSet<string> receivers)
+    /// <summary>
+    /// <c>severities.levels</c>: the team's own levels, most urgent first, each a name or <c>{name, aliases}</c>;
+    /// without it P1–P4 with critical/error/warning/info. <c>severities.unknown_as</c> names the level given to an
+    /// alert no check-config saw whose severity names no level (default: P3 for P1–P4, else the least urgent).
+    /// </summary>
+    private static SeverityLevels ReadSeverityLevels(YamlMap root)
     {
-        var result = SeverityPolicy.Defaults(receivers);
+        var map = root.Map("severities");
+        if (map is null || map.Sequence("levels") is not { } items)
+        {
+            if (map?.Get("unknown_as") is { } node)
+            {
+                string? name = map.String("unknown_as");
+                if (name is not null && !SeverityLevels.BuiltIn.TryParse(name, out _))
+                {
+                    map.Context.Error(node.Start, $"{map.Field("unknown_as")}: \"{name}\" is no severity level (levels: {SeverityLevels.BuiltIn.Describe()})");
+                }
+                else if (name is not null && SeverityLevels.BuiltIn.TryParse(name, out var chosen) && chosen != SeverityLevels.BuiltIn.Unknown)
+                {
+                    return new SeverityLevels([.. SeverityLevels.BuiltIn.All.Select(s => (s.Name, BuiltInAliases(s)))], chosen.Name);
+                }
+            }
+
+            return SeverityLevels.BuiltIn;
+        }
+
+        var levels = new List<(string Name, IReadOnlyList<string> Aliases)>();
+        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var (node, path) in items)
+        {
+            string? name;
+            var aliases = new List<string>();
+            var nameNode = node;
+            if (node is YamlMappingNode)
+            {
+                var levelMap = YamlMap.From(map.Context, node, path)!;
+                name = levelMap.String("name", required: true);
+                nameNode = levelMap.Get("name") ?? node;
+                foreach (var (aliasNode, aliasPath) in levelMap.Sequence("aliases") ?? [])
+                {
+                    if (levelMap.Scalar(aliasNode, aliasPath) is { } alias)
+                    {
+                        if (!seen.Add(alias))
+                        {
+                            map.Context.Error(aliasNode.Start, $"{aliasPath}: \"{alias}\" already names a severity level");
+                            continue;
+                        }
+
+                        aliases.Add(alias);
+                    }
+                }
+
+                levelMap.Finish();
+            }
+            else
+            {
+                name = map.Scalar(node, path);
+            }
+
+            if (name is null)
+            {
+                continue;
+            }
+
+            if (!Names.IsLabelName(name) || name is "levels" or "unknown_as")
+            {
+                map.Context.Error(nameNode.Start, $"{path}: invalid severity name \"{name}\" ({Names.LabelNameRule}; not levels or unknown_as)");
+                continue;
+            }
+
+            if (!seen.Add(name))
+            {
+                map.Context.Error(nameNode.Start, $"{path}: \"{name}\" already names a severity level");
+                continue;
+            }
+
+            levels.Add((name, aliases));
+        }
+
+        if (levels.Count == 0)
+        {
+            map.Context.Error(map.Get("levels")!.Start, $"{map.Field("levels")}: needs at least one level");
+            return SeverityLevels.BuiltIn;
+        }
+
+        string? unknownAs = map.String("unknown_as");
+        if (unknownAs is not null && !levels.Any(l => string.Equals(l.Name, unknownAs, StringComparison.OrdinalIgnoreCase) || l.Aliases.Contains(unknownAs, StringComparer.OrdinalIgnoreCase)))
+        {
+            map.Context.Error(map.Get("unknown_as")!.Start, $"{map.Field("unknown_as")}: \"{unknownAs}\" is no severity level (levels: {string.Join(", ", levels.Select(l => l.Name))})");
+            unknownAs = null;
+        }
+
+        return new SeverityLevels(levels, unknownAs);
+    }
+
+    private static IReadOnlyList<string> BuiltInAliases(Severity severity) => severity.Rank switch
+    {
+        1 => ["critical"],
+        2 => ["error"],
+        3 => ["warning"],
+        _ => ["info"],
+    };
+
+    private static Dictionary<Severity, SeverityPolicy> ReadSeverities(YamlMap root, HashSet<string> receivers, SeverityLevels levels)
+    {
+        var result = SeverityPolicy.Defaults(receivers, levels);
         var map = root.Map("severities");
         if (map is null)
         {
             return result;
         }
 
-        foreach (string key in SeverityKeys)
+        map.Has("levels");
+        map.Has("unknown_as");
+        foreach (var severity in levels.All)
         {
-            var policyMap = map.Map(key);
+            var policyMap = map.Map(severity.Name);
             if (policyMap is null)
             {
                 continue;
             }
 
-            var severity = Enum.Parse<Severity>(key);
             var current = result[severity];
             var notify = ReceiverList(policyMap, "notify", receivers, required: false);
             string? fallback = policyMap.String("fallback");
@@ -64,10 +166,20 @@ internal static partial class ConfigLoader
                 fallback = null;
             }
 
+            var resolveWithin = current.ResolveWithin;
+            if (policyMap.Get("resolve_within") is YamlScalarNode { Value: "off" })
+            {
+                resolveWithin = null;
+            }
+            else if (policyMap.Duration("resolve_within") is { } within)
+            {
+                resolveWithin = within;
+            }
+
             result[severity] = current with
             {
                 AckWithin = policyMap.Duration("ack_within") ?? current.AckWithin,
-                ResolveWithin = policyMap.Duration("resolve_within") ?? current.ResolveWithin,
+                ResolveWithin = resolveWithin,
                 Repeat = policyMap.Duration("repeat") ?? current.Repeat,
                 Notify = notify ?? current.Notify,
                 Fallback = fallback,
@@ -75,11 +187,43 @@ internal static partial class ConfigLoader
             policyMap.Finish();
         }
 
-        map.Finish();
+        map.Finish(); // a key naming no level: "unknown key", with the levels allowed
         return result;
     }
 
-    private static Dictionary<Severity, IReadOnlyList<EscalationStep>> ReadEscalation(YamlMap root, HashSet<string> receivers)
+    /// <summary>
+    /// An escalation chain: steps in increasing order of <c>after</c>, from the earliest unacknowledged alert's
+    /// firing; <c>after: 0s</c> is "immediately".
+    /// </summary>
+    private static List<EscalationStep> ReadSteps(YamlMap map, List<(YamlNode Node, string Path)> items, HashSet<string> receivers)
+    {
+        var steps = new List<EscalationStep>();
+        foreach (var (node, path) in items)
+        {
+            var stepMap = YamlMap.From(map.Context, node, path);
+            if (stepMap is null)
+            {
+                continue;
+            }
+
+            var after = stepMap.Duration("after", required: true, allowZero: true);
+            var notify = ReceiverList(stepMap, "notify", receivers, required: true);
+            if (after is not null && steps.Count > 0 && after <= steps[^1].After)
+            {
+                map.Context.Error(stepMap.Get("after")!.Start, $"{stepMap.Field("after")}: steps must be in increasing order of after ({PromDuration.Format(after.Value)} follows {PromDuration.Format(steps[^1].After)})");
+            }
+
+            stepMap.Finish();
+            if (after is not null && notify is not null)
+            {
+                steps.Add(new EscalationStep(after.Value, notify));
+            }
+        }
+
+        return steps;
+    }
+
+    private static Dictionary<Severity, IReadOnlyList<EscalationStep>> ReadEscalation(YamlMap root, HashSet<string> receivers, SeverityLevels levels)
     {
         var result = new Dictionary<Severity, IReadOnlyList<EscalationStep>>();
         var map = root.Map("escalation");
@@ -88,41 +232,15 @@ internal static partial class ConfigLoader
             return result;
         }
 
-        foreach (string key in SeverityKeys)
+        foreach (var severity in levels.All)
         {
-            var items = map.Sequence(key);
-            if (items is null)
+            if (map.Sequence(severity.Name) is { } items)
             {
-                continue;
+                result[severity] = ReadSteps(map, items, receivers);
             }
-
-            var steps = new List<EscalationStep>();
-            foreach (var (node, path) in items)
-            {
-                var stepMap = YamlMap.From(map.Context, node, path);
-                if (stepMap is null)
-                {
-                    continue;
-                }
-
-                var after = stepMap.Duration("after", required: true);
-                var notify = ReceiverList(stepMap, "notify", receivers, required: true);
-                if (after is not null && steps.Count > 0 && after <= steps[^1].After)
-                {
-                    map.Context.Error(stepMap.Get("after")!.Start, $"{stepMap.Field("after")}: steps must be in increasing order of after ({PromDuration.Format(after.Value)} follows {PromDuration.Format(steps[^1].After)})");
-                }
-
-                stepMap.Finish();
-                if (after is not null && notify is not null)
-                {
-                    steps.Add(new EscalationStep(after.Value, notify));
-                }
-            }
-
-            result[Enum.Parse<Severity>(key)] = steps;
         }
 
-        map.Finish();
+        map.Finish(); // a key naming no level: "unknown key", with the levels allowed
         return result;
     }
 

@@ -71,8 +71,9 @@ internal static partial class ConfigLoader
         var externalLabels = map.StringMap("external_labels", Names.IsLabelName, Names.LabelNameRule) ?? [];
         var receivers = ReadReceivers(map, schema.ReceiverKinds);
         var receiverNames = receivers.Select(r => r.Name).ToHashSet(StringComparer.Ordinal);
-        var severities = ReadSeverities(map, receiverNames);
-        var escalation = ReadEscalation(map, receiverNames);
+        var levels = ReadSeverityLevels(map);
+        var severities = ReadSeverities(map, receiverNames, levels);
+        var escalation = ReadEscalation(map, receiverNames, levels);
         var routing = ReadRouting(map.Map("routing"), receiverNames);
         var inhibit = ReadInhibit(map);
         var silences = ReadSilences(map);
@@ -91,6 +92,7 @@ internal static partial class ConfigLoader
             ResolvedRuleFiles = resolvedRules,
             EvaluationInterval = evaluationInterval,
             ExternalLabels = externalLabels,
+            Levels = levels,
             Severities = severities,
             Escalation = escalation,
             Routing = routing,
