@@ -21,6 +21,18 @@ internal sealed class AlertPolicy
     public IReadOnlyList<EscalationStep> Escalation(Severity severity) =>
         _options.Escalation.TryGetValue(severity, out var steps) ? steps : [];
 
+    /// <summary>The chain of a group: its route's own <c>escalation</c> if it has one, else its severity's.</summary>
+    public IReadOnlyList<EscalationStep> Escalation(GroupState group, AlertRecord? sample) =>
+        sample is not null && RouteOf(sample) is { Escalation: { } own } ? own : Escalation(group.Severity);
+
+    /// <summary>
+    /// Whether the alert's route holds it at <paramref name="now"/>: outside all its <c>active_time_intervals</c>
+    /// or inside one of its <c>mute_time_intervals</c>. A held alert is told nothing until the interval opens.
+    /// </summary>
+    public bool Held(AlertRecord alert, DateTimeOffset now) => RouteOf(alert)?.HeldAt(now) ?? false;
+
+    private Configuration.RouteOptions? RouteOf(AlertRecord alert) => Route(alert).Route is int i and >= 0 ? _options.Routing.Routes[i] : null;
+
     /// <summary>The first matching route's index and receivers, else -1 and the severity's <c>notify</c>.</summary>
     public (int Route, IReadOnlyList<string> Receivers) Route(AlertRecord alert)
     {
@@ -31,7 +43,7 @@ internal sealed class AlertPolicy
             if (route.Match.All(m => LabelEquals(alert.Labels, m.Key, m.Value, _options.Levels))
                 && route.MatchRe.All(m => m.Value.IsMatch(alert.Labels.GetValueOrDefault(m.Key, ""))))
             {
-                return (i, route.Notify);
+                return (i, route.Notify ?? For(alert.Severity).Notify);
             }
         }
 
@@ -59,7 +71,7 @@ internal sealed class AlertPolicy
     public IReadOnlyList<string> Receivers(GroupState group, AlertRecord sample)
     {
         var receivers = new List<string>(Route(sample).Receivers);
-        var steps = Escalation(group.Severity);
+        var steps = Escalation(group, sample);
         for (int i = 0; i < group.EscalationStep && i < steps.Count; i++)
         {
             receivers.AddRange(steps[i].Notify.Where(r => !receivers.Contains(r)));

@@ -75,6 +75,18 @@ internal sealed class AlertRecord
     /// <summary>The <c>resolve_within</c> SLA breach was counted.</summary>
     public bool ResolveBreached { get; set; }
 
+    /// <summary>When it was first held by its route's time intervals before anyone was told of it; null: never held so.</summary>
+    public DateTimeOffset? HeldAt { get; set; }
+
+    /// <summary>When the interval that held it opened and it was released to its receivers.</summary>
+    public DateTimeOffset? ReleasedAt { get; set; }
+
+    /// <summary>
+    /// Where its SLA clocks and escalation count from: its firing, or for an alert held before it was ever sent,
+    /// its release (null while still held: the clocks have not started).
+    /// </summary>
+    public DateTimeOffset? ClockStart => HeldAt is null ? FiredAt : ReleasedAt;
+
     public string AlertName => Labels.GetValueOrDefault("alertname", "");
 
     public AlertRecord Clone() => new()
@@ -98,6 +110,8 @@ internal sealed class AlertRecord
         AckComment = AckComment,
         AckBreached = AckBreached,
         ResolveBreached = ResolveBreached,
+        HeldAt = HeldAt,
+        ReleasedAt = ReleasedAt,
     };
 
     /// <summary>Severity from <c>labels.severity</c> (docs/alerting.md) in the built-in levels; an alert without a recognised one is P3.</summary>

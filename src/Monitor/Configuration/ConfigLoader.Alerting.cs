@@ -244,7 +244,212 @@ internal static partial class ConfigLoader
         return result;
     }
 
-    private static RoutingOptions ReadRouting(YamlMap? map, HashSet<string> receivers)
+    /// <summary>
+    /// <c>time_intervals</c> as Alertmanager 0.25 reads them: named lists of intervals of times, weekdays, days of
+    /// month, months, years and a location; its error messages where it has one.
+    /// </summary>
+    private static Dictionary<string, TimeIntervalSet> ReadTimeIntervals(YamlMap root)
+    {
+        var list = ReadNamedList(root, "time_intervals", "time interval", (map, name) =>
+        {
+            var intervals = new List<TimeIntervalSpec>();
+            bool ok = true;
+            foreach (var (node, path) in map.Sequence("time_intervals") ?? [])
+            {
+                var item = YamlMap.From(map.Context, node, path);
+                if (item is null)
+                {
+                    ok = false;
+                    continue;
+                }
+
+                var spec = ReadTimeInterval(item);
+                item.Finish();
+                if (spec is null)
+                {
+                    ok = false;
+                    continue;
+                }
+
+                intervals.Add(spec);
+            }
+
+            return ok && name is not null ? new TimeIntervalSet(name, intervals) : null;
+        });
+        return list.ToDictionary(t => t.Name, StringComparer.Ordinal);
+    }
+
+    private static readonly string[] WeekdayNames = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"];
+
+    private static readonly string[] MonthNames = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"];
+
+    private static TimeIntervalSpec? ReadTimeInterval(YamlMap map)
+    {
+        var ctx = map.Context;
+        bool ok = true;
+        List<(int, int)>? times = null;
+        if (map.Sequence("times") is { } timeItems)
+        {
+            times = [];
+            foreach (var (node, path) in timeItems)
+            {
+                var range = YamlMap.From(ctx, node, path);
+                if (range is null)
+                {
+                    ok = false;
+                    continue;
+                }
+
+                string? start = range.String("start_time");
+                string? end = range.String("end_time");
+                range.Finish();
+                if (string.IsNullOrEmpty(start) || string.IsNullOrEmpty(end))
+                {
+                    ctx.Error(node.Start, $"{path}: both start and end times must be provided");
+                    ok = false;
+                    continue;
+                }
+
+                int? s = ClockMinute(start, range, "start_time");
+                int? e = ClockMinute(end, range, "end_time");
+                if (s is null || e is null)
+                {
+                    ok = false;
+                    continue;
+                }
+
+                if (s >= e)
+                {
+                    ctx.Error(node.Start, $"{path}: start time cannot be equal or greater than end time");
+                    ok = false;
+                    continue;
+                }
+
+                times.Add((s.Value, e.Value));
+            }
+        }
+
+        var weekdays = Ranges(map, "weekdays", text => Array.IndexOf(WeekdayNames, text) is var i and >= 0 ? i : null, text => $"{text} is not a valid weekday", (b, e, text) =>
+            b > e ? "start day cannot be before end day" : b is < 0 or > 6 || e is < 0 or > 6 ? $"{text} is not a valid day of the week: out of range" : null, ref ok);
+        var days = Ranges(map, "days_of_month", text => int.TryParse(text, out int n) ? n : null, text => $"strconv.Atoi: parsing \"{text}\": invalid syntax", (b, e, _) =>
+            b == 0 || b < -31 || b > 31 ? $"{b} is not a valid day of the month: out of range"
+            : e == 0 || e < -31 || e > 31 ? $"{e} is not a valid day of the month: out of range"
+            : b < 0 && e > 0 ? "end day must be negative if start day is negative"
+            : (b < 0 ? 28 + b : b) > (e < 0 ? 28 + e : e) ? $"end day {e} is always before start day {b}"
+            : null, ref ok);
+        var months = Ranges(map, "months", text => Array.IndexOf(MonthNames, text) is var i and >= 0 ? i + 1 : int.TryParse(text, out int n) ? n : null, text => $"{text} is not a valid month", (b, e, _) =>
+            b > e ? $"end month {MonthName(e)} is before start month {MonthName(b)}" : null, ref ok);
+        var years = Ranges(map, "years", text => int.TryParse(text, out int n) ? n : null, text => $"strconv.Atoi: parsing \"{text}\": invalid syntax", (b, e, _) =>
+            b > e ? $"end year {e} is before start year {b}" : null, ref ok);
+
+        var location = TimeZoneInfo.Utc;
+        if (map.String("location") is { } zoneName)
+        {
+            try
+            {
+                location = zoneName == "Local" ? TimeZoneInfo.Local : TimeZoneInfo.FindSystemTimeZoneById(zoneName);
+            }
+            catch (Exception e) when (e is TimeZoneNotFoundException or InvalidTimeZoneException)
+            {
+                ctx.Error(map.Get("location")!.Start, $"{map.Field("location")}: unknown time zone {zoneName} (use an IANA name such as Asia/Seoul, UTC or Local)");
+                ok = false;
+            }
+        }
+
+        return ok ? new TimeIntervalSpec { Times = times, Weekdays = weekdays, DaysOfMonth = days, Months = months, Years = years, Location = location } : null;
+    }
+
+    private static string MonthName(int month) => month is >= 1 and <= 12 ? MonthNames[month - 1] : "";
+
+    /// <summary>Alertmanager's <c>parseTime</c>: <c>HH:MM</c> from 00:00 to 24:00.</summary>
+    private static int? ClockMinute(string text, YamlMap range, string key)
+    {
+        var match = Regex.Match(text, "^((([01][0-9])|(2[0-3])):[0-5][0-9])$|(^24:00$)");
+        if (!match.Success)
+        {
+            range.Context.Error(range.Get(key)!.Start, $"{range.Field(key)}: couldn't parse timestamp {text}, invalid format");
+            return null;
+        }
+
+        return (int.Parse(text[..2], System.Globalization.CultureInfo.InvariantCulture) * 60) + int.Parse(text[3..], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>A list of <c>a</c> or <c>a:b</c> (lower-cased, as Alertmanager's <c>stringableRangeFromString</c>).</summary>
+    private static List<(int, int)>? Ranges(YamlMap map, string key, Func<string, int?> member, Func<string, string> invalid, Func<int, int, string, string?> check, ref bool ok)
+    {
+        if (map.Sequence(key) is not { } items)
+        {
+            return null;
+        }
+
+        var result = new List<(int, int)>();
+        foreach (var (node, path) in items)
+        {
+            if (map.Scalar(node, path) is not { } raw)
+            {
+                ok = false;
+                continue;
+            }
+
+            string text = raw.ToLowerInvariant();
+            string[] parts = text.Split(':');
+            string? error = null;
+            int begin = 0, end = 0;
+            if (parts.Length > 2)
+            {
+                error = $"couldn't parse range {text}, invalid format";
+            }
+            else if (member(parts[0]) is not { } b)
+            {
+                error = invalid(parts[0]);
+            }
+            else if (member(parts[^1]) is not { } e)
+            {
+                error = invalid(parts[^1]);
+            }
+            else
+            {
+                (begin, end) = (b, e);
+                error = check(begin, end, text);
+            }
+
+            if (error is not null)
+            {
+                map.Context.Error(node.Start, $"{path}: {error}");
+                ok = false;
+                continue;
+            }
+
+            result.Add((begin, end));
+        }
+
+        return result;
+    }
+
+    /// <summary>Names of <c>time_intervals</c>, each of which must exist.</summary>
+    private static List<TimeIntervalSet> TimeIntervalRefs(YamlMap map, string key, Dictionary<string, TimeIntervalSet> intervals)
+    {
+        var result = new List<TimeIntervalSet>();
+        foreach (var (node, path) in map.Sequence(key) ?? [])
+        {
+            if (map.Scalar(node, path) is not { } name)
+            {
+                continue;
+            }
+
+            if (!intervals.TryGetValue(name, out var interval))
+            {
+                map.Context.Error(node.Start, $"{path}: undefined time interval \"{name}\" used in route{(intervals.Count == 0 ? " (no time_intervals are configured)" : $" (configured: {string.Join(", ", intervals.Keys.Order(StringComparer.Ordinal))})")}");
+                continue;
+            }
+
+            result.Add(interval);
+        }
+
+        return result;
+    }
+
+    private static RoutingOptions ReadRouting(YamlMap? map, HashSet<string> receivers, Dictionary<string, TimeIntervalSet> intervals)
     {
         var result = new RoutingOptions();
         if (map is null)
@@ -292,16 +497,22 @@ internal static partial class ConfigLoader
                 reMap.Finish();
             }
 
-            var notify = ReceiverList(routeMap, "notify", receivers, required: true);
+            var escalation = routeMap.Sequence("escalation") is { } stepItems ? ReadSteps(routeMap, stepItems, receivers) : null;
+            var active = TimeIntervalRefs(routeMap, "active_time_intervals", intervals);
+            var mute = TimeIntervalRefs(routeMap, "mute_time_intervals", intervals);
+            bool ownsMore = escalation is not null || routeMap.Has("active_time_intervals") || routeMap.Has("mute_time_intervals");
+
+            // Without escalation or time intervals, a route exists to pick receivers: notify is required.
+            var notify = ReceiverList(routeMap, "notify", receivers, required: !ownsMore);
             if (match.Count == 0 && matchRe.Count == 0)
             {
                 map.Context.Error(routeMap.Start, $"{path}: a route needs match or match_re");
             }
 
             routeMap.Finish();
-            if (notify is not null)
+            if (notify is not null || ownsMore)
             {
-                routes.Add(new RouteOptions { Match = match, MatchRe = matchRe, Notify = notify });
+                routes.Add(new RouteOptions { Match = match, MatchRe = matchRe, Notify = notify, Escalation = escalation, ActiveTimeIntervals = active, MuteTimeIntervals = mute });
             }
         }
 

@@ -74,7 +74,8 @@ internal static partial class ConfigLoader
         var levels = ReadSeverityLevels(map);
         var severities = ReadSeverities(map, receiverNames, levels);
         var escalation = ReadEscalation(map, receiverNames, levels);
-        var routing = ReadRouting(map.Map("routing"), receiverNames);
+        var timeIntervals = ReadTimeIntervals(map);
+        var routing = ReadRouting(map.Map("routing"), receiverNames, timeIntervals);
         var inhibit = ReadInhibit(map);
         var silences = ReadSilences(map);
         var reports = ReadReports(map, receiverNames);
@@ -95,6 +96,7 @@ internal static partial class ConfigLoader
             Levels = levels,
             Severities = severities,
             Escalation = escalation,
+            TimeIntervals = timeIntervals,
             Routing = routing,
             Inhibit = inhibit,
             Silences = silences,

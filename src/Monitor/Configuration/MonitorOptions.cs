@@ -33,6 +33,9 @@ internal sealed record MonitorOptions
 
     public IReadOnlyDictionary<Severity, IReadOnlyList<EscalationStep>> Escalation { get; init; } = new Dictionary<Severity, IReadOnlyList<EscalationStep>>();
 
+    /// <summary>Named time intervals (Alertmanager's <c>time_intervals</c>) routes refer to.</summary>
+    public IReadOnlyDictionary<string, TimeIntervalSet> TimeIntervals { get; init; } = new Dictionary<string, TimeIntervalSet>();
+
     public RoutingOptions Routing { get; init; } = new();
 
     public IReadOnlyList<InhibitRule> Inhibit { get; init; } = [];
