@@ -101,6 +101,22 @@ public class TimeIntervalConfigTests
         ], errors);
     }
 
+    /// <summary>The example of docs/configuration.md (which amtool 0.25 check-config accepts in an Alertmanager config) reads here too.</summary>
+    [Fact]
+    public void DocsExample_Parses_AndMeansWhatItSays()
+    {
+        string docs = File.ReadAllText(Monitor.Tests.TestSupport.Repository.File("docs/configuration.md"));
+        string section = docs[docs.IndexOf("## `time_intervals`", StringComparison.Ordinal)..];
+        int start = section.IndexOf("```yaml\n", StringComparison.Ordinal) + "```yaml\n".Length;
+        string yaml = section[start..section.IndexOf("```", start, StringComparison.Ordinal)];
+        var result = Parse(yaml);
+        Assert.True(result.Success, string.Join("\n", result.Errors));
+        var freeze = result.Options!.TimeIntervals["year-end-freeze"];
+        Assert.True(freeze.Contains(Utc(2026, 12, 25)));
+        Assert.False(freeze.Contains(Utc(2026, 12, 24)));
+        Assert.True(result.Options.TimeIntervals["business-hours"].Contains(Utc(2026, 12, 1, 1, 0)));
+    }
+
     [Fact]
     public void RouteEscalation_IsReadWithTheSameRules_AndNotifyIsOptionalThen()
     {
