@@ -449,7 +449,19 @@ internal static partial class ConfigLoader
         return result;
     }
 
-    private static RoutingOptions ReadRouting(YamlMap? map, HashSet<string> receivers, Dictionary<string, TimeIntervalSet> intervals)
+    /// <summary>A matcher's <c>severity</c> compares by meaning, so it must name a level: else it would never match.</summary>
+    private static void CheckSeverityMatcher(YamlMap map, string key, Dictionary<string, string>? labels, SeverityLevels levels)
+    {
+        if (labels is null || !labels.TryGetValue("severity", out string? value) || levels.TryParse(value, out _))
+        {
+            return;
+        }
+
+        var at = map.Get(key) is YamlMappingNode node && node.Children.TryGetValue(new YamlScalarNode("severity"), out var v) ? v.Start : map.Start;
+        map.Context.Error(at, $"{map.Field(key)}.severity: \"{value}\" names no severity level (levels: {levels.Describe()})");
+    }
+
+    private static RoutingOptions ReadRouting(YamlMap? map, HashSet<string> receivers, Dictionary<string, TimeIntervalSet> intervals, SeverityLevels levels)
     {
         var result = new RoutingOptions();
         if (map is null)
@@ -476,6 +488,7 @@ internal static partial class ConfigLoader
             }
 
             var match = routeMap.StringMap("match", Names.IsLabelName, Names.LabelNameRule) ?? [];
+            CheckSeverityMatcher(routeMap, "match", match, levels);
             var matchRe = new Dictionary<string, Regex>(StringComparer.Ordinal);
             if (routeMap.Map("match_re") is { } reMap)
             {
@@ -527,7 +540,7 @@ internal static partial class ConfigLoader
         return result;
     }
 
-    private static List<InhibitRule> ReadInhibit(YamlMap root)
+    private static List<InhibitRule> ReadInhibit(YamlMap root, SeverityLevels levels)
     {
         var result = new List<InhibitRule>();
         foreach (var (node, path) in root.Sequence("inhibit") ?? [])
@@ -541,6 +554,8 @@ internal static partial class ConfigLoader
             var source = map.StringMap("source", Names.IsLabelName, Names.LabelNameRule);
             var target = map.StringMap("target", Names.IsLabelName, Names.LabelNameRule);
             var equal = map.Strings("equal") ?? [];
+            CheckSeverityMatcher(map, "source", source, levels);
+            CheckSeverityMatcher(map, "target", target, levels);
             if (source is null || source.Count == 0)
             {
                 map.Context.Error(map.Start, $"{path}.source: required (labels the inhibiting alert has)");

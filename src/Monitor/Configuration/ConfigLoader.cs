@@ -75,8 +75,8 @@ internal static partial class ConfigLoader
         var severities = ReadSeverities(map, receiverNames, levels);
         var escalation = ReadEscalation(map, receiverNames, levels);
         var timeIntervals = ReadTimeIntervals(map);
-        var routing = ReadRouting(map.Map("routing"), receiverNames, timeIntervals);
-        var inhibit = ReadInhibit(map);
+        var routing = ReadRouting(map.Map("routing"), receiverNames, timeIntervals, levels);
+        var inhibit = ReadInhibit(map, levels);
         var silences = ReadSilences(map);
         var reports = ReadReports(map, receiverNames);
         var shard = ReadShard(map);

@@ -130,6 +130,26 @@ public class SeverityPolicyTests
     }
 
     [Fact]
+    public void RouteAndInhibitMatchers_OnSeverity_MustNameALevel()
+    {
+        var errors = Parse("""
+            routing:
+              routes:
+                - match: { severity: P0 }
+                  notify: [pager]
+            inhibit:
+              - source: { severity: critical }
+                target: { severity: page }
+            """).Errors.Select(e => e.ToString()).ToList();
+        Assert.Equal(
+        [
+            "monitor.yaml:3:26: routing.routes[0].match.severity: \"P0\" names no severity level (levels: P1, P2, P3, P4)",
+            "monitor.yaml:7:25: inhibit[0].target.severity: \"page\" names no severity level (levels: P1, P2, P3, P4)",
+        ], errors);
+        Assert.True(Parse("severities:\n  levels: [{ name: P0, aliases: [sev0] }, P1]\nrouting:\n  routes:\n    - match: { severity: sev0 }\n      notify: [pager]\n").Success);
+    }
+
+    [Fact]
     public void DuplicateLevel_AndUnknownUnknownAs_AreErrors()
     {
         var errors = Parse("""

@@ -14,6 +14,7 @@ namespace Monitor.Delivery.Reports;
 internal sealed class ReportScheduler(IAlertService alerting, IAlertingOutbox pipeline, OutboxDispatcher outbox, IReportSource source, TimeProvider time, ILogger<ReportScheduler> logger) : BackgroundService
 {
     private IReadOnlyList<ReportOptions> _reports = [];
+    private SeverityLevels _levels = SeverityLevels.BuiltIn;
     private readonly Dictionary<string, DateTimeOffset> _next = new(StringComparer.Ordinal);
 
     public void Apply(MonitorOptions options)
@@ -21,6 +22,7 @@ internal sealed class ReportScheduler(IAlertService alerting, IAlertingOutbox pi
         lock (_next)
         {
             _reports = options.Reports;
+            Volatile.Write(ref _levels, options.Levels);
             _next.Clear();
             var now = time.GetUtcNow();
             foreach (var report in options.Reports)
@@ -80,7 +82,7 @@ internal sealed class ReportScheduler(IAlertService alerting, IAlertingOutbox pi
         try
         {
             var alerts = await alerting.ActiveAlertsAsync();
-            string text = ReportBuilder.Build(report.Name, at, report.TimeZone, source.Facts(), alerts);
+            string text = ReportBuilder.Build(report.Name, at, report.TimeZone, source.Facts(), alerts, Volatile.Read(ref _levels));
             var changes = new StoreChanges { At = at };
             foreach (string receiver in report.Notify)
             {
