@@ -192,6 +192,30 @@ public class SeverityPolicyTests
     }
 
     [Fact]
+    public async Task CheckConfig_ReportsTheRulesUnknownSeverity_AtItsPlace_AndAcceptsTheTeamsLevels()
+    {
+        string dir = Directory.CreateTempSubdirectory("monitor-severity-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(dir, "api.rules.yml"), "groups:\n  - name: api\n    rules:\n      - alert: ApiDown\n        expr: up == 0\n        labels: { severity: P0 }\n");
+            string config = Path.Combine(dir, "monitor.yaml");
+            File.WriteAllText(config, "rule_files: [api.rules.yml]\n");
+            var stdout = new StringWriter();
+            Assert.Equal(1, await CommandLine.RunAsync(["check-config", "--config", config], stdout, new StringWriter()));
+            Assert.Equal($"{Path.Combine(dir, "api.rules.yml")}:6:29: groups[0].rules[0].labels.severity: \"P0\" names no severity level (levels: P1, P2, P3, P4; the config's severities.levels defines them)", stdout.ToString().Trim());
+
+            File.WriteAllText(config, "rule_files: [api.rules.yml]\nseverities:\n  levels: [P0, P1, P2, P3]\n");
+            stdout = new StringWriter();
+            Assert.Equal(0, await CommandLine.RunAsync(["check-config", "--config", config], stdout, new StringWriter()));
+            Assert.Equal("OK", stdout.ToString().Trim());
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public void WebhookAlert_WithUnknownSeverity_GetsUnknownAs_AndIsReportedForTheLog()
     {
         var levels = Options(OpenWebUi).Levels;
