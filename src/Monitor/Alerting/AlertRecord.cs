@@ -85,6 +85,7 @@ internal sealed class AlertRecord
     /// Where its SLA clocks and escalation count from: its firing, or for an alert held before it was ever sent,
     /// its release (null while still held: the clocks have not started).
     /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore]
     public DateTimeOffset? ClockStart => HeldAt is null ? FiredAt : ReleasedAt;
 
     public string AlertName => Labels.GetValueOrDefault("alertname", "");

@@ -240,6 +240,16 @@ public class SeverityPolicyTests
         string json = JsonSerializer.Serialize(p0, StoreJson.Options);
         Assert.Equal("{\"name\":\"P0\",\"rank\":1}", json);
         Assert.Equal(p0, JsonSerializer.Deserialize<Severity>(json, StoreJson.Options));
+
+        // A stored alert keeps its team level and its hold times.
+        var alert = Alert("ApiDown", "P0", Options(OpenWebUi).Levels, T0);
+        alert.HeldAt = T0;
+        alert.ReleasedAt = T0 + TimeSpan.FromHours(6);
+        string stored = StoreJson.Write(alert);
+        Assert.DoesNotContain("clock_start", stored, StringComparison.Ordinal);
+        var read = StoreJson.Read<AlertRecord>(stored);
+        Assert.Equal((p0, T0, T0 + TimeSpan.FromHours(6)), (read.Severity, read.HeldAt, read.ReleasedAt));
+        Assert.Equal(T0 + TimeSpan.FromHours(6), read.ClockStart);
     }
 
     [Fact]
