@@ -107,7 +107,13 @@ internal sealed class AlertMetrics
 
     private void CountLocked(AlertBook book, IReadOnlySet<string> suppressed)
     {
-        var counts = _alerts.Keys.ToDictionary(k => k, _ => 0);
+        // By series, not by level: a team's P1 (its second level) and the built-in P1 share severity="P1".
+        var counts = new Dictionary<Sample, int>(ReferenceEqualityComparer.Instance);
+        foreach (var sample in _alerts.Values)
+        {
+            counts[sample] = 0;
+        }
+
         foreach (var alert in book.Alerts.Values)
         {
             string? state = alert.Status switch
@@ -121,13 +127,14 @@ internal sealed class AlertMetrics
             if (state is not null)
             {
                 AddLocked(alert.Severity);
-                counts[(alert.Severity, state)] = counts.GetValueOrDefault((alert.Severity, state)) + 1;
+                var sample = _alerts[(alert.Severity, state)];
+                counts[sample] = counts.GetValueOrDefault(sample) + 1;
             }
         }
 
-        foreach (var (key, count) in counts)
+        foreach (var (sample, count) in counts)
         {
-            _alerts[key].Set(count);
+            sample.Set(count);
         }
     }
 }

@@ -253,6 +253,28 @@ public class SeverityPolicyTests
     }
 
     [Fact]
+    public void Metrics_CarryTheTeamsLevelNames_AndATeamP1SharesTheBuiltInP1Series()
+    {
+        var store = new Monitor.Metrics.SeriesStore();
+        var metrics = new AlertMetrics(store);
+        var levels = Options(OpenWebUi).Levels;
+        metrics.Levels(levels);
+        var book = new AlertBook();
+        foreach (var alert in new[] { Alert("A", "P0", levels, T0), Alert("B", "P1", levels, T0), Alert("C", "error", levels, T0) })
+        {
+            book.Alerts[alert.Key] = alert;
+        }
+
+        metrics.Count(book, new HashSet<string>());
+        metrics.Breached(levels.All[0], SlaKind.Ack);
+        var samples = Exposition.Samples(store);
+        Assert.Equal("1", samples["monitor_alerts{severity=\"P0\",state=\"firing\"}"]);
+        Assert.Equal("2", samples["monitor_alerts{severity=\"P1\",state=\"firing\"}"]);
+        Assert.Equal("0", samples["monitor_alerts{severity=\"P4\",state=\"firing\"}"]); // the built-in series stay, at 0
+        Assert.Equal("1", samples["monitor_alert_sla_breaches_total{kind=\"ack\",severity=\"P0\"}"]);
+    }
+
+    [Fact]
     public void ResolveWithinOff_NeverBreaches()
     {
         var options = Options(OpenWebUi);
