@@ -31,6 +31,22 @@ internal sealed class AlertPolicy
     /// </summary>
     public bool Held(AlertRecord alert, DateTimeOffset now) => RouteOf(alert)?.HeldAt(now) ?? false;
 
+    /// <summary>
+    /// Whether a group is held: by its sample's route, or, when none of its alerts is firing any more (only
+    /// resolutions are owed), by the route its key names.
+    /// </summary>
+    public bool Held(GroupState group, AlertRecord? sample, DateTimeOffset now)
+    {
+        if (sample is not null)
+        {
+            return Held(sample, now);
+        }
+
+        string[] parts = group.Key.Split('/', 3);
+        var routes = _options.Routing.Routes;
+        return parts.Length == 3 && int.TryParse(parts[1], System.Globalization.CultureInfo.InvariantCulture, out int i) && i >= 0 && i < routes.Count && routes[i].HeldAt(now);
+    }
+
     private Configuration.RouteOptions? RouteOf(AlertRecord alert) => Route(alert).Route is int i and >= 0 ? _options.Routing.Routes[i] : null;
 
     /// <summary>The first matching route's index and receivers, else -1 and the severity's <c>notify</c>.</summary>

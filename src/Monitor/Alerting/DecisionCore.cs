@@ -75,7 +75,7 @@ internal static class DecisionCore
             }
 
             var sample = effective.FirstOrDefault() ?? all.FirstOrDefault();
-            if (sample is not null && policy.Held(sample, now))
+            if (policy.Held(group, sample, now))
             {
                 bool heldChanged = Hold(group, effective, now, decision);
                 if (group.Notified.Count == 0 && effective.Count == 0)

@@ -185,6 +185,24 @@ public class TimeIntervalPolicyTests
     }
 
     [Fact]
+    public void Resolution_OutsideTheInterval_IsToldWhenItOpens()
+    {
+        var options = Options();
+        var fivePmSeoul = new DateTimeOffset(2026, 11, 30, 8, 0, 0, TimeSpan.Zero); // Monday 17:00 Seoul
+        var alert = Alert(options, "Queue", "P2", fivePmSeoul);
+        var run = new Run(options, alert);
+        Assert.Equal(["2026-11-30T08:01Z slack First"], run.Over(fivePmSeoul, fivePmSeoul + TimeSpan.FromMinutes(5)));
+
+        var resolved = run.Book.Alerts[alert.Key].Clone();
+        resolved.Status = AlertStatus.Resolved;
+        resolved.ResolvedAt = fivePmSeoul + TimeSpan.FromHours(2); // 19:00 Seoul: the route is closed
+        run.Book.Alerts[alert.Key] = resolved;
+        Assert.Empty(run.Over(fivePmSeoul + TimeSpan.FromHours(2), fivePmSeoul + TimeSpan.FromHours(16)));
+        Assert.Equal(["2026-12-01T00:00Z slack Resolution"], run.Over(fivePmSeoul + TimeSpan.FromHours(16), fivePmSeoul + TimeSpan.FromHours(16.5)));
+        Assert.Empty(run.Book.Groups);
+    }
+
+    [Fact]
     public void SecurityAlerts_GoToTheCisoAfter30Minutes_InsteadOfTheSeveritysChain()
     {
         var options = Options();
