@@ -53,7 +53,7 @@ internal sealed class Decision
 
     public List<(Configuration.Severity Severity, SlaKind Kind)> SlaBreaches { get; } = [];
 
-    /// <summary>Firing alerts that are silenced or inhibited now.</summary>
+    /// <summary>Firing alerts that are silenced or inhibited now, or held outside their route's time intervals.</summary>
     public HashSet<string> Suppressed { get; } = new(StringComparer.Ordinal);
 
     public bool IsEmpty => Changes.IsEmpty;

@@ -13,11 +13,23 @@ namespace Monitor.Alerting;
 /// </summary>
 internal static class AlertLifecycle
 {
+    /// <summary>The alert's level; a severity label naming no level is recorded for the log (docs/alerting.md).</summary>
+    private static Severity SeverityOf(LifecycleStep step, IReadOnlyDictionary<string, string> labels, SeverityLevels? levels)
+    {
+        var severity = AlertRecord.SeverityOf(labels, levels ?? SeverityLevels.BuiltIn, out string? unknown);
+        if (unknown is not null)
+        {
+            step.UnknownSeverities.Add((labels.GetValueOrDefault("alertname", ""), unknown, severity));
+        }
+
+        return severity;
+    }
+
     /// <summary>Expired ad-hoc silences stay listed this long, as in Alertmanager.</summary>
     public static readonly TimeSpan ExpiredSilenceRetention = TimeSpan.FromDays(1);
 
     /// <summary>A rule alert moved to <paramref name="to"/>.</summary>
-    public static LifecycleStep Transition(AlertBook book, RuleAlertChange change, IReadOnlyDictionary<string, string> externalLabels, DateTimeOffset at)
+    public static LifecycleStep Transition(AlertBook book, RuleAlertChange change, IReadOnlyDictionary<string, string> externalLabels, DateTimeOffset at, SeverityLevels? levels = null)
     {
         var step = new LifecycleStep(book);
         var labels = new SortedDictionary<string, string>(change.Labels.ToDictionary(), StringComparer.Ordinal);
@@ -59,7 +71,7 @@ internal static class AlertLifecycle
                 Group = change.Group,
                 Labels = labels,
                 RuleLabels = new SortedDictionary<string, string>(change.Labels.ToDictionary(), StringComparer.Ordinal),
-                Severity = AlertRecord.SeverityOf(labels),
+                Severity = SeverityOf(step, labels, levels),
                 Status = AlertStatus.Pending,
                 ActiveAt = change.ActiveAt,
             };
@@ -86,7 +98,7 @@ internal static class AlertLifecycle
     /// Alerts from an Alertmanager webhook: a firing one joins the book (or is a duplicate of the one there), a
     /// resolved one resolves it. <see cref="LifecycleStep.Count"/> says how many changed something.
     /// </summary>
-    public static LifecycleStep Ingest(AlertBook book, IReadOnlyList<IncomingAlert> alerts, DateTimeOffset now)
+    public static LifecycleStep Ingest(AlertBook book, IReadOnlyList<IncomingAlert> alerts, DateTimeOffset now, SeverityLevels? levels = null)
     {
         var step = new LifecycleStep(book);
         foreach (var incoming in alerts)
@@ -128,7 +140,7 @@ internal static class AlertLifecycle
                 Origin = AlertOrigin.Alertmanager,
                 Labels = new SortedDictionary<string, string>(incoming.Labels.ToDictionary(), StringComparer.Ordinal),
                 Annotations = new Dictionary<string, string>(incoming.Annotations, StringComparer.Ordinal),
-                Severity = AlertRecord.SeverityOf(incoming.Labels),
+                Severity = SeverityOf(step, incoming.Labels, levels),
                 Status = AlertStatus.Firing,
                 ActiveAt = startsAt,
                 FiredAt = startsAt,
@@ -346,6 +358,9 @@ internal sealed class LifecycleStep(AlertBook book)
 
     /// <summary>Resolutions: severity and time from firing.</summary>
     public List<(Severity Severity, TimeSpan AfterFiring)> Resolved { get; } = [];
+
+    /// <summary>New alerts whose severity label named no level: alertname, the label, the level given instead.</summary>
+    public List<(string AlertName, string Label, Severity Given)> UnknownSeverities { get; } = [];
 
     /// <summary>How many inputs changed something (the webhook's answer, the orphans resolved).</summary>
     public int Count { get; set; }

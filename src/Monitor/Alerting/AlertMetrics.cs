@@ -16,35 +16,104 @@ internal sealed class AlertMetrics
     private readonly Dictionary<Severity, HistogramSeries> _timeToResolve = [];
     private readonly Dictionary<(Severity, string), Sample> _alerts = [];
 
+    private readonly SeriesStore _store;
+
+    /// <summary>Config reloads add levels while the alerting loop counts.</summary>
+    private readonly Lock _gate = new();
+
+    /// <summary>The series of P1–P4 exist from the start (0 until used); a configured level's when first seen.</summary>
     public AlertMetrics(SeriesStore store)
     {
-        foreach (var severity in Enum.GetValues<Severity>())
+        _store = store;
+        foreach (var severity in Severity.BuiltIn)
         {
-            string name = severity.ToString();
-            foreach (var kind in Enum.GetValues<SlaKind>())
-            {
-                _breaches[(severity, kind)] = store.Counter("monitor_alert_sla_breaches_total", "Alerts not acknowledged within ack_within or not resolved within resolve_within of their severity.",
-                    [new("kind", kind == SlaKind.Ack ? "ack" : "resolve"), new("severity", name)]);
-            }
-
-            _timeToAck[severity] = store.Histogram("monitor_alert_time_to_ack_seconds", "Time from an alert firing to its acknowledgement.", DurationBuckets, [new("severity", name)]);
-            _timeToResolve[severity] = store.Histogram("monitor_alert_time_to_resolve_seconds", "Time from an alert firing to its resolution.", DurationBuckets, [new("severity", name)]);
-            foreach (string state in States)
-            {
-                _alerts[(severity, state)] = store.Gauge("monitor_alerts", "Alerts held now by severity and state (suppressed: silenced or inhibited).", [new("severity", name), new("state", state)]);
-            }
+            Add(severity);
         }
     }
 
-    public void Breached(Severity severity, SlaKind kind) => _breaches[(severity, kind)].Inc();
+    private void Add(Severity severity)
+    {
+        lock (_gate)
+        {
+            AddLocked(severity);
+        }
+    }
 
-    public void Acknowledged(Severity severity, TimeSpan afterFiring) => _timeToAck[severity].Observe(afterFiring.TotalSeconds);
+    private void AddLocked(Severity severity)
+    {
+        if (_timeToAck.ContainsKey(severity))
+        {
+            return;
+        }
 
-    public void Resolved(Severity severity, TimeSpan afterFiring) => _timeToResolve[severity].Observe(afterFiring.TotalSeconds);
+        string name = severity.ToString();
+        foreach (var kind in Enum.GetValues<SlaKind>())
+        {
+            _breaches[(severity, kind)] = _store.Counter("monitor_alert_sla_breaches_total", "Alerts not acknowledged within ack_within or not resolved within resolve_within of their severity.",
+                [new("kind", kind == SlaKind.Ack ? "ack" : "resolve"), new("severity", name)]);
+        }
+
+        _timeToAck[severity] = _store.Histogram("monitor_alert_time_to_ack_seconds", "Time from an alert firing to its acknowledgement.", DurationBuckets, [new("severity", name)]);
+        _timeToResolve[severity] = _store.Histogram("monitor_alert_time_to_resolve_seconds", "Time from an alert firing to its resolution.", DurationBuckets, [new("severity", name)]);
+        foreach (string state in States)
+        {
+            _alerts[(severity, state)] = _store.Gauge("monitor_alerts", "Alerts held now by severity and state (suppressed: silenced or inhibited).", [new("severity", name), new("state", state)]);
+        }
+    }
+
+    /// <summary>Creates the series of configured levels, so they read 0 before their first alert.</summary>
+    public void Levels(SeverityLevels levels)
+    {
+        foreach (var severity in levels.All)
+        {
+            Add(severity);
+        }
+    }
+
+    public void Breached(Severity severity, SlaKind kind)
+    {
+        lock (_gate)
+        {
+            AddLocked(severity);
+            _breaches[(severity, kind)].Inc();
+        }
+    }
+
+    public void Acknowledged(Severity severity, TimeSpan afterFiring)
+    {
+        lock (_gate)
+        {
+            AddLocked(severity);
+            _timeToAck[severity].Observe(afterFiring.TotalSeconds);
+        }
+    }
+
+    public void Resolved(Severity severity, TimeSpan afterFiring)
+    {
+        lock (_gate)
+        {
+            AddLocked(severity);
+            _timeToResolve[severity].Observe(afterFiring.TotalSeconds);
+        }
+    }
 
     public void Count(AlertBook book, IReadOnlySet<string> suppressed)
     {
-        var counts = _alerts.Keys.ToDictionary(k => k, _ => 0);
+        lock (_gate)
+        {
+            CountLocked(book, suppressed);
+        }
+    }
+
+    private void CountLocked(AlertBook book, IReadOnlySet<string> suppressed)
+    {
+        // By series, not by level: a team's P1 (its second level) and the built-in P1 share severity="P1".
+        var counts = new Dictionary<Sample, int>(ReferenceEqualityComparer.Instance);
+        foreach (var sample in _alerts.Values)
+        {
+            counts[sample] = 0;
+        }
+
         foreach (var alert in book.Alerts.Values)
         {
             string? state = alert.Status switch
@@ -57,13 +126,15 @@ internal sealed class AlertMetrics
             };
             if (state is not null)
             {
-                counts[(alert.Severity, state)]++;
+                AddLocked(alert.Severity);
+                var sample = _alerts[(alert.Severity, state)];
+                counts[sample] = counts.GetValueOrDefault(sample) + 1;
             }
         }
 
-        foreach (var (key, count) in counts)
+        foreach (var (sample, count) in counts)
         {
-            _alerts[key].Set(count);
+            sample.Set(count);
         }
     }
 }

@@ -99,6 +99,7 @@ internal sealed class AlertPipeline : BackgroundService, IAlertSink, IAlertingOu
             Log.StorageChanged(_logger);
         }
 
+        _metrics.Levels(options.Levels);
         Volatile.Write(ref _policy, new AlertPolicy(options));
         Volatile.Write(ref _options, options);
     }
@@ -119,7 +120,7 @@ internal sealed class AlertPipeline : BackgroundService, IAlertSink, IAlertingOu
             var external = _options?.ExternalLabels ?? new Dictionary<string, string>();
             foreach (var change in changes)
             {
-                Take(AlertLifecycle.Transition(_book, change, external, at));
+                Take(AlertLifecycle.Transition(_book, change, external, at, _options?.Levels));
             }
 
             return null;
@@ -183,7 +184,7 @@ internal sealed class AlertPipeline : BackgroundService, IAlertSink, IAlertingOu
     /// Alerts from an Alertmanager webhook: a firing one joins the book (or is a duplicate of the one there), a
     /// resolved one resolves it. Returns how many changed something.
     /// </summary>
-    public Task<int> IngestAsync(IReadOnlyList<IncomingAlert> alerts) => RunAsync((book, now) => Take(AlertLifecycle.Ingest(book, alerts, now)).Count);
+    public Task<int> IngestAsync(IReadOnlyList<IncomingAlert> alerts) => RunAsync((book, now) => Take(AlertLifecycle.Ingest(book, alerts, now, Volatile.Read(ref _options)?.Levels)).Count);
 
     public Task<List<AlertRecord>> ActiveAlertsAsync() => RunAsync((book, _) => Active(book));
 
@@ -311,6 +312,11 @@ internal sealed class AlertPipeline : BackgroundService, IAlertSink, IAlertingOu
         foreach (var alert in step.StateChanges)
         {
             LogChange(alert);
+        }
+
+        foreach (var (name, label, given) in step.UnknownSeverities)
+        {
+            Log.UnknownSeverity(_logger, name, label, given.ToString());
         }
 
         return step;

@@ -75,6 +75,19 @@ internal sealed class AlertRecord
     /// <summary>The <c>resolve_within</c> SLA breach was counted.</summary>
     public bool ResolveBreached { get; set; }
 
+    /// <summary>When it was first held by its route's time intervals before anyone was told of it; null: never held so.</summary>
+    public DateTimeOffset? HeldAt { get; set; }
+
+    /// <summary>When the interval that held it opened and it was released to its receivers.</summary>
+    public DateTimeOffset? ReleasedAt { get; set; }
+
+    /// <summary>
+    /// Where its SLA clocks and escalation count from: its firing, or for an alert held before it was ever sent,
+    /// its release (null while still held: the clocks have not started).
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public DateTimeOffset? ClockStart => HeldAt is null ? FiredAt : ReleasedAt;
+
     public string AlertName => Labels.GetValueOrDefault("alertname", "");
 
     public AlertRecord Clone() => new()
@@ -98,9 +111,27 @@ internal sealed class AlertRecord
         AckComment = AckComment,
         AckBreached = AckBreached,
         ResolveBreached = ResolveBreached,
+        HeldAt = HeldAt,
+        ReleasedAt = ReleasedAt,
     };
 
-    /// <summary>Severity from <c>labels.severity</c> (docs/alerting.md); an alert without a recognised one is P3.</summary>
-    public static Severity SeverityOf(IReadOnlyDictionary<string, string> labels) =>
-        SeverityNames.TryParse(labels.GetValueOrDefault("severity"), out var severity) ? severity : Severity.P3;
+    /// <summary>Severity from <c>labels.severity</c> (docs/alerting.md) in the built-in levels; an alert without a recognised one is P3.</summary>
+    public static Severity SeverityOf(IReadOnlyDictionary<string, string> labels) => SeverityOf(labels, SeverityLevels.BuiltIn, out _);
+
+    /// <summary>
+    /// Severity from <c>labels.severity</c> in <paramref name="levels"/>; a missing or unknown one is the levels'
+    /// <see cref="SeverityLevels.Unknown"/>, and <paramref name="unknown"/> is the label's text when it names no level.
+    /// </summary>
+    public static Severity SeverityOf(IReadOnlyDictionary<string, string> labels, SeverityLevels levels, out string? unknown)
+    {
+        string? text = labels.GetValueOrDefault("severity");
+        unknown = null;
+        if (levels.TryParse(text, out var severity))
+        {
+            return severity;
+        }
+
+        unknown = text;
+        return levels.Unknown;
+    }
 }

@@ -14,6 +14,9 @@ namespace Monitor.Alerting;
 /// <item>Unacknowledged past each escalation step's <c>after</c> (from the earliest unacknowledged alert's firing),
 ///   the step's receivers are added and told at once.</item>
 /// <item>Silenced or inhibited alerts are not told, but a resolution reaches every receiver told it was firing.</item>
+/// <item>A group whose route is outside its <c>active_time_intervals</c> (or inside a <c>mute_time_intervals</c>)
+///   tells nothing; when the interval opens it is told at once. An alert held before anyone was told of it has
+///   its SLA clocks and escalation counted from that release instead of from its firing.</item>
 /// </list>
 /// </summary>
 internal static class DecisionCore
@@ -24,7 +27,6 @@ internal static class DecisionCore
     public static Decision Decide(AlertBook book, AlertPolicy policy, DateTimeOffset now, IIdSource ids)
     {
         var decision = new Decision();
-        CheckSla(book, policy, now, decision);
 
         var firing = book.Alerts.Values.Where(a => a.Status == AlertStatus.Firing).OrderBy(a => a.Fingerprint, StringComparer.Ordinal).ToList();
         var members = new Dictionary<string, (SortedDictionary<string, string> Labels, List<AlertRecord> All, List<AlertRecord> Effective)>(StringComparer.Ordinal);
@@ -72,6 +74,23 @@ internal static class DecisionCore
                 created = true;
             }
 
+            var sample = effective.FirstOrDefault() ?? all.FirstOrDefault();
+            if (policy.Held(group, sample, now))
+            {
+                bool heldChanged = Hold(group, effective, now, decision);
+                if (group.Notified.Count == 0 && effective.Count == 0)
+                {
+                    decision.Changes.Groups[key] = null;
+                }
+                else if (heldChanged || created)
+                {
+                    decision.Changes.Groups[key] = group;
+                }
+
+                continue;
+            }
+
+            Release(effective, now, decision);
             bool changed = DecideGroup(book, policy, now, group, all, effective, decision, ids);
             if (group.Notified.Count == 0 && effective.Count == 0)
             {
@@ -83,9 +102,62 @@ internal static class DecisionCore
             }
         }
 
+        CheckSla(book, policy, now, decision);
         RemoveFinished(book, now, decision);
         decision.Notifications.Sort((a, b) => a.Severity.CompareTo(b.Severity));
         return decision;
+    }
+
+    /// <summary>
+    /// A group held by its route's time intervals: nothing is told; its alerts that nobody was told of yet are
+    /// marked held (their clocks wait), and its episode starts, so the first notice goes out as the interval opens.
+    /// </summary>
+    private static bool Hold(GroupState group, List<AlertRecord> effective, DateTimeOffset now, Decision decision)
+    {
+        bool changed = false;
+        if (group.EpisodeStart is null && effective.Count > 0)
+        {
+            group.EpisodeStart = now;
+            changed = true;
+        }
+
+        foreach (var alert in effective)
+        {
+            decision.Suppressed.Add(alert.Key);
+            if (alert.HeldAt is null && alert.ReleasedAt is null && !group.Notified.Values.Any(p => p.Firing.Contains(alert.Key)))
+            {
+                Touch(decision, alert).HeldAt = now;
+            }
+        }
+
+        return changed;
+    }
+
+    /// <summary>Held alerts whose interval opened: their clocks start now. Replaces them in <paramref name="effective"/>.</summary>
+    private static void Release(List<AlertRecord> effective, DateTimeOffset now, Decision decision)
+    {
+        for (int i = 0; i < effective.Count; i++)
+        {
+            if (effective[i].HeldAt is not null && effective[i].ReleasedAt is null)
+            {
+                var released = Touch(decision, effective[i]);
+                released.ReleasedAt = now;
+                effective[i] = released;
+            }
+        }
+    }
+
+    /// <summary>The decision's own copy of an alert, to change.</summary>
+    private static AlertRecord Touch(Decision decision, AlertRecord alert)
+    {
+        if (decision.Changes.Alerts.TryGetValue(alert.Key, out var changed) && changed is not null)
+        {
+            return changed;
+        }
+
+        var copy = alert.Clone();
+        decision.Changes.Alerts[alert.Key] = copy;
+        return copy;
     }
 
     /// <summary>Moves <paramref name="group"/> (the decision's own copy) on; true when it changed.</summary>
@@ -99,10 +171,11 @@ internal static class DecisionCore
         }
 
         var unacked = effective.Where(a => a.AckedAt is null).ToList();
-        var steps = policy.Escalation(group.Severity);
+        var sample = effective.FirstOrDefault() ?? all.FirstOrDefault();
+        var steps = policy.Escalation(group, sample);
         if (unacked.Count > 0)
         {
-            var since = unacked.Min(a => a.FiredAt ?? a.ActiveAt);
+            var since = unacked.Min(a => a.ClockStart ?? a.ActiveAt);
             while (group.EscalationStep < steps.Count && now >= since + steps[group.EscalationStep].After)
             {
                 group.EscalationStep++;
@@ -110,7 +183,6 @@ internal static class DecisionCore
             }
         }
 
-        var sample = effective.FirstOrDefault() ?? all.FirstOrDefault();
         IReadOnlyList<string> targets = sample is null ? [] : policy.Receivers(group, sample);
         IReadOnlyList<string> first = sample is null ? [] : policy.Route(sample).Receivers;
         var severityPolicy = policy.For(group.Severity);
@@ -193,22 +265,24 @@ internal static class DecisionCore
     /// <summary>Counts each alert's <c>ack_within</c> and <c>resolve_within</c> breach once.</summary>
     private static void CheckSla(AlertBook book, AlertPolicy policy, DateTimeOffset now, Decision decision)
     {
-        foreach (var alert in book.Alerts.Values)
+        foreach (var stored in book.Alerts.Values)
         {
-            if (alert.FiredAt is not { } fired)
+            // This decision's version: held alerts' clocks start at their release.
+            var alert = decision.Changes.Alerts.TryGetValue(stored.Key, out var changed) && changed is not null ? changed : stored;
+            if (alert.ClockStart is not { } fired)
             {
                 continue;
             }
 
             var sla = policy.For(alert.Severity);
             bool ack = !alert.AckBreached && (alert.AckedAt ?? (alert.Status == AlertStatus.Firing ? now : DateTimeOffset.MinValue)) - fired >= sla.AckWithin;
-            bool resolve = !alert.ResolveBreached && (alert.ResolvedAt ?? now) - fired >= sla.ResolveWithin;
+            bool resolve = !alert.ResolveBreached && sla.ResolveWithin is { } resolveWithin && (alert.ResolvedAt ?? now) - fired >= resolveWithin;
             if (!ack && !resolve)
             {
                 continue;
             }
 
-            var breached = alert.Clone();
+            var breached = Touch(decision, alert);
             if (ack)
             {
                 breached.AckBreached = true;
@@ -221,7 +295,6 @@ internal static class DecisionCore
                 decision.SlaBreaches.Add((alert.Severity, SlaKind.Resolve));
             }
 
-            decision.Changes.Alerts[breached.Key] = breached;
         }
     }
 

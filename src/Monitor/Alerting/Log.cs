@@ -25,6 +25,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 4007, Level = LogLevel.Warning, Message = "The storage section changed; the new store is used after a restart")]
     public static partial void StorageChanged(ILogger logger);
 
+    [LoggerMessage(EventId = 4009, Level = LogLevel.Warning, Message = "Alert {Alertname} has severity \"{Label}\", which names no configured level; it is handled as {Given} (severities.unknown_as)")]
+    public static partial void UnknownSeverity(ILogger logger, string alertname, string label, string given);
+
     [LoggerMessage(EventId = 4008, Level = LogLevel.Information, Message = "Resolved {Count} stored alerts whose rules no longer exist")]
     public static partial void OrphansResolved(ILogger logger, int count);
 }

@@ -71,10 +71,12 @@ internal static partial class ConfigLoader
         var externalLabels = map.StringMap("external_labels", Names.IsLabelName, Names.LabelNameRule) ?? [];
         var receivers = ReadReceivers(map, schema.ReceiverKinds);
         var receiverNames = receivers.Select(r => r.Name).ToHashSet(StringComparer.Ordinal);
-        var severities = ReadSeverities(map, receiverNames);
-        var escalation = ReadEscalation(map, receiverNames);
-        var routing = ReadRouting(map.Map("routing"), receiverNames);
-        var inhibit = ReadInhibit(map);
+        var levels = ReadSeverityLevels(map);
+        var severities = ReadSeverities(map, receiverNames, levels);
+        var escalation = ReadEscalation(map, receiverNames, levels);
+        var timeIntervals = ReadTimeIntervals(map);
+        var routing = ReadRouting(map.Map("routing"), receiverNames, timeIntervals, levels);
+        var inhibit = ReadInhibit(map, levels);
         var silences = ReadSilences(map);
         var reports = ReadReports(map, receiverNames);
         var shard = ReadShard(map);
@@ -96,8 +98,10 @@ internal static partial class ConfigLoader
             ResolvedRuleFiles = resolvedRules,
             EvaluationInterval = evaluationInterval,
             ExternalLabels = externalLabels,
+            Levels = levels,
             Severities = severities,
             Escalation = escalation,
+            TimeIntervals = timeIntervals,
             Routing = routing,
             Inhibit = inhibit,
             Silences = silences,

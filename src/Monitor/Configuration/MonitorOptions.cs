@@ -26,9 +26,15 @@ internal sealed record MonitorOptions
     /// <summary>Labels added to alerts sent out (Prometheus' <c>external_labels</c>). <value>Default none.</value></summary>
     public IReadOnlyDictionary<string, string> ExternalLabels { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>The severity levels, most urgent first. <value>Default P1–P4.</value></summary>
+    public SeverityLevels Levels { get; init; } = SeverityLevels.BuiltIn;
+
     public IReadOnlyDictionary<Severity, SeverityPolicy> Severities { get; init; } = SeverityPolicy.Defaults([]);
 
     public IReadOnlyDictionary<Severity, IReadOnlyList<EscalationStep>> Escalation { get; init; } = new Dictionary<Severity, IReadOnlyList<EscalationStep>>();
+
+    /// <summary>Named time intervals (Alertmanager's <c>time_intervals</c>) routes refer to.</summary>
+    public IReadOnlyDictionary<string, TimeIntervalSet> TimeIntervals { get; init; } = new Dictionary<string, TimeIntervalSet>();
 
     public RoutingOptions Routing { get; init; } = new();
 

@@ -6,8 +6,8 @@ internal sealed record SeverityPolicy
     /// <summary>SLA clock for acknowledgement.</summary>
     public required TimeSpan AckWithin { get; init; }
 
-    /// <summary>SLA clock for resolution.</summary>
-    public required TimeSpan ResolveWithin { get; init; }
+    /// <summary>SLA clock for resolution; null when switched off (<c>resolve_within: off</c>).</summary>
+    public required TimeSpan? ResolveWithin { get; init; }
 
     /// <summary>Receivers notified first.</summary>
     public required IReadOnlyList<string> Notify { get; init; }
@@ -22,7 +22,19 @@ internal sealed record SeverityPolicy
     /// The documented defaults (docs/configuration.md). Their receiver names (pager, slack, email) are kept only where a receiver of
     /// that name exists, so a config without them is still valid.
     /// </summary>
-    public static Dictionary<Severity, SeverityPolicy> Defaults(IReadOnlyCollection<string> receivers)
+    public static Dictionary<Severity, SeverityPolicy> Defaults(IReadOnlyCollection<string> receivers) => Defaults(receivers, SeverityLevels.BuiltIn);
+
+    /// <summary>
+    /// The defaults for configured levels: by position, the first level gets P1's, the second P2's, and so on, every
+    /// level past the fourth P4's.
+    /// </summary>
+    public static Dictionary<Severity, SeverityPolicy> Defaults(IReadOnlyCollection<string> receivers, SeverityLevels levels)
+    {
+        var builtIn = BuiltInDefaults(receivers);
+        return levels.All.ToDictionary(s => s, s => builtIn[Severity.BuiltIn[Math.Min(s.Rank, 4) - 1]]);
+    }
+
+    private static Dictionary<Severity, SeverityPolicy> BuiltInDefaults(IReadOnlyCollection<string> receivers)
     {
         IReadOnlyList<string> Existing(params string[] names) => [.. names.Where(receivers.Contains)];
         return new()

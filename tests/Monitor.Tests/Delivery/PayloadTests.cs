@@ -29,16 +29,17 @@ public class PayloadTests
         return new NotifierContext(options, new FakeTimeProvider(T0));
     }
 
-    private static Notification Note(NotificationKind kind = NotificationKind.Firing, Severity severity = Severity.P1, string summary = "api is down", string service = "api", string? ackedBy = null)
+    private static Notification Note(NotificationKind kind = NotificationKind.Firing, Severity? severity = null, string summary = "api is down", string service = "api", string? ackedBy = null)
     {
-        var labels = new SortedDictionary<string, string>(StringComparer.Ordinal) { ["alertname"] = "ApiDown", ["service"] = service, ["severity"] = severity.ToString(), ["instance"] = "10.0.0.1:8080" };
+        var level = severity ?? Severity.P1; // a struct since severities are configurable: no constant default
+        var labels = new SortedDictionary<string, string>(StringComparer.Ordinal) { ["alertname"] = "ApiDown", ["service"] = service, ["severity"] = level.ToString(), ["instance"] = "10.0.0.1:8080" };
         return new Notification
         {
             Id = "0193a1b2c3d4e5f60718293a4b5c6d7e",
             Receiver = "r",
             GroupKey = "P1/-1/{alertname=\"ApiDown\",service=\"api\"}",
             DedupKey = "monitor-0123456789abcdef",
-            Severity = severity,
+            Severity = level,
             Kind = kind,
             Reason = NotificationReason.First,
             GroupLabels = new SortedDictionary<string, string>(StringComparer.Ordinal) { ["alertname"] = "ApiDown", ["service"] = service },

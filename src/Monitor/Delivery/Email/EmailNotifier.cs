@@ -100,11 +100,11 @@ internal sealed class EmailNotifier(EmailReceiverOptions options, NotifierContex
     public static string Html(Notification n, NotifierContext context)
     {
         static string E(string s) => WebUtility.HtmlEncode(s);
-        string color = n.Kind == NotificationKind.Resolved ? "#2b8a3e" : n.Severity switch
+        string color = n.Kind == NotificationKind.Resolved ? "#2b8a3e" : n.Severity.Rank switch
         {
-            Severity.P1 => "#c92a2a",
-            Severity.P2 => "#e8590c",
-            Severity.P3 => "#f08c00",
+            1 => "#c92a2a",
+            2 => "#e8590c",
+            3 => "#f08c00",
             _ => "#1971c2",
         };
         var html = new StringBuilder();

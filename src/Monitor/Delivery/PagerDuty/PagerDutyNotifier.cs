@@ -34,11 +34,11 @@ internal sealed class PagerDutyNotifier(PagerDutyReceiverOptions options, HttpCl
         return await HttpDelivery.SendAsync(client, request, context.Time, cancellationToken);
     }
 
-    public static string Severity(Severity severity) => severity switch
+    public static string Severity(Severity severity) => severity.Rank switch
     {
-        Configuration.Severity.P1 => "critical",
-        Configuration.Severity.P2 => "error",
-        Configuration.Severity.P3 => "warning",
+        1 => "critical",
+        2 => "error",
+        3 => "warning",
         _ => "info",
     };
 

@@ -13,7 +13,7 @@ internal static class ReportBuilder
 {
     private const int Top = 5;
 
-    public static string Build(string name, DateTimeOffset at, TimeZoneInfo zone, ReportFacts facts, IReadOnlyList<AlertRecord> alerts, DateTimeOffset? sentLate = null)
+    public static string Build(string name, DateTimeOffset at, TimeZoneInfo zone, ReportFacts facts, IReadOnlyList<AlertRecord> alerts, DateTimeOffset? sentLate = null, SeverityLevels? levels = null)
     {
         var text = new StringBuilder();
         var local = TimeZoneInfo.ConvertTime(at, zone);
@@ -30,7 +30,7 @@ internal static class ReportBuilder
 
         text.AppendLine();
         text.AppendLine("Active alerts:");
-        foreach (var severity in Enum.GetValues<Severity>())
+        foreach (var severity in (levels ?? SeverityLevels.BuiltIn).All.Concat(alerts.Select(a => a.Severity)).Distinct().Order())
         {
             var of = alerts.Where(a => a.Severity == severity && a.Status == AlertStatus.Firing).ToList();
             text.AppendLine(CultureInfo.InvariantCulture, $"  {severity}: {of.Count} firing ({of.Count(a => a.AckedAt is not null)} acknowledged)");

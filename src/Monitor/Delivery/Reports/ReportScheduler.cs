@@ -28,10 +28,13 @@ internal sealed class ReportScheduler(IAlertService alerting, IAlertingOutbox pi
     /// <summary>Reports whose schedule a reload changed: nothing before the reload counts as missed.</summary>
     private readonly Dictionary<string, DateTimeOffset> _rescheduled = new(StringComparer.Ordinal);
 
+    private SeverityLevels _levels = SeverityLevels.BuiltIn;
+
     public void Apply(MonitorOptions options)
     {
         lock (_lock)
         {
+            Volatile.Write(ref _levels, options.Levels);
             var now = time.GetUtcNow();
             var before = _reports.ToDictionary(r => r.Name, StringComparer.Ordinal);
             foreach (var report in options.Reports)
@@ -195,7 +198,7 @@ internal sealed class ReportScheduler(IAlertService alerting, IAlertingOutbox pi
             }
 
             var alerts = await alerting.ActiveAlertsAsync();
-            string text = ReportBuilder.Build(report.Name, at, report.TimeZone, source.Facts(), alerts, late ? now : null);
+            string text = ReportBuilder.Build(report.Name, at, report.TimeZone, source.Facts(), alerts, late ? now : null, Volatile.Read(ref _levels));
             var changes = new StoreChanges { At = now };
             foreach (string receiver in report.Notify)
             {

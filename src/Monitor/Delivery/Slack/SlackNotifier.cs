@@ -32,11 +32,11 @@ internal sealed class SlackNotifier(SlackReceiverOptions options, HttpClient cli
     {
         NotificationKind.Resolved => "good",
         NotificationKind.Acknowledged => "#808080",
-        _ => n.Severity switch
+        _ => n.Severity.Rank switch
         {
-            Severity.P1 => "danger",
-            Severity.P2 => "#e8590c",
-            Severity.P3 => "warning",
+            1 => "danger",
+            2 => "#e8590c",
+            3 => "warning",
             _ => "#439fe0",
         },
     };

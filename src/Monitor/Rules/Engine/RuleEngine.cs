@@ -67,7 +67,7 @@ internal sealed class RuleEngine : BackgroundService
         var result = new RuleLoad([], [], []);
         foreach (string file in options.ResolvedRuleFiles)
         {
-            var loaded = RuleFileLoader.Load(file);
+            var loaded = RuleFileLoader.Load(file, options.Levels);
             result.Groups.AddRange(loaded.Groups);
             result.Errors.AddRange(loaded.Errors);
             result.Warnings.AddRange(loaded.Warnings);

@@ -30,7 +30,13 @@ internal static partial class RuleFileLoader
     /// <summary>Ranges beyond this make check-config warn: the history starts empty at every restart.</summary>
     public static readonly TimeSpan LongHistory = TimeSpan.FromDays(1);
 
-    public static RuleLoad Load(string path)
+    public static RuleLoad Load(string path) => Load(path, null);
+
+    /// <summary>
+    /// Reads a rule file; with <paramref name="severities"/> (the config's levels) an alerting rule whose
+    /// <c>labels.severity</c> names no level is an error at that label.
+    /// </summary>
+    public static RuleLoad Load(string path, SeverityLevels? severities)
     {
         string text;
         try
@@ -42,10 +48,12 @@ internal static partial class RuleFileLoader
             return new RuleLoad([], [new ConfigError(path, 0, 0, $"cannot read rule file: {e.Message}")], []);
         }
 
-        return Parse(text, path);
+        return Parse(text, path, severities);
     }
 
-    public static RuleLoad Parse(string text, string file)
+    public static RuleLoad Parse(string text, string file) => Parse(text, file, null);
+
+    public static RuleLoad Parse(string text, string file, SeverityLevels? severities)
     {
         var warnings = new List<ConfigError>();
         var ctx = new ConfigContext(file, _ => null, _ => throw new IOException("no files")) { ExpandVariables = false };
@@ -87,7 +95,7 @@ internal static partial class RuleFileLoader
             var rules = new List<RuleDefinition>();
             foreach (var (ruleNode, rulePath) in map.Sequence("rules") ?? [])
             {
-                if (YamlMap.From(ctx, ruleNode, rulePath) is { } ruleMap && ReadRule(ruleMap, text, warnings) is { } rule)
+                if (YamlMap.From(ctx, ruleNode, rulePath) is { } ruleMap && ReadRule(ruleMap, text, warnings, severities) is { } rule)
                 {
                     rules.Add(rule);
                 }
@@ -104,7 +112,7 @@ internal static partial class RuleFileLoader
         return new RuleLoad(groups, ctx.Errors, warnings);
     }
 
-    private static RuleDefinition? ReadRule(YamlMap map, string text, List<ConfigError> warnings)
+    private static RuleDefinition? ReadRule(YamlMap map, string text, List<ConfigError> warnings, SeverityLevels? severities)
     {
         var ctx = map.Context;
         string? alert = map.String("alert");
@@ -166,6 +174,13 @@ internal static partial class RuleFileLoader
         }
 
         var labels = map.StringMap("labels", n => Names.IsLabelName(n), Names.LabelNameRule) ?? [];
+        if (alert is not null && severities is not null && labels.TryGetValue("severity", out string? severity)
+            && !severity.Contains("{{", StringComparison.Ordinal) && !severities.TryParse(severity, out _))
+        {
+            var at = map.Get("labels") is YamlMappingNode labelNode && labelNode.Children.TryGetValue(new YamlScalarNode("severity"), out var value) ? value.Start : map.Start;
+            ctx.Error(at, $"{map.Field("labels")}.severity: \"{severity}\" names no severity level (levels: {severities.Describe()}; the config's severities.levels defines them)");
+        }
+
         var annotations = map.StringMap("annotations", n => Names.IsLabelName(n), "annotation names follow the label name rules") ?? [];
         if (record is not null && annotations.Count > 0)
         {

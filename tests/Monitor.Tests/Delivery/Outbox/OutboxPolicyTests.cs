@@ -10,13 +10,13 @@ public sealed class OutboxPolicyTests
 {
     private static readonly DateTimeOffset T0 = new(2026, 11, 22, 10, 0, 0, TimeSpan.Zero);
 
-    internal static Notification Note(string id, Severity severity = Severity.P2, string group = "g", string receiver = "hook", DateTimeOffset? created = null, NotificationReason reason = NotificationReason.First) => new()
+    internal static Notification Note(string id, Severity? severity = null, string group = "g", string receiver = "hook", DateTimeOffset? created = null, NotificationReason reason = NotificationReason.First) => new()
     {
         Id = id,
         Receiver = receiver,
         GroupKey = group,
         DedupKey = "d-" + group,
-        Severity = severity,
+        Severity = severity ?? Severity.P2,
         Kind = NotificationKind.Firing,
         Reason = reason,
         GroupLabels = new Dictionary<string, string>(),
