@@ -132,10 +132,10 @@ internal static partial class ConfigLoader
 
     private static IReadOnlyList<string> BuiltInAliases(Severity severity) => severity.Rank switch
     {
-        1 => ["critical"],
+        1 => ["critical", "page"],
         2 => ["error"],
-        3 => ["warning"],
-        _ => ["info"],
+        3 => ["warning", "ticket"],
+        _ => ["info", "none"],
     };
 
     private static Dictionary<Severity, SeverityPolicy> ReadSeverities(YamlMap root, HashSet<string> receivers, SeverityLevels levels)

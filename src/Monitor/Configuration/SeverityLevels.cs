@@ -32,9 +32,12 @@ internal sealed class SeverityLevels
         Unknown = unknownAs is not null && _byName.TryGetValue(unknownAs, out var chosen) ? chosen : all[^1];
     }
 
-    /// <summary>P1–P4 with critical, error, warning and info; an alert without a known level is P3, as before.</summary>
+    /// <summary>
+    /// P1–P4 with the severities rule files in the wild use: critical and page (Prometheus's own examples), error,
+    /// warning and ticket, info and none (kubernetes-mixin's Watchdog); an alert without a known level is P3, as before.
+    /// </summary>
     public static SeverityLevels BuiltIn { get; } = new(
-        [("P1", ["critical"]), ("P2", ["error"]), ("P3", ["warning"]), ("P4", ["info"])], "P3");
+        [("P1", ["critical", "page"]), ("P2", ["error"]), ("P3", ["warning", "ticket"]), ("P4", ["info", "none"])], "P3");
 
     /// <summary>The levels, most urgent first.</summary>
     public IReadOnlyList<Severity> All { get; }

@@ -139,12 +139,12 @@ public class SeverityPolicyTests
                   notify: [pager]
             inhibit:
               - source: { severity: critical }
-                target: { severity: page }
+                target: { severity: urgent }
             """).Errors.Select(e => e.ToString()).ToList();
         Assert.Equal(
         [
             "monitor.yaml:3:26: routing.routes[0].match.severity: \"P0\" names no severity level (levels: P1, P2, P3, P4)",
-            "monitor.yaml:7:25: inhibit[0].target.severity: \"page\" names no severity level (levels: P1, P2, P3, P4)",
+            "monitor.yaml:7:25: inhibit[0].target.severity: \"urgent\" names no severity level (levels: P1, P2, P3, P4)",
         ], errors);
         Assert.True(Parse("severities:\n  levels: [{ name: P0, aliases: [sev0] }, P1]\nrouting:\n  routes:\n    - match: { severity: sev0 }\n      notify: [pager]\n").Success);
     }
@@ -219,12 +219,12 @@ public class SeverityPolicyTests
     public void WebhookAlert_WithUnknownSeverity_GetsUnknownAs_AndIsReportedForTheLog()
     {
         var levels = Options(OpenWebUi).Levels;
-        var incoming = new IncomingAlert("abc", false, new Dictionary<string, string> { ["alertname"] = "DiskFull", ["severity"] = "page" }, new Dictionary<string, string>(), T0, null, null);
+        var incoming = new IncomingAlert("abc", false, new Dictionary<string, string> { ["alertname"] = "DiskFull", ["severity"] = "urgent" }, new Dictionary<string, string>(), T0, null, null);
         var step = AlertLifecycle.Ingest(new AlertBook(), [incoming], T0, levels);
         var alert = Assert.Single(step.Changes.Alerts.Values)!;
         Assert.Equal("P3", alert.Severity.Name);
         var (name, label, given) = Assert.Single(step.UnknownSeverities);
-        Assert.Equal(("DiskFull", "page", "P3"), (name, label, given.Name));
+        Assert.Equal(("DiskFull", "urgent", "P3"), (name, label, given.Name));
 
         var chosen = Options("severities:\n  levels: [P0, P1, P2, P3]\n  unknown_as: P1\n").Levels;
         Assert.Equal("P1", AlertLifecycle.Ingest(new AlertBook(), [incoming], T0, chosen).Changes.Alerts.Values.Single()!.Severity.Name);
