@@ -8,7 +8,8 @@ namespace Monitor.Checks.Kubernetes;
 /// <summary>
 /// kube-state-metrics' series for pods, containers, nodes, deployments, PVCs, statefulsets, daemonsets, HPAs,
 /// jobs and cronjobs of the configured namespaces (all when none), limited to the series docs/metrics.md lists
-/// so cardinality stays bounded, and each node's kubelet usage through the node proxy (<see cref="KubeletUsage"/>).
+/// so cardinality stays bounded, each node's kubelet usage through the node proxy (<see cref="KubeletUsage"/>), and
+/// the namespaces' Warning events (<see cref="KubeEvents"/>).
 /// Objects that go away take their series with them at the next run.
 /// </summary>
 internal sealed class KubernetesCheck : ICheck
@@ -28,6 +29,7 @@ internal sealed class KubernetesCheck : ICheck
     private KubeClient? _client;
     private readonly SeriesGeneration _generation;
     private readonly KubeletUsage _usage;
+    private readonly KubeEvents _events = new();
 
     public const string HealthPathAnnotation = "monitor.io/health-path";
     public const string PortAnnotation = "monitor.io/port";
@@ -52,6 +54,7 @@ internal sealed class KubernetesCheck : ICheck
         var published = SeriesGeneration.NewSet();
         bool complete = false;
         List<KubeletUsage.NodeUsage> usageFailures = [];
+        IReadOnlyList<string> latestEvents = [];
         int usageNodeCount = 0;
         void Publish(string name, string help, double value, Label[] labels) => Set(published, name, help, value, labels);
         try
@@ -136,6 +139,11 @@ internal sealed class KubernetesCheck : ICheck
                 KubeStateFamilies.DaemonSet(daemonSet, Publish);
             }
 
+            if (_kube.Events)
+            {
+                latestEvents = await _events.CollectAsync(_client, EffectiveNamespaces(), _scope, published, cancellationToken);
+            }
+
             if (_kube.Usage)
             {
                 // With namespaces listed, only the nodes their pods run on can have their usage.
@@ -181,13 +189,13 @@ internal sealed class KubernetesCheck : ICheck
             // when no node's usage could be read (a role without nodes/proxy, a proxy that is off) and says so otherwise.
             if (usageFailures.Count == usageNodeCount || usageFailures.Any(f => f.Forbidden))
             {
-                return CheckResult.Fail(usageFailures.Any(f => f.Forbidden) ? FailureReasons.Auth : FailureReasons.Status, message);
+                return CheckResult.Fail(usageFailures.Any(f => f.Forbidden) ? FailureReasons.Auth : FailureReasons.Status, message) with { Details = latestEvents };
             }
 
-            return CheckResult.Ok with { Details = [message] };
+            return CheckResult.Ok with { Details = [message, .. latestEvents] };
         }
 
-        return CheckResult.Ok;
+        return latestEvents.Count == 0 ? CheckResult.Ok : CheckResult.Ok with { Details = latestEvents };
     }
 
     /// <summary>
