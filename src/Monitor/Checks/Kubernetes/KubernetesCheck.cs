@@ -49,6 +49,9 @@ internal sealed class KubernetesCheck : ICheck
 
     public CheckOptions Options { get; }
 
+    /// <summary>Event uids whose counts are remembered (those of the last events list).</summary>
+    public int EventsRemembered => _events.Remembered;
+
     public async Task<CheckResult> RunAsync(CancellationToken cancellationToken)
     {
         var published = SeriesGeneration.NewSet();
