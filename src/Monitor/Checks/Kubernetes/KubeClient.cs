@@ -107,12 +107,19 @@ internal sealed class KubeClient : IDisposable
 
     /// <summary>
     /// A LIST with extra parameters on its first page (a <c>fieldSelector</c>, a <c>resourceVersion</c>: the API
-    /// server refuses a resource version beside a continue token), and the list's own resourceVersion.
+    /// server refuses a resource version beside a continue token), and the list's own resourceVersion. After a 410
+    /// (an expired continue token, or a resource version the server no longer has) the list restarts once with
+    /// <paramref name="restartQuery"/> (default: the first page's parameters again).
     /// </summary>
-    public async Task<(List<JsonElement> Items, string? ResourceVersion)> ListVersionedAsync(string path, string resource, string? firstPageQuery, CancellationToken cancellationToken)
+    public async Task<(List<JsonElement> Items, string? ResourceVersion)> ListVersionedAsync(string path, string resource, string? firstPageQuery, CancellationToken cancellationToken, string? restartQuery = null)
     {
         for (int attempt = 0; ; attempt++)
         {
+            if (attempt > 0 && restartQuery is not null)
+            {
+                firstPageQuery = restartQuery;
+            }
+
             var items = new List<JsonElement>();
             string? next = null;
             string? version = null;

@@ -46,7 +46,8 @@ internal sealed class KubeEvents
             string query = _versions.TryGetValue(path, out string? since)
                 ? $"{Selector}&resourceVersion={Uri.EscapeDataString(since)}&resourceVersionMatch=NotOlderThan"
                 : Selector;
-            var (items, version) = await client.ListVersionedAsync(path, resource, query, cancellationToken);
+            // A 410 for the remembered version: list the current state; the per-uid counts still count each occurrence once.
+            var (items, version) = await client.ListVersionedAsync(path, resource, query, cancellationToken, restartQuery: Selector);
             events.AddRange(items);
             if (version is not null)
             {

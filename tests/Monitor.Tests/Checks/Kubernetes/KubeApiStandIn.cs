@@ -65,6 +65,9 @@ internal sealed class KubeApiStandIn : IAsyncDisposable
 
     private long _eventsVersion = 48213500;
 
+    /// <summary>When set, an events list with a resourceVersion is answered 410 Gone (the version was compacted away).</summary>
+    public bool EventsVersionGone { get; set; }
+
     public string EventsResourceVersion
     {
         get
@@ -199,6 +202,11 @@ internal sealed class KubeApiStandIn : IAsyncDisposable
         IResult Events(HttpContext context, string? ns)
         {
             string? selector = context.Request.Query["fieldSelector"];
+            if (context.Request.Query["resourceVersion"].Count > 0 && standIn.EventsVersionGone)
+            {
+                return Results.Json(new { kind = "Status", apiVersion = "v1", status = "Failure", message = "too old resource version: 48213500 (48300000)", reason = "Expired", code = 410 }, statusCode: 410);
+            }
+
             if (selector is not null && selector != "type=Warning")
             {
                 return Results.Json(new { kind = "Status", apiVersion = "v1", status = "Failure", message = $"the stand-in knows no field selector \"{selector}\"", reason = "BadRequest", code = 400 }, statusCode: 400);

@@ -161,6 +161,22 @@ public sealed class KubeEventsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ResourceVersionGone_ListsTheCurrentState_StillCountsOnce()
+    {
+        var (check, store, _) = Check();
+        using var _ = check;
+        await RunAsync(check);
+        _api.EventsVersionGone = true;
+        _api.Repeat(BackOff, 2);
+        await RunAsync(check);
+        await RunAsync(check);
+        Assert.Equal("2", Exposition.Samples(store)[BackOffSeries]);
+        var requests = EventRequests();
+        Assert.Contains("resourceVersion=", requests[1], StringComparison.Ordinal);
+        Assert.Equal("/api/v1/events?limit=500&fieldSelector=type%3DWarning", requests[2]);
+    }
+
+    [Fact]
     public async Task Restart_TakesTheCurrentCountsAsTheBaseline_OldEventsAreNotCountedAgain()
     {
         var (check, _, _) = Check();
