@@ -102,16 +102,31 @@ internal sealed class KubeClient : IDisposable
     }
 
     /// <summary>All items of a LIST, page by page; a 410 (the continue token expired) restarts the list once.</summary>
-    public async Task<List<JsonElement>> ListAsync(string path, string resource, CancellationToken cancellationToken)
+    public async Task<List<JsonElement>> ListAsync(string path, string resource, CancellationToken cancellationToken) =>
+        (await ListVersionedAsync(path, resource, null, cancellationToken)).Items;
+
+    /// <summary>
+    /// A LIST with extra parameters on its first page (a <c>fieldSelector</c>, a <c>resourceVersion</c>: the API
+    /// server refuses a resource version beside a continue token), and the list's own resourceVersion. After a 410
+    /// (an expired continue token, or a resource version the server no longer has) the list restarts once with
+    /// <paramref name="restartQuery"/> (default: the first page's parameters again).
+    /// </summary>
+    public async Task<(List<JsonElement> Items, string? ResourceVersion)> ListVersionedAsync(string path, string resource, string? firstPageQuery, CancellationToken cancellationToken, string? restartQuery = null)
     {
         for (int attempt = 0; ; attempt++)
         {
+            if (attempt > 0 && restartQuery is not null)
+            {
+                firstPageQuery = restartQuery;
+            }
+
             var items = new List<JsonElement>();
             string? next = null;
+            string? version = null;
             bool gone = false;
             do
             {
-                string query = $"?limit={PageSize}" + (next is null ? string.Empty : "&continue=" + Uri.EscapeDataString(next));
+                string query = $"?limit={PageSize}" + (next is null ? (firstPageQuery is null ? string.Empty : "&" + firstPageQuery) : "&continue=" + Uri.EscapeDataString(next));
                 using var response = await SendAsync(new Uri(_connection.Server, path + query), cancellationToken);
                 if (response.StatusCode == HttpStatusCode.Gone && attempt == 0)
                 {
@@ -126,13 +141,15 @@ internal sealed class KubeClient : IDisposable
                     items.Add(item.Clone());
                 }
 
-                next = document.RootElement.TryGetProperty("metadata", out var meta) && meta.TryGetProperty("continue", out var c) && c.GetString() is { Length: > 0 } token ? token : null;
+                bool hasMeta = document.RootElement.TryGetProperty("metadata", out var meta) && meta.ValueKind == JsonValueKind.Object;
+                next = hasMeta && meta.TryGetProperty("continue", out var c) && c.GetString() is { Length: > 0 } token ? token : null;
+                version ??= hasMeta && meta.TryGetProperty("resourceVersion", out var rv) && rv.GetString() is { Length: > 0 } v ? v : null;
             }
             while (next is not null);
 
             if (!gone)
             {
-                return items;
+                return (items, version);
             }
         }
     }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Monitor.Checks.Http;
+using Monitor.Checks.Scrape;
 using Monitor.Configuration;
 using Monitor.Metrics;
 
@@ -8,7 +9,8 @@ namespace Monitor.Checks.Kubernetes;
 /// <summary>
 /// kube-state-metrics' series for pods, containers, nodes, deployments, PVCs, statefulsets, daemonsets, HPAs,
 /// jobs and cronjobs of the configured namespaces (all when none), limited to the series docs/metrics.md lists
-/// so cardinality stays bounded, and each node's kubelet usage through the node proxy (<see cref="KubeletUsage"/>).
+/// so cardinality stays bounded, each node's kubelet usage through the node proxy (<see cref="KubeletUsage"/>), and
+/// the namespaces' Warning events (<see cref="KubeEvents"/>).
 /// Objects that go away take their series with them at the next run.
 /// </summary>
 internal sealed class KubernetesCheck : ICheck
@@ -28,10 +30,15 @@ internal sealed class KubernetesCheck : ICheck
     private KubeClient? _client;
     private readonly SeriesGeneration _generation;
     private readonly KubeletUsage _usage;
+    private readonly KubeEvents _events = new();
 
     public const string HealthPathAnnotation = "monitor.io/health-path";
     public const string PortAnnotation = "monitor.io/port";
     public const string SeverityAnnotation = "monitor.io/severity";
+    public const string ScrapeAnnotation = "prometheus.io/scrape";
+    public const string ScrapePortAnnotation = "prometheus.io/port";
+    public const string ScrapePathAnnotation = "prometheus.io/path";
+    public const string ScrapeSchemeAnnotation = "prometheus.io/scheme";
 
     public KubernetesCheck(CheckOptions options, SeriesScope scope, TimeProvider timeProvider, Func<KubeConnection>? connect = null, Action<string, IReadOnlyList<CheckOptions>>? discovered = null)
     {
@@ -47,11 +54,15 @@ internal sealed class KubernetesCheck : ICheck
 
     public CheckOptions Options { get; }
 
+    /// <summary>Event uids whose counts are remembered (those of the last events list).</summary>
+    public int EventsRemembered => _events.Remembered;
+
     public async Task<CheckResult> RunAsync(CancellationToken cancellationToken)
     {
         var published = SeriesGeneration.NewSet();
         bool complete = false;
         List<KubeletUsage.NodeUsage> usageFailures = [];
+        IReadOnlyList<string> latestEvents = [];
         int usageNodeCount = 0;
         void Publish(string name, string help, double value, Label[] labels) => Set(published, name, help, value, labels);
         try
@@ -71,6 +82,11 @@ internal sealed class KubernetesCheck : ICheck
                 {
                     discovered.Add(check);
                 }
+
+                if (DiscoverScrape(pod, "pod") is { } scrape)
+                {
+                    discovered.Add(scrape);
+                }
             }
 
             if (_kube.Discovery && _discovered is not null)
@@ -80,6 +96,11 @@ internal sealed class KubernetesCheck : ICheck
                     if (Discover(service, "service") is { } check)
                     {
                         discovered.Add(check);
+                    }
+
+                    if (DiscoverScrape(service, "service") is { } scrape)
+                    {
+                        discovered.Add(scrape);
                     }
                 }
 
@@ -136,6 +157,11 @@ internal sealed class KubernetesCheck : ICheck
                 KubeStateFamilies.DaemonSet(daemonSet, Publish);
             }
 
+            if (_kube.Events)
+            {
+                latestEvents = await _events.CollectAsync(_client, EffectiveNamespaces(), _scope, published, cancellationToken);
+            }
+
             if (_kube.Usage)
             {
                 // With namespaces listed, only the nodes their pods run on can have their usage.
@@ -181,13 +207,13 @@ internal sealed class KubernetesCheck : ICheck
             // when no node's usage could be read (a role without nodes/proxy, a proxy that is off) and says so otherwise.
             if (usageFailures.Count == usageNodeCount || usageFailures.Any(f => f.Forbidden))
             {
-                return CheckResult.Fail(usageFailures.Any(f => f.Forbidden) ? FailureReasons.Auth : FailureReasons.Status, message);
+                return CheckResult.Fail(usageFailures.Any(f => f.Forbidden) ? FailureReasons.Auth : FailureReasons.Status, message) with { Details = latestEvents };
             }
 
-            return CheckResult.Ok with { Details = [message] };
+            return CheckResult.Ok with { Details = [message, .. latestEvents] };
         }
 
-        return CheckResult.Ok;
+        return latestEvents.Count == 0 ? CheckResult.Ok : CheckResult.Ok with { Details = latestEvents };
     }
 
     /// <summary>
@@ -204,24 +230,7 @@ internal sealed class KubernetesCheck : ICheck
 
         string ns = Meta(item, "namespace");
         string name = Meta(item, "name");
-        string? host;
-        int? port = annotations.TryGetProperty(PortAnnotation, out var portValue) && int.TryParse(portValue.GetString(), System.Globalization.CultureInfo.InvariantCulture, out int p) ? p : null;
-        if (kind == "pod")
-        {
-            host = Str(item, "status", "podIP") is { Length: > 0 } ip && Str(item, "status", "phase") == "Running" ? ip : null;
-            port ??= item.GetProperty("spec").GetProperty("containers").EnumerateArray()
-                .SelectMany(c => c.TryGetProperty("ports", out var ports) ? ports.EnumerateArray() : Enumerable.Empty<JsonElement>())
-                .Select(cp => cp.TryGetProperty("containerPort", out var v) ? v.GetInt32() : (int?)null).FirstOrDefault(v => v is not null);
-        }
-        else
-        {
-            host = $"{name}.{ns}.svc";
-            port ??= item.TryGetProperty("spec", out var spec) && spec.TryGetProperty("ports", out var ports)
-                ? ports.EnumerateArray().Select(sp => sp.TryGetProperty("port", out var v) ? v.GetInt32() : (int?)null).FirstOrDefault(v => v is not null)
-                : null;
-        }
-
-        if (host is null || port is null || !Uri.TryCreate($"http://{(host.Contains(':', StringComparison.Ordinal) ? $"[{host}]" : host)}:{port}{(path.StartsWith('/') ? path : "/" + path)}", UriKind.Absolute, out var url))
+        if (Target(item, kind, annotations, PortAnnotation, "http", path) is not { } url)
         {
             return null;
         }
@@ -243,6 +252,84 @@ internal sealed class KubernetesCheck : ICheck
             Origin = $"discovered by {Options.Name}",
             Fingerprint = $"discovered|{url}|{string.Join(",", labels.OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => $"{l.Key}={l.Value}"))}|{Options.Interval.Ticks}|{Options.Timeout.Ticks}",
         };
+    }
+
+    /// <summary>
+    /// A pod or service annotated <c>prometheus.io/scrape: "true"</c> becomes a scrape check named
+    /// <c>CHECK/NAMESPACE/KIND/NAME/scrape</c> (beside the HTTP check the same object may also have), of
+    /// <c>SCHEME://HOST:PORT/PATH</c> from <c>prometheus.io/scheme</c> (http), the pod's IP or the service's
+    /// <c>NAME.NAMESPACE.svc</c>, <c>prometheus.io/port</c> (the first container or service port) and
+    /// <c>prometheus.io/path</c> (<c>/metrics</c>); labelled with its namespace, pod or service and optional severity.
+    /// </summary>
+    private CheckOptions? DiscoverScrape(JsonElement item, string kind)
+    {
+        if (!_kube.Discovery || _discovered is null || !item.GetProperty("metadata").TryGetProperty("annotations", out var annotations)
+            || !annotations.TryGetProperty(ScrapeAnnotation, out var scrapeValue) || !string.Equals(scrapeValue.GetString(), "true", StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        string path = annotations.TryGetProperty(ScrapePathAnnotation, out var pathValue) && pathValue.GetString() is { Length: > 0 } p ? p : "/metrics";
+        string scheme = annotations.TryGetProperty(ScrapeSchemeAnnotation, out var schemeValue) && schemeValue.GetString() is { Length: > 0 } sc ? sc.ToLowerInvariant() : "http";
+        if (scheme is not ("http" or "https"))
+        {
+            return null;
+        }
+
+        string ns = Meta(item, "namespace");
+        string name = Meta(item, "name");
+        if (Target(item, kind, annotations, ScrapePortAnnotation, scheme, path) is not { } url)
+        {
+            return null;
+        }
+
+        var labels = new Dictionary<string, string>(Options.Labels) { ["namespace"] = ns, [kind] = name };
+        if (annotations.TryGetProperty(SeverityAnnotation, out var severity) && severity.GetString() is { Length: > 0 } sev)
+        {
+            labels["severity"] = sev;
+        }
+
+        return new CheckOptions
+        {
+            Name = $"{Options.Name}/{ns}/{kind}/{name}/scrape",
+            Kind = ScrapeCheck.Kind,
+            Settings = new ScrapeCheckOptions { Url = url },
+            Interval = Options.Interval,
+            Timeout = Options.Timeout,
+            Labels = labels,
+            Origin = $"discovered by {Options.Name}",
+            Fingerprint = $"discovered|scrape|{url}|{string.Join(",", labels.OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => $"{l.Key}={l.Value}"))}|{Options.Interval.Ticks}|{Options.Timeout.Ticks}",
+        };
+    }
+
+    /// <summary>
+    /// The URL of a discovered check: a pod's IP while it is Running, a service's <c>NAME.NAMESPACE.svc</c>; the port
+    /// annotation, else the first container port (pods) or service port. Null when there is none yet.
+    /// </summary>
+    private static Uri? Target(JsonElement item, string kind, JsonElement annotations, string portAnnotation, string scheme, string path)
+    {
+        string ns = Meta(item, "namespace");
+        string name = Meta(item, "name");
+        string? host;
+        int? port = annotations.TryGetProperty(portAnnotation, out var portValue) && int.TryParse(portValue.GetString(), System.Globalization.CultureInfo.InvariantCulture, out int p) ? p : null;
+        if (kind == "pod")
+        {
+            host = Str(item, "status", "podIP") is { Length: > 0 } ip && Str(item, "status", "phase") == "Running" ? ip : null;
+            port ??= item.GetProperty("spec").GetProperty("containers").EnumerateArray()
+                .SelectMany(c => c.TryGetProperty("ports", out var ports) ? ports.EnumerateArray() : Enumerable.Empty<JsonElement>())
+                .Select(cp => cp.TryGetProperty("containerPort", out var v) ? v.GetInt32() : (int?)null).FirstOrDefault(v => v is not null);
+        }
+        else
+        {
+            host = $"{name}.{ns}.svc";
+            port ??= item.TryGetProperty("spec", out var spec) && spec.TryGetProperty("ports", out var ports)
+                ? ports.EnumerateArray().Select(sp => sp.TryGetProperty("port", out var v) ? v.GetInt32() : (int?)null).FirstOrDefault(v => v is not null)
+                : null;
+        }
+
+        return host is null || port is null || !Uri.TryCreate($"{scheme}://{(host.Contains(':', StringComparison.Ordinal) ? $"[{host}]" : host)}:{port}{(path.StartsWith('/') ? path : "/" + path)}", UriKind.Absolute, out var url)
+            ? null
+            : url;
     }
 
     /// <summary>The namespaces watched (empty: all): unset, the kubeconfig context's namespace if it names one (as kubectl does), else all; "*": all.</summary>

@@ -17,6 +17,9 @@ internal sealed record KubernetesCheckOptions : ICheckSettings
     /// <summary>Read each node's kubelet usage (cAdvisor and volume stats) through the node proxy. <value>Default true.</value></summary>
     public bool Usage { get; init; } = true;
 
+    /// <summary>Count the namespaces' Warning events as <c>monitor_kubernetes_events_total</c>. <value>Default true.</value></summary>
+    public bool Events { get; init; } = true;
+
     /// <summary>Kubelet families kept (fully anchored). <value>Default: <see cref="KubeletUsage.DefaultKeepPattern"/>.</value></summary>
     public System.Text.RegularExpressions.Regex? UsageKeep { get; init; }
 
@@ -39,6 +42,7 @@ internal sealed record KubernetesCheckOptions : ICheckSettings
         string? kubeconfig = map.String("kubeconfig");
         bool discovery = map.Bool("discovery") ?? true;
         bool usage = map.Bool("usage") ?? true;
+        bool events = map.Bool("events") ?? true;
         var usageKeep = map.AnchoredRegex("usage_keep");
         long usageMaxSeries = map.Integer("usage_max_series", 1, 1_000_000) ?? 10_000;
         long usageConcurrency = map.Integer("usage_concurrency", 1, 64) ?? 8;
@@ -49,6 +53,7 @@ internal sealed record KubernetesCheckOptions : ICheckSettings
             Kubeconfig = kubeconfig is null ? null : map.Context.ResolvePath(kubeconfig),
             Discovery = discovery,
             Usage = usage,
+            Events = events,
             UsageKeep = usageKeep,
             UsageMaxSeries = (int)usageMaxSeries,
             UsageConcurrency = (int)usageConcurrency,

@@ -56,6 +56,74 @@ internal sealed class KubeApiStandIn : IAsyncDisposable
 
     public List<string> Requests { get; } = [];
 
+    /// <summary>
+    /// The events served at <c>/api/v1/events</c> and <c>/api/v1/namespaces/NS/events</c> (tests/fixtures/kubernetes/events.json,
+    /// an EventList as kubectl get events -o json prints it), honouring <c>fieldSelector=type=Warning</c>; change
+    /// them through <see cref="Repeat"/> and <see cref="AddEvent"/>, which move the list's resourceVersion on.
+    /// </summary>
+    private readonly List<JsonNode> _events = JsonNode.Parse(Fixture("events.json"))!["items"]!.AsArray().Select(n => n!.DeepClone()).ToList();
+
+    private long _eventsVersion = 48213500;
+
+    /// <summary>When set, an events list with a resourceVersion is answered 410 Gone (the version was compacted away).</summary>
+    public bool EventsVersionGone { get; set; }
+
+    public string EventsResourceVersion
+    {
+        get
+        {
+            lock (_events)
+            {
+                return _eventsVersion.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
+    }
+
+    /// <summary>The event with this uid happened <paramref name="times"/> more times: the API server raises its count (or series.count) in place.</summary>
+    public void Repeat(string uid, int times)
+    {
+        lock (_events)
+        {
+            var e = _events.Single(e => e["metadata"]!["uid"]!.GetValue<string>() == uid);
+            if (e["series"] is JsonObject series)
+            {
+                series["count"] = series["count"]!.GetValue<int>() + times;
+            }
+            else
+            {
+                e["count"] = e["count"]!.GetValue<int>() + times;
+            }
+
+            _eventsVersion++;
+        }
+    }
+
+    /// <summary>A new event (a copy of the one with <paramref name="likeUid"/>, with its own uid and count).</summary>
+    public void AddEvent(string likeUid, string uid, string name, int count)
+    {
+        lock (_events)
+        {
+            var e = _events.Single(e => e["metadata"]!["uid"]!.GetValue<string>() == likeUid).DeepClone();
+            e["metadata"]!["uid"] = uid;
+            e["metadata"]!["name"] = name + ".18800000000000" + _events.Count;
+            e["involvedObject"]!["name"] = name;
+            e["count"] = count;
+            e["lastTimestamp"] = "2026-11-22T00:30:00Z";
+            _events.Add(e);
+            _eventsVersion++;
+        }
+    }
+
+    /// <summary>Events expire (an hour after their last occurrence by default): the one with this uid is gone.</summary>
+    public void ExpireEvent(string uid)
+    {
+        lock (_events)
+        {
+            _events.RemoveAll(e => e["metadata"]!["uid"]!.GetValue<string>() == uid);
+            _eventsVersion++;
+        }
+    }
+
     private static string Fixture(string name) => File.ReadAllText(Repository.Fixture("kubernetes", name));
 
     public static async Task<KubeApiStandIn> StartAsync()
@@ -131,6 +199,36 @@ internal sealed class KubeApiStandIn : IAsyncDisposable
             return Results.Content(list.ToJsonString(), "application/json");
         }
 
+        IResult Events(HttpContext context, string? ns)
+        {
+            string? selector = context.Request.Query["fieldSelector"];
+            if (context.Request.Query["resourceVersion"].Count > 0 && standIn.EventsVersionGone)
+            {
+                return Results.Json(new { kind = "Status", apiVersion = "v1", status = "Failure", message = "too old resource version: 48213500 (48300000)", reason = "Expired", code = 410 }, statusCode: 410);
+            }
+
+            if (selector is not null && selector != "type=Warning")
+            {
+                return Results.Json(new { kind = "Status", apiVersion = "v1", status = "Failure", message = $"the stand-in knows no field selector \"{selector}\"", reason = "BadRequest", code = 400 }, statusCode: 400);
+            }
+
+            lock (standIn._events)
+            {
+                var items = standIn._events
+                    .Where(e => ns is null || e["metadata"]!["namespace"]!.GetValue<string>() == ns)
+                    .Where(e => selector is null || e["type"]!.GetValue<string>() == "Warning")
+                    .Select(e => e.DeepClone());
+                var list = new JsonObject
+                {
+                    ["kind"] = "EventList",
+                    ["apiVersion"] = "v1",
+                    ["metadata"] = new JsonObject { ["resourceVersion"] = standIn._eventsVersion.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+                    ["items"] = new JsonArray([.. items]),
+                };
+                return Results.Content(list.ToJsonString(), "application/json");
+            }
+        }
+
         IResult Kubelet(string node, string endpoint)
         {
             if (standIn.KubeletDown.Contains(node))
@@ -155,6 +253,8 @@ internal sealed class KubeApiStandIn : IAsyncDisposable
 
         app.MapGet("/api/v1/pods", (HttpContext c) => Pods(c, null));
         app.MapGet("/api/v1/namespaces/{ns}/pods", (HttpContext c, string ns) => Pods(c, ns));
+        app.MapGet("/api/v1/events", (HttpContext c) => Events(c, null));
+        app.MapGet("/api/v1/namespaces/{ns}/events", (HttpContext c, string ns) => Events(c, ns));
         app.MapGet("/api/v1/nodes", () => List("nodes.json", null));
         app.MapGet("/api/v1/persistentvolumeclaims", () => List("pvcs.json", null));
         app.MapGet("/api/v1/namespaces/{ns}/persistentvolumeclaims", (string ns) => List("pvcs.json", ns));

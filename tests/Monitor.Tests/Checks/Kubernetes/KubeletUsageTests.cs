@@ -123,7 +123,9 @@ public sealed class KubeletUsageTests : IAsyncLifetime
         _api.KubeletDown.Add("gpu-node-02");
         var result = await check.RunAsync(CancellationToken.None);
         Assert.True(result.Success, result.Error);
-        string detail = Assert.Single(result.Details);
+        // The usage failure first; the namespaces' latest Warning events follow it.
+        string detail = Assert.Single(result.Details, d => d.StartsWith("kubelet usage", StringComparison.Ordinal));
+        Assert.Equal(detail, result.Details[0]);
         Assert.Contains("node gpu-node-02: /api/v1/nodes/gpu-node-02/proxy/metrics/cadvisor", detail);
         Assert.Contains("connect: connection refused", detail);
         Assert.DoesNotContain("gpu-node-01", detail);

@@ -167,8 +167,9 @@ public sealed class KubernetesCheckTests : IAsyncLifetime
         using var check = new KubernetesCheck(options, new SeriesScope(store, "cluster", new Dictionary<string, string>()), TimeProvider.System, discovered: (source, checks) => reported.Add((source, checks)));
         Assert.True((await check.RunAsync(CancellationToken.None)).Success);
 
-        var (source, found) = Assert.Single(reported);
+        var (source, all) = Assert.Single(reported);
         Assert.Equal("cluster", source);
+        var found = all.Where(c => c.Kind.Key == HttpCheck.Kind.Key).ToList();
         Assert.Equal(["cluster/ml/pod/trainer-0", "cluster/shop/service/api"], found.Select(c => c.Name).Order(StringComparer.Ordinal));
         var pod = found.Single(c => c.Name.EndsWith("trainer-0", StringComparison.Ordinal));
         Assert.Equal(new Uri("http://10.244.1.5:8080/healthz"), pod.SettingsOf<HttpCheckOptions>().Url);
@@ -178,6 +179,53 @@ public sealed class KubernetesCheckTests : IAsyncLifetime
         Assert.Equal(new Uri("http://api.shop.svc:9090/health"), service.SettingsOf<HttpCheckOptions>().Url);
         Assert.Equal("shop", service.Labels["namespace"]);
         Assert.Equal("api", service.Labels["service"]);
+    }
+
+    [Fact]
+    public async Task Run_Discovery_PrometheusAnnotatedPodsAndServicesBecomeScrapeChecks()
+    {
+        var reported = new List<(string Source, IReadOnlyList<CheckOptions> Checks)>();
+        var store = new SeriesStore();
+        var options = new CheckOptions
+        {
+            Name = "cluster",
+            Kind = KubernetesCheck.Kind,
+            Settings = new KubernetesCheckOptions { Kubeconfig = _api.WriteKubeconfig(_dir, _tokenFile), Usage = false },
+            Interval = TimeSpan.FromSeconds(20),
+            Timeout = TimeSpan.FromSeconds(4),
+            Labels = new Dictionary<string, string> { ["team"] = "platform" },
+        };
+        using var check = new KubernetesCheck(options, new SeriesScope(store, "cluster", new Dictionary<string, string>()), TimeProvider.System, discovered: (source, checks) => reported.Add((source, checks)));
+        Assert.True((await check.RunAsync(CancellationToken.None)).Success);
+
+        var (source, all) = Assert.Single(reported);
+        Assert.Equal("cluster", source);
+        var found = all.Where(c => c.Kind.Key == Monitor.Checks.Scrape.ScrapeCheck.Kind.Key).ToList();
+
+        // The pending pod (no IP yet), a service with scrape "false" and one with a scheme other than http(s) give none.
+        Assert.Equal(["cluster/ml/pod/trainer-0/scrape", "cluster/shop/service/envoy-metrics/scrape"], found.Select(c => c.Name).Order(StringComparer.Ordinal));
+
+        // A pod: its IP, prometheus.io/port, the default path and scheme; beside its HTTP check (monitor.io/health-path).
+        var pod = found.Single(c => c.Name.Contains("trainer-0", StringComparison.Ordinal));
+        Assert.Equal(new Uri("http://10.244.1.5:9400/metrics"), pod.SettingsOf<Monitor.Checks.Scrape.ScrapeCheckOptions>().Url);
+        Assert.Equal(new Dictionary<string, string> { ["team"] = "platform", ["namespace"] = "ml", ["pod"] = "trainer-0", ["severity"] = "P2" }, pod.Labels);
+        Assert.Equal((TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(4)), (pod.Interval, pod.Timeout));
+        Assert.Equal("discovered by cluster", pod.Origin);
+        Assert.Contains(all, c => c.Name == "cluster/ml/pod/trainer-0" && c.Kind.Key == HttpCheck.Kind.Key);
+
+        // A service: its cluster DNS name, the first service port, the path and scheme annotations.
+        var service = found.Single(c => c.Name.Contains("envoy-metrics", StringComparison.Ordinal));
+        Assert.Equal(new Uri("https://envoy-metrics.shop.svc:9901/stats/prometheus"), service.SettingsOf<Monitor.Checks.Scrape.ScrapeCheckOptions>().Url);
+        Assert.Equal(new Dictionary<string, string> { ["team"] = "platform", ["namespace"] = "shop", ["service"] = "envoy-metrics" }, service.Labels);
+
+        // Names and fingerprints are unique, and unlike the HTTP checks' of the same objects.
+        Assert.Equal(all.Count, all.Select(c => c.Name).Distinct().Count());
+        Assert.Equal(all.Count, all.Select(c => c.Fingerprint).Distinct().Count());
+        Assert.StartsWith("discovered|scrape|http://10.244.1.5:9400/metrics|", pod.Fingerprint);
+
+        // The same cluster reports the same checks, so the scheduler keeps them as they are.
+        Assert.True((await check.RunAsync(CancellationToken.None)).Success);
+        Assert.Equal(all.Select(c => c.Fingerprint + c.Name), reported[1].Checks.Select(c => c.Fingerprint + c.Name));
     }
 
     [Fact]
