@@ -69,7 +69,7 @@ public sealed class LogsCheckDockerTests(DockerEngineFixture engine, ITestOutput
         [.. check.LastLines.Select(l => int.Parse(l[(l.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture))];
 
     [Fact]
-    public async Task Counts_StartAtNow_AndARestartedCheckNeitherRecountsNorSkips()
+    public async Task Counts_StartAtNow_ARestartedCheckNeitherRecountsNorSkips_AndARestartedContainerIsFollowed()
     {
         // History first: the check starts at now, so these lines are not counted.
         await Eventually.HoldsAsync(async () => (await Podman.RunAsync(["logs", Name])).Output.Contains("ERROR line 3\n", StringComparison.Ordinal), TimeSpan.FromSeconds(30), () => "the logger printed nothing");
@@ -97,6 +97,23 @@ public sealed class LogsCheckDockerTests(DockerEngineFixture engine, ITestOutput
         Assert.Equal(counted[^1] + 1, after[0]);
         Assert.True(after.Count >= 5, "the lines printed while no check ran are counted");
         Assert.Equal(Enumerable.Range(after[0], after.Count), after);
+
+        // The container restarted (same id, its log kept): its numbering starts again at 1, and it is followed.
+        var (restarted, restartOutput) = await Podman.RunAsync(["restart", "--time", "0", Name]);
+        Assert.True(restarted == 0, restartOutput);
+        await Eventually.HoldsAsync(async () => { await RunOk(second); return Numbers(second) is [.., 5, _, _]; }, TimeSpan.FromSeconds(60), () => string.Join(',', Numbers(second)));
+        var all = Numbers(second);
+        int reset = all.LastIndexOf(1);
+        output.WriteLine($"after podman restart: {string.Join(',', all[(reset - 2)..])}");
+        Assert.Equal(Enumerable.Range(1, all.Count - reset), all[reset..]);
+
+        // Against podman's own log of the container, across both restarts: every line from the first counted
+        // on, once each, in order.
+        var logged = (await Podman.RunAsync(["logs", Name])).Output.Split('\n').Where(l => l.StartsWith("ERROR line ", StringComparison.Ordinal))
+            .Select(l => int.Parse(l["ERROR line ".Length..].Trim(), CultureInfo.InvariantCulture)).ToList();
+        int from = logged.IndexOf(counted[0]);
+        List<int> seen = [.. counted, .. all];
+        Assert.Equal(logged.Skip(from).Take(seen.Count), seen);
         second.Dispose();
     }
 
