@@ -5,7 +5,7 @@ using System.Text.Json;
 namespace Monitor.Checks.Docker;
 
 /// <summary>
-/// The three GETs of the Docker Engine API the check makes (list, inspect, one-shot stats), over the daemon's
+/// The GETs of the Docker Engine API the checks make (list, inspect, one-shot stats; container logs for the logs kind), over the daemon's
 /// unix socket with <see cref="SocketsHttpHandler"/>. Unversioned paths, so Docker answers at its own API version
 /// and podman's compatibility service at its. Each request honours the caller's token, so a hung daemon costs
 /// the check its timeout and nothing more. Failures to reach the socket are <see cref="ProbeException"/>s whose
@@ -33,21 +33,7 @@ internal sealed class DockerClient : IDisposable
     /// <summary>The JSON answer of a GET, or null for 404 (a container removed between list and inspect).</summary>
     public async Task<JsonDocument?> GetAsync(string pathAndQuery, CancellationToken cancellationToken)
     {
-        HttpResponseMessage response;
-        try
-        {
-            response = await _http.GetAsync(pathAndQuery, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
-        }
-        catch (HttpRequestException e) when (e.InnerException is ProbeException probe)
-        {
-            throw new ProbeException(probe.Reason, probe.Message, e);
-        }
-        catch (HttpRequestException e)
-        {
-            throw new ProbeException(FailureReasons.Connect, $"{_socket}: {e.Message}", e);
-        }
-
-        using (response)
+        using (var response = await SendAsync(pathAndQuery, cancellationToken))
         {
             if (response.StatusCode == HttpStatusCode.NotFound && !pathAndQuery.StartsWith("containers/json", StringComparison.Ordinal))
             {
@@ -69,6 +55,47 @@ internal sealed class DockerClient : IDisposable
             {
                 throw new ProbeException(FailureReasons.Parse, $"GET /{PathOf(pathAndQuery)}: not JSON: {e.Message}", e);
             }
+        }
+    }
+
+    /// <summary>
+    /// The body of a GET as a stream, read as it arrives (container logs), or null for 404. The caller disposes
+    /// the response; failures to connect and non-2xx answers throw as <see cref="GetAsync"/> does.
+    /// </summary>
+    public async Task<HttpResponseMessage?> GetStreamAsync(string pathAndQuery, CancellationToken cancellationToken)
+    {
+        var response = await SendAsync(pathAndQuery, cancellationToken);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            response.Dispose();
+            return null;
+        }
+
+        if (!response.IsSuccessStatusCode)
+        {
+            using (response)
+            {
+                string text = await response.Content.ReadAsStringAsync(cancellationToken);
+                throw new ProbeException(FailureReasons.Status, $"GET /{PathOf(pathAndQuery)}: {(int)response.StatusCode} {ErrorMessage(text)}");
+            }
+        }
+
+        return response;
+    }
+
+    private async Task<HttpResponseMessage> SendAsync(string pathAndQuery, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _http.GetAsync(pathAndQuery, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        }
+        catch (HttpRequestException e) when (e.InnerException is ProbeException probe)
+        {
+            throw new ProbeException(probe.Reason, probe.Message, e);
+        }
+        catch (HttpRequestException e)
+        {
+            throw new ProbeException(FailureReasons.Connect, $"{_socket}: {e.Message}", e);
         }
     }
 

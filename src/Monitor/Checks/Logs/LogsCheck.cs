@@ -12,9 +12,9 @@ namespace Monitor.Checks.Logs;
 /// Memory is bounded: lines are cut at <see cref="LogsCheckOptions.MaxLineBytes"/> and one run reads at most
 /// <see cref="LogsCheckOptions.MaxBytesPerRun"/>, leaving the rest to the next run.
 /// </summary>
-internal sealed class LogsCheck : ICheck
+internal sealed partial class LogsCheck : ICheck
 {
-    /// <summary>The <c>logs</c> kind: pattern counts over log files.</summary>
+    /// <summary>The <c>logs</c> kind: pattern counts over log files or a container's logs.</summary>
     public static readonly CheckKind Kind = new("logs", LogsCheckOptions.Read, (options, context) => new LogsCheck(options, context.Scope));
 
     private readonly LogsCheckOptions _logs;
@@ -35,6 +35,11 @@ internal sealed class LogsCheck : ICheck
         _scope = scope;
         _stateFile = Path.GetFullPath(_logs.StateFile ?? Path.Combine("data", "logs", options.Name.Replace('/', '_') + ".offsets"));
         _buffer = new byte[Math.Max(_logs.MaxLineBytes, 4096)];
+        if (_logs.Docker is { } docker)
+        {
+            _client = new Monitor.Checks.Docker.DockerClient(docker.Socket, maxConnections: 1);
+            _container = new TailedFile(docker.Container, new Label("container", docker.Container), scope, _logs.Patterns);
+        }
     }
 
     public CheckOptions Options { get; }
@@ -53,10 +58,10 @@ internal sealed class LogsCheck : ICheck
         }
     }
 
-    public Task<CheckResult> RunAsync(CancellationToken cancellationToken)
+    public async Task<CheckResult> RunAsync(CancellationToken cancellationToken)
     {
-        var result = Run(cancellationToken);
-        return Task.FromResult(_logs.LastLines > 0 ? result with { Details = LastLines } : result);
+        var result = _logs.Docker is null ? Run(cancellationToken) : await RunDockerAsync(cancellationToken);
+        return _logs.LastLines > 0 ? result with { Details = LastLines } : result;
     }
 
     private CheckResult Run(CancellationToken cancellationToken)
@@ -78,7 +83,7 @@ internal sealed class LogsCheck : ICheck
         List<string> paths;
         try
         {
-            paths = Expand(_logs.Path);
+            paths = Expand(_logs.Path!);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -147,7 +152,7 @@ internal sealed class LogsCheck : ICheck
     {
         if (!_files.TryGetValue(path, out var file))
         {
-            file = _files[path] = new TailedFile(path, _scope, _logs.Patterns);
+            file = _files[path] = new TailedFile(path, new Label("path", path), _scope, _logs.Patterns);
         }
 
         // A file renamed away is read to its end first: its last lines were written before the new file's first.
@@ -354,6 +359,7 @@ internal sealed class LogsCheck : ICheck
 
     public void Dispose()
     {
+        _client?.Dispose();
         foreach (var file in _files.Values)
         {
             file.Current?.Dispose();
@@ -361,16 +367,15 @@ internal sealed class LogsCheck : ICheck
         }
     }
 
-    /// <summary>One followed path: its open file, the file it replaced while that is drained, and its series.</summary>
+    /// <summary>One followed path (or container): its open file, the file it replaced while that is drained, and its series.</summary>
     private sealed class TailedFile
     {
-        public TailedFile(string path, SeriesScope scope, IReadOnlyList<LogPattern> patterns)
+        public TailedFile(string path, Label label, SeriesScope scope, IReadOnlyList<LogPattern> patterns)
         {
             Path = path;
-            var label = new Label("path", path);
-            Lines = scope.Counter("monitor_log_read_lines_total", "Lines read from a log file.", label);
-            Bytes = scope.Counter("monitor_log_read_bytes_total", "Bytes read from a log file.", label);
-            Matches = [.. patterns.Select(p => scope.Counter("monitor_log_lines_total", "Lines of a log file that match a pattern.", label, new Label("pattern", p.Name)))];
+            Lines = scope.Counter("monitor_log_read_lines_total", "Lines read from a log file or container.", label);
+            Bytes = scope.Counter("monitor_log_read_bytes_total", "Bytes read from a log file or container.", label);
+            Matches = [.. patterns.Select(p => scope.Counter("monitor_log_lines_total", "Lines of a log file or container that match a pattern.", label, new Label("pattern", p.Name)))];
         }
 
         public string Path { get; }

@@ -7,6 +7,14 @@ namespace Monitor.Checks.Logs;
 internal sealed record SavedOffset(string Path, FileId Id, long Offset, bool SkipToNewline);
 
 /// <summary>
+/// Where reading of a container's logs stopped: the timestamp of the last line counted (nanoseconds since the
+/// epoch, as the Engine API's RFC 3339 timestamps give them), how many lines with exactly that timestamp were
+/// counted (the API's <c>since</c> has second resolution, so the next read sees them again), and the id of the
+/// container they came from.
+/// </summary>
+internal sealed record LogCursor(string Container, string Id, long LastNanos, int AtLast);
+
+/// <summary>
 /// The state file of a <c>logs</c> check: one line per file, <c>device inode offset skip path</c> separated by
 /// tabs (the path last, so it may hold anything but a newline). Written to a temporary file and renamed over
 /// the old one, so a crash leaves either the old or the new state, never half of one.
@@ -50,6 +58,36 @@ internal static class OffsetState
             text.Append(CultureInfo.InvariantCulture, $"{o.Id.Device}\t{o.Id.Inode}\t{o.Offset}\t{(o.SkipToNewline ? 1 : 0)}\t{o.Path}\n");
         }
 
+        Write(file, text.ToString());
+    }
+
+    /// <summary>A container's cursor, from a line <c>docker nanos count id name</c> (which the file loader ignores, as this one ignores file lines).</summary>
+    public static LogCursor? LoadCursor(string file, string container)
+    {
+        if (!File.Exists(file))
+        {
+            return null;
+        }
+
+        foreach (string line in File.ReadAllLines(file))
+        {
+            var parts = line.Split('\t', 5);
+            if (parts.Length == 5 && parts[0] == "docker" && parts[4] == container
+                && long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out long nanos)
+                && int.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out int count))
+            {
+                return new LogCursor(container, parts[3], nanos, count);
+            }
+        }
+
+        return null;
+    }
+
+    public static void SaveCursor(string file, LogCursor cursor) =>
+        Write(file, string.Create(CultureInfo.InvariantCulture, $"docker\t{cursor.LastNanos}\t{cursor.AtLast}\t{cursor.Id}\t{cursor.Container}\n"));
+
+    private static void Write(string file, string text)
+    {
         string? dir = Path.GetDirectoryName(file);
         if (!string.IsNullOrEmpty(dir))
         {
@@ -57,7 +95,7 @@ internal static class OffsetState
         }
 
         string temp = file + ".tmp";
-        File.WriteAllText(temp, text.ToString());
+        File.WriteAllText(temp, text);
         File.Move(temp, file, overwrite: true);
     }
 }
