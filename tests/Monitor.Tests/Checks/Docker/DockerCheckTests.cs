@@ -155,7 +155,7 @@ public sealed class DockerCheckTests : IDisposable
         var oom = File.ReadAllText(Repository.Fixture("docker", "inspect-oom.json"));
         var ids = new[] { Container("healthy").Id, Container("oom").Id };
         string list = $"[{{\"Id\":\"{ids[0]}\"}},{{\"Id\":\"{ids[1]}\"}}]";
-        await using var engine = FakeEngine.Start(Path.Combine(_dir, "docker.sock"), path => path switch
+        await using var engine = FakeDockerEngine.Start(Path.Combine(_dir, "docker.sock"), path => path switch
         {
             _ when path.StartsWith("/containers/json?", StringComparison.Ordinal) => (200, list),
             _ when path == $"/containers/{ids[0]}/json" => (200, healthy),
@@ -192,7 +192,7 @@ public sealed class DockerCheckTests : IDisposable
         // 40 containers (the same one under 40 ids: the series are per name and id) answering 50 ms each.
         var ids = Enumerable.Range(0, 40).Select(i => i.ToString("x2", System.Globalization.CultureInfo.InvariantCulture) + id[2..]).ToList();
         string list = "[" + string.Join(',', ids.Select(i => $"{{\"Id\":\"{i}\"}}")) + "]";
-        await using var engine = FakeEngine.Start(
+        await using var engine = FakeDockerEngine.Start(
             Path.Combine(_dir, "docker.sock"),
             path => path switch
             {
@@ -217,7 +217,7 @@ public sealed class DockerCheckTests : IDisposable
     [Fact]
     public async Task Run_EngineError_StatusReasonWithTheDaemonsMessage()
     {
-        await using var engine = FakeEngine.Start(Path.Combine(_dir, "docker.sock"), _ => (500, "{\"message\":\"database is locked\"}"));
+        await using var engine = FakeDockerEngine.Start(Path.Combine(_dir, "docker.sock"), _ => (500, "{\"message\":\"database is locked\"}"));
         using var scope = new SeriesScope(new SeriesStore(), "containers", new Dictionary<string, string>());
         using var check = new DockerCheck(Options(new DockerCheckOptions { Socket = engine.Path }), scope, TimeProvider.System);
         var result = await check.RunAsync(CancellationToken.None);
@@ -252,7 +252,7 @@ public sealed class DockerCheckTests : IDisposable
     [Fact]
     public async Task Run_HungDaemon_TimesOutWithTheToken()
     {
-        await using var engine = FakeEngine.Start(Path.Combine(_dir, "docker.sock"), _ => (0, string.Empty)); // accepts, never answers
+        await using var engine = FakeDockerEngine.Start(Path.Combine(_dir, "docker.sock"), _ => (0, string.Empty)); // accepts, never answers
         using var scope = new SeriesScope(new SeriesStore(), "containers", new Dictionary<string, string>());
         using var check = new DockerCheck(Options(new DockerCheckOptions { Socket = engine.Path }), scope, TimeProvider.System);
         using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
@@ -307,100 +307,5 @@ public sealed class DockerCheckTests : IDisposable
     {
         var errors = Parse(docker).Errors.Select(e => e.ToString()).ToList();
         Assert.True(errors.Any(e => e.Contains(expected, StringComparison.Ordinal)), string.Join("\n", errors));
-    }
-
-    /// <summary>An HTTP/1.1 server on a unix socket answering GETs from a function; status 0 never answers.</summary>
-    private sealed class FakeEngine : IAsyncDisposable
-    {
-        private readonly Socket _listener;
-        private readonly Func<string, (int Status, string Body)> _answer;
-        private readonly CancellationTokenSource _stop = new();
-        private readonly Task _loop;
-
-        private FakeEngine(string path, Func<string, (int, string)> answer)
-        {
-            Path = path;
-            _answer = answer;
-            _listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-            _listener.Bind(new UnixDomainSocketEndPoint(path));
-            _listener.Listen(32);
-            _loop = AcceptAsync();
-        }
-
-        public string Path { get; }
-
-        public ConcurrentQueue<string> Requests { get; } = new();
-
-        /// <summary>How long each answer takes; with it, the most requests seen in flight at once.</summary>
-        public TimeSpan Delay { get; init; }
-
-        public int MaxInFlight => _maxInFlight;
-
-        private int _inFlight;
-        private int _maxInFlight;
-
-        public static FakeEngine Start(string path, Func<string, (int, string)> answer, TimeSpan delay = default) => new(path, answer) { Delay = delay };
-
-        private async Task AcceptAsync()
-        {
-            try
-            {
-                while (true)
-                {
-                    var client = await _listener.AcceptAsync(_stop.Token);
-                    _ = ServeAsync(client);
-                }
-            }
-            catch (OperationCanceledException)
-            {
-            }
-        }
-
-        private async Task ServeAsync(Socket client)
-        {
-            using var _ = client;
-            await using var stream = new NetworkStream(client);
-            using var reader = new StreamReader(stream, Encoding.ASCII);
-            try
-            {
-                while (await reader.ReadLineAsync(_stop.Token) is { } requestLine)
-                {
-                    while (await reader.ReadLineAsync(_stop.Token) is { Length: > 0 })
-                    {
-                    }
-
-                    string path = requestLine.Split(' ')[1];
-                    Requests.Enqueue(path);
-                    int now = Interlocked.Increment(ref _inFlight);
-                    int seen;
-                    while (now > (seen = _maxInFlight) && Interlocked.CompareExchange(ref _maxInFlight, now, seen) != seen)
-                    {
-                    }
-
-                    await Task.Delay(Delay, _stop.Token);
-                    Interlocked.Decrement(ref _inFlight);
-                    var (status, body) = _answer(path);
-                    if (status == 0)
-                    {
-                        await Task.Delay(Timeout.Infinite, _stop.Token);
-                    }
-
-                    byte[] bytes = Encoding.UTF8.GetBytes(body);
-                    await stream.WriteAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {bytes.Length}\r\n\r\n"), _stop.Token);
-                    await stream.WriteAsync(bytes, _stop.Token);
-                }
-            }
-            catch (Exception e) when (e is OperationCanceledException or IOException)
-            {
-            }
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await _stop.CancelAsync();
-            _listener.Dispose();
-            await _loop;
-            _stop.Dispose();
-        }
     }
 }

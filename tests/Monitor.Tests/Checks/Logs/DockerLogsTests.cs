@@ -139,7 +139,7 @@ public sealed class DockerLogsTests : IDisposable
         long now = TimeProvider.System.GetUtcNow().ToUnixTimeSeconds() * 1_000_000_000;
         long t = now + (5 * 1_000_000_000L) + 250_000_000; // a second after the first run, by its timestamps
 
-        await using var engine = new FakeLogEngine(Path.Combine(_dir, "docker.sock"), path =>
+        await using var engine = FakeDockerEngine.StartRaw(Path.Combine(_dir, "docker.sock"), path =>
         {
             if (path == "/containers/web/json")
             {
@@ -201,7 +201,7 @@ public sealed class DockerLogsTests : IDisposable
     [Fact]
     public async Task Container_Missing_FailsWithNoMatch_AndMissingSocketWithNoSocket()
     {
-        await using var engine = new FakeLogEngine(Path.Combine(_dir, "docker.sock"), _ => (404, "{\"message\":\"no such container\"}"u8.ToArray()));
+        await using var engine = FakeDockerEngine.StartRaw(Path.Combine(_dir, "docker.sock"), _ => (404, "{\"message\":\"no such container\"}"u8.ToArray()));
         var (check, _) = Check(engine.Path);
         var result = await check.RunAsync(CancellationToken.None);
         Assert.Equal(FailureReasons.NoMatch, result.Reason);
@@ -239,75 +239,5 @@ public sealed class DockerLogsTests : IDisposable
     {
         var errors = Parse(logs).Errors.Select(e => e.ToString()).ToList();
         Assert.True(errors.Any(e => e.Contains(expected, StringComparison.Ordinal)), string.Join("\n", errors));
-    }
-
-    /// <summary>An HTTP/1.1 server on a unix socket answering each GET with bytes from a function.</summary>
-    private sealed class FakeLogEngine : IAsyncDisposable
-    {
-        private readonly Socket _listener;
-        private readonly Func<string, (int Status, byte[] Body)> _answer;
-        private readonly CancellationTokenSource _stop = new();
-        private readonly Task _loop;
-
-        public FakeLogEngine(string path, Func<string, (int, byte[])> answer)
-        {
-            Path = path;
-            _answer = answer;
-            _listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-            _listener.Bind(new UnixDomainSocketEndPoint(path));
-            _listener.Listen(8);
-            _loop = AcceptAsync();
-        }
-
-        public string Path { get; }
-
-        public System.Collections.Concurrent.ConcurrentQueue<string> Requests { get; } = new();
-
-        private async Task AcceptAsync()
-        {
-            try
-            {
-                while (true)
-                {
-                    _ = ServeAsync(await _listener.AcceptAsync(_stop.Token));
-                }
-            }
-            catch (OperationCanceledException)
-            {
-            }
-        }
-
-        private async Task ServeAsync(Socket client)
-        {
-            using var _ = client;
-            await using var stream = new NetworkStream(client);
-            using var reader = new StreamReader(stream, Encoding.ASCII);
-            try
-            {
-                while (await reader.ReadLineAsync(_stop.Token) is { } requestLine)
-                {
-                    while (await reader.ReadLineAsync(_stop.Token) is { Length: > 0 })
-                    {
-                    }
-
-                    string path = requestLine.Split(' ')[1];
-                    Requests.Enqueue(path);
-                    var (status, body) = _answer(path);
-                    await stream.WriteAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 {status} X\r\nContent-Type: application/octet-stream\r\nContent-Length: {body.Length}\r\n\r\n"), _stop.Token);
-                    await stream.WriteAsync(body, _stop.Token);
-                }
-            }
-            catch (Exception e) when (e is OperationCanceledException or IOException)
-            {
-            }
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await _stop.CancelAsync();
-            _listener.Dispose();
-            await _loop;
-            _stop.Dispose();
-        }
     }
 }
