@@ -8,6 +8,18 @@ namespace Monitor.Checks;
 /// <summary>Name resolution, connection and failure classification shared by the HTTP and TCP probes.</summary>
 internal static class ProbeNetwork
 {
+    /// <summary><c>host:port</c> (<c>[v6]:port</c>), as the checks that dial a TCP address take it.</summary>
+    public static bool TryParseHostPort(string address, out string host, out int port)
+    {
+        int colon = address.LastIndexOf(':');
+        host = colon > 0 ? address[..colon].Trim('[', ']') : string.Empty;
+        port = 0;
+        return colon > 0
+            && int.TryParse(address.AsSpan(colon + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out port)
+            && port is >= 1 and <= 65535
+            && Uri.CheckHostName(host) != UriHostNameType.Unknown;
+    }
+
     /// <summary>
     /// A server certificate check with an optional CA of the check's own: skip-verify accepts anything; without
     /// a CA the system's trust decides; with one, exactly that CA is trusted and the host name must still match.

@@ -81,9 +81,7 @@ internal sealed record RedisCheckOptions : ICheckSettings
             return null;
         }
 
-        int colon = address.LastIndexOf(':');
-        string host = colon > 0 ? address[..colon].Trim('[', ']') : string.Empty;
-        if (colon <= 0 || !int.TryParse(address.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out int port) || port is < 1 or > 65535 || Uri.CheckHostName(host) == UriHostNameType.Unknown)
+        if (!ProbeNetwork.TryParseHostPort(address, out string host, out int port))
         {
             ctx.Error(map.Get("address")!.Start, $"{map.Field("address")}: invalid address \"{address}\" (expected host:port, e.g. redis:6379)");
             return null;

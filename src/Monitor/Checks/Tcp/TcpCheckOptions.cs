@@ -37,9 +37,7 @@ internal sealed record TcpCheckOptions : ICheckSettings
             return null;
         }
 
-        int colon = address.LastIndexOf(':');
-        string host = colon > 0 ? address[..colon].Trim('[', ']') : string.Empty;
-        if (colon <= 0 || !int.TryParse(address.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out int port) || port is < 1 or > 65535 || Uri.CheckHostName(host) == UriHostNameType.Unknown)
+        if (!ProbeNetwork.TryParseHostPort(address, out string host, out int port))
         {
             map.Context.Error(map.Get("address")!.Start, $"{map.Field("address")}: invalid address \"{address}\" (expected host:port, e.g. postgres:5432)");
             return null;
