@@ -228,13 +228,16 @@ internal sealed class KubernetesCheck : ICheck
             return null;
         }
 
+        return Target(item, kind, annotations, PortAnnotation, "http", path) is { } url
+            ? Discovered(item, kind, annotations, HttpCheck.Kind, new HttpCheckOptions { Url = url }, string.Empty, url)
+            : null;
+    }
+
+    /// <summary>The check a pod or service gives: named after it, labelled with its namespace, name and optional severity.</summary>
+    private CheckOptions Discovered(JsonElement item, string kind, JsonElement annotations, CheckKind checkKind, ICheckSettings settings, string suffix, Uri url)
+    {
         string ns = Meta(item, "namespace");
         string name = Meta(item, "name");
-        if (Target(item, kind, annotations, PortAnnotation, "http", path) is not { } url)
-        {
-            return null;
-        }
-
         var labels = new Dictionary<string, string>(Options.Labels) { ["namespace"] = ns, [kind] = name };
         if (annotations.TryGetProperty(SeverityAnnotation, out var severity) && severity.GetString() is { Length: > 0 } sev)
         {
@@ -243,14 +246,14 @@ internal sealed class KubernetesCheck : ICheck
 
         return new CheckOptions
         {
-            Name = $"{Options.Name}/{ns}/{kind}/{name}",
-            Kind = HttpCheck.Kind,
-            Settings = new HttpCheckOptions { Url = url },
+            Name = $"{Options.Name}/{ns}/{kind}/{name}{(suffix.Length > 0 ? "/" + suffix : string.Empty)}",
+            Kind = checkKind,
+            Settings = settings,
             Interval = Options.Interval,
             Timeout = Options.Timeout,
             Labels = labels,
             Origin = $"discovered by {Options.Name}",
-            Fingerprint = $"discovered|{url}|{string.Join(",", labels.OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => $"{l.Key}={l.Value}"))}|{Options.Interval.Ticks}|{Options.Timeout.Ticks}",
+            Fingerprint = $"discovered|{(suffix.Length > 0 ? suffix + "|" : string.Empty)}{url}|{string.Join(",", labels.OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => $"{l.Key}={l.Value}"))}|{Options.Interval.Ticks}|{Options.Timeout.Ticks}",
         };
     }
 
@@ -276,30 +279,9 @@ internal sealed class KubernetesCheck : ICheck
             return null;
         }
 
-        string ns = Meta(item, "namespace");
-        string name = Meta(item, "name");
-        if (Target(item, kind, annotations, ScrapePortAnnotation, scheme, path) is not { } url)
-        {
-            return null;
-        }
-
-        var labels = new Dictionary<string, string>(Options.Labels) { ["namespace"] = ns, [kind] = name };
-        if (annotations.TryGetProperty(SeverityAnnotation, out var severity) && severity.GetString() is { Length: > 0 } sev)
-        {
-            labels["severity"] = sev;
-        }
-
-        return new CheckOptions
-        {
-            Name = $"{Options.Name}/{ns}/{kind}/{name}/scrape",
-            Kind = ScrapeCheck.Kind,
-            Settings = new ScrapeCheckOptions { Url = url },
-            Interval = Options.Interval,
-            Timeout = Options.Timeout,
-            Labels = labels,
-            Origin = $"discovered by {Options.Name}",
-            Fingerprint = $"discovered|scrape|{url}|{string.Join(",", labels.OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => $"{l.Key}={l.Value}"))}|{Options.Interval.Ticks}|{Options.Timeout.Ticks}",
-        };
+        return Target(item, kind, annotations, ScrapePortAnnotation, scheme, path) is { } url
+            ? Discovered(item, kind, annotations, ScrapeCheck.Kind, new ScrapeCheckOptions { Url = url }, "scrape", url)
+            : null;
     }
 
     /// <summary>
