@@ -176,7 +176,8 @@ internal static class DecisionCore
         if (unacked.Count > 0)
         {
             var since = unacked.Min(a => a.ClockStart ?? a.ActiveAt);
-            while (group.EscalationStep < steps.Count && now >= since + steps[group.EscalationStep].After)
+            // A step outside its time intervals waits for them to open, and the steps after it wait with it.
+            while (group.EscalationStep < steps.Count && now >= since + steps[group.EscalationStep].After && steps[group.EscalationStep].OpenAt(now))
             {
                 group.EscalationStep++;
                 changed = true;

@@ -195,7 +195,7 @@ internal static partial class ConfigLoader
     /// An escalation chain: steps in increasing order of <c>after</c>, from the earliest unacknowledged alert's
     /// firing; <c>after: 0s</c> is "immediately".
     /// </summary>
-    private static List<EscalationStep> ReadSteps(YamlMap map, List<(YamlNode Node, string Path)> items, HashSet<string> receivers)
+    private static List<EscalationStep> ReadSteps(YamlMap map, List<(YamlNode Node, string Path)> items, HashSet<string> receivers, Dictionary<string, TimeIntervalSet> intervals)
     {
         var steps = new List<EscalationStep>();
         foreach (var (node, path) in items)
@@ -208,6 +208,7 @@ internal static partial class ConfigLoader
 
             var after = stepMap.Duration("after", required: true, allowZero: true);
             var notify = ReceiverList(stepMap, "notify", receivers, required: true);
+            var active = TimeIntervalRefs(stepMap, "active_time_intervals", intervals);
             if (after is not null && steps.Count > 0 && after <= steps[^1].After)
             {
                 map.Context.Error(stepMap.Get("after")!.Start, $"{stepMap.Field("after")}: steps must be in increasing order of after ({PromDuration.Format(after.Value)} follows {PromDuration.Format(steps[^1].After)})");
@@ -216,14 +217,14 @@ internal static partial class ConfigLoader
             stepMap.Finish();
             if (after is not null && notify is not null)
             {
-                steps.Add(new EscalationStep(after.Value, notify));
+                steps.Add(new EscalationStep(after.Value, notify) { ActiveTimeIntervals = active });
             }
         }
 
         return steps;
     }
 
-    private static Dictionary<Severity, IReadOnlyList<EscalationStep>> ReadEscalation(YamlMap root, HashSet<string> receivers, SeverityLevels levels)
+    private static Dictionary<Severity, IReadOnlyList<EscalationStep>> ReadEscalation(YamlMap root, HashSet<string> receivers, SeverityLevels levels, Dictionary<string, TimeIntervalSet> intervals)
     {
         var result = new Dictionary<Severity, IReadOnlyList<EscalationStep>>();
         var map = root.Map("escalation");
@@ -236,7 +237,7 @@ internal static partial class ConfigLoader
         {
             if (map.Sequence(severity.Name) is { } items)
             {
-                result[severity] = ReadSteps(map, items, receivers);
+                result[severity] = ReadSteps(map, items, receivers, intervals);
             }
         }
 
@@ -510,7 +511,7 @@ internal static partial class ConfigLoader
                 reMap.Finish();
             }
 
-            var escalation = routeMap.Sequence("escalation") is { } stepItems ? ReadSteps(routeMap, stepItems, receivers) : null;
+            var escalation = routeMap.Sequence("escalation") is { } stepItems ? ReadSteps(routeMap, stepItems, receivers, intervals) : null;
             var active = TimeIntervalRefs(routeMap, "active_time_intervals", intervals);
             var mute = TimeIntervalRefs(routeMap, "mute_time_intervals", intervals);
             bool ownsMore = escalation is not null || routeMap.Has("active_time_intervals") || routeMap.Has("mute_time_intervals");

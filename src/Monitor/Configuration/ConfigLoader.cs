@@ -73,8 +73,8 @@ internal static partial class ConfigLoader
         var receiverNames = receivers.Select(r => r.Name).ToHashSet(StringComparer.Ordinal);
         var levels = ReadSeverityLevels(map);
         var severities = ReadSeverities(map, receiverNames, levels);
-        var escalation = ReadEscalation(map, receiverNames, levels);
         var timeIntervals = ReadTimeIntervals(map);
+        var escalation = ReadEscalation(map, receiverNames, levels, timeIntervals);
         var routing = ReadRouting(map.Map("routing"), receiverNames, timeIntervals, levels);
         var inhibit = ReadInhibit(map, levels);
         var silences = ReadSilences(map);

@@ -256,4 +256,56 @@ public class TimeIntervalPolicyTests
         var sent = run.Over(at, at + TimeSpan.FromHours(9));
         Assert.Equal("2026-12-01T07:00Z slack First", sent[0]);
     }
+
+    [Fact]
+    public void EscalationStep_WithActiveTimeIntervals_WaitsForThemToOpen_AndTheStepsAfterItWait()
+    {
+        // P0 pages 24/7; its manager step is taken in business hours only; the director step after it waits with it.
+        const string yaml = """
+            receivers:
+              - { name: pager, webhook: { url: "http://hooks/pager" } }
+              - { name: manager, webhook: { url: "http://hooks/manager" } }
+              - { name: director, webhook: { url: "http://hooks/director" } }
+            severities:
+              levels: [P0, P1]
+              P0: { notify: [pager] }
+            escalation:
+              P0:
+                - { after: 0s, notify: [pager] }
+                - { after: 30m, notify: [manager], active_time_intervals: [business-hours] }
+                - { after: 1h, notify: [director] }
+            time_intervals:
+              - name: business-hours
+                time_intervals:
+                  - times: [ { start_time: "09:00", end_time: "18:00" } ]
+                    weekdays: ["monday:friday"]
+                    location: Asia/Seoul
+            routing:
+              group_wait: 0s
+            """;
+        var options = Options(yaml);
+        var run = new Run(options, Alert(options, "DbDown", "P0", SaturdayNightSeoul));
+
+        // Saturday 03:00 Seoul until Monday 09:05: the pager at once, then nobody else until the interval opens.
+        var sent = run.Over(SaturdayNightSeoul, MondayNineSeoul + TimeSpan.FromMinutes(5));
+        Assert.Equal(
+        [
+            "2026-11-27T18:00Z pager First",
+            "2026-11-30T00:00Z manager Escalation",
+            "2026-11-30T00:00Z director Escalation",
+        ],
+            sent.Where(s => !s.Contains("Repeat", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void EscalationStep_ActiveTimeIntervals_MustBeDefined()
+    {
+        var result = MonitorConfig.Parse("""
+            receivers: [ { name: pager, webhook: { url: "http://hooks/pager" } } ]
+            escalation:
+              P1: [ { after: 5m, notify: [pager], active_time_intervals: [nights] } ]
+            """, "monitor.yaml");
+        Assert.Contains(result.Errors, e => e.ToString().Contains("escalation.P1[0].active_time_intervals", StringComparison.Ordinal) && e.ToString().Contains("nights", StringComparison.Ordinal));
+    }
 }
+
