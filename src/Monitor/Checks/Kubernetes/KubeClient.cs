@@ -162,6 +162,26 @@ internal sealed class KubeClient : IDisposable
         return await response.Content.ReadAsStringAsync(cancellationToken);
     }
 
+    /// <summary>
+    /// A GET whose body is handed on piece by piece through <paramref name="buffer"/> (a pod's log), at most
+    /// <paramref name="maxBytes"/> of it should a server ignore <c>limitBytes</c>; returns the bytes read.
+    /// </summary>
+    public async Task<long> GetChunksAsync(string path, string resource, byte[] buffer, long maxBytes, Action<int> chunk, CancellationToken cancellationToken)
+    {
+        using var response = await _http.SendAsync(await RequestAsync(new Uri(_connection.Server, path), refresh: false, cancellationToken), HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        await EnsureSuccessAsync(response, resource, cancellationToken, verb: "get");
+        await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
+        long total = 0;
+        int n;
+        while (total < maxBytes && (n = await body.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, maxBytes - total)), cancellationToken)) > 0)
+        {
+            total += n;
+            chunk(n);
+        }
+
+        return total;
+    }
+
     private async Task<HttpResponseMessage> SendAsync(Uri uri, CancellationToken cancellationToken)
     {
         var response = await _http.SendAsync(await RequestAsync(uri, refresh: false, cancellationToken), cancellationToken);
