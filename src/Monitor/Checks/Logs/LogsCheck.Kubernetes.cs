@@ -87,7 +87,7 @@ internal sealed partial class LogsCheck
     private async Task<CheckResult> ReadPodsAsync(KubernetesLogsSource source, List<string> notes, CancellationToken cancellationToken)
     {
         string ns = Uri.EscapeDataString(source.Namespace);
-        var (pods, _) = await _kube!.ListVersionedAsync($"/api/v1/namespaces/{ns}/pods", $"pods in namespace {source.Namespace}", "labelSelector=" + Uri.EscapeDataString(source.Selector), cancellationToken);
+        var (pods, _) = await _kube!.ListVersionedAsync($"/api/v1/namespaces/{ns}/pods", $"pods in namespace {source.Namespace}", null, cancellationToken, everyPageQuery: "labelSelector=" + Uri.EscapeDataString(source.Selector));
 
         // What each container's log is read as: its series (by name) and its cursor (by uid, container and restart).
         var streams = new List<(string Pod, string Container, string Key, KubeCursor? Known)>();
