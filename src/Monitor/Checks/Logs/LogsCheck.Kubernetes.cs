@@ -12,8 +12,8 @@ namespace Monitor.Checks.Logs;
 /// <c>sinceTime</c> at the second of the last line counted and <c>limitBytes</c> (the run's byte cap shared
 /// among the containers), counting the lines after the cursor as the Docker half does. A cursor is kept per
 /// pod uid, container and restart count in the state file: pods there at the check's first run start at now,
-/// pods (and container instances, after a restart) that appear later are read from their start, and pods that
-/// are gone take their series along.
+/// pods (and container instances, after a restart) that appear later are read from their start (after the rest
+/// of the instance before a restart, with <c>previous=true</c>), and pods that are gone take their series along.
 /// </summary>
 internal sealed partial class LogsCheck
 {
@@ -90,7 +90,7 @@ internal sealed partial class LogsCheck
         var (pods, _) = await _kube!.ListVersionedAsync($"/api/v1/namespaces/{ns}/pods", $"pods in namespace {source.Namespace}", null, cancellationToken, everyPageQuery: "labelSelector=" + Uri.EscapeDataString(source.Selector));
 
         // What each container's log is read as: its series (by name) and its cursor (by uid, container and restart).
-        var streams = new List<(string Pod, string Container, string Key, KubeCursor? Known)>();
+        var streams = new List<(string Pod, string Container, string Key, KubeCursor? Known, bool Previous)>();
         foreach (var pod in pods)
         {
             var meta = pod.GetProperty("metadata");
@@ -112,12 +112,20 @@ internal sealed partial class LogsCheck
                 }
 
                 string key = $"{uid}/{cname}/{restarts.ToString(CultureInfo.InvariantCulture)}";
-                streams.Add((name, cname, key, _kubeCursors!.GetValueOrDefault(key)));
+                var known = _kubeCursors!.GetValueOrDefault(key);
+                string before = $"{uid}/{cname}/{(restarts - 1).ToString(CultureInfo.InvariantCulture)}";
+                if (known is null && _kubeCursors!.TryGetValue(before, out var old))
+                {
+                    // Just restarted: the rest of the instance that died (what it logged after the last run) first, as kubectl logs --previous shows it.
+                    streams.Add((name, cname, before, old, true));
+                }
+
+                streams.Add((name, cname, key, known, false));
             }
         }
 
         long nowNanos = _time.GetUtcNow().ToUnixTimeMilliseconds() * 1_000_000;
-        foreach (var (_, _, key, known) in streams)
+        foreach (var (_, _, key, known, _) in streams)
         {
             if (known is null)
             {
@@ -135,6 +143,7 @@ internal sealed partial class LogsCheck
             _kubeCursors.Remove(gone);
         }
 
+        // A previous instance's cursor is read once: the next run no longer lists it, and it goes.
         var names = streams.Select(s => $"{source.Namespace}/{s.Pod}/{s.Container}").ToHashSet(StringComparer.Ordinal);
         foreach (var (name, series) in _pods.Where(kv => !names.Contains(kv.Key)).ToList())
         {
@@ -149,7 +158,7 @@ internal sealed partial class LogsCheck
 
         long share = Math.Max(_logs.MaxBytesPerRun / streams.Count, MinBytesPerContainer);
         var errors = new List<string>();
-        foreach (var (pod, container, key, _) in streams)
+        foreach (var (pod, container, key, _, previous) in streams)
         {
             cancellationToken.ThrowIfCancellationRequested();
             string name = $"{source.Namespace}/{pod}/{container}";
@@ -160,7 +169,7 @@ internal sealed partial class LogsCheck
 
             try
             {
-                await ReadPodLogAsync(source, pod, container, _kubeCursors[key], series, share, notes, cancellationToken);
+                await ReadPodLogAsync(source, pod, container, previous, _kubeCursors[key], series, share, notes, cancellationToken);
             }
             catch (ProbeException e) when (e.Reason == FailureReasons.Status)
             {
@@ -173,9 +182,9 @@ internal sealed partial class LogsCheck
     }
 
     /// <summary>One container's log after its cursor, at most <paramref name="share"/> bytes of it.</summary>
-    private async Task ReadPodLogAsync(KubernetesLogsSource source, string pod, string container, KubeCursor cursor, TailedFile series, long share, List<string> notes, CancellationToken cancellationToken)
+    private async Task ReadPodLogAsync(KubernetesLogsSource source, string pod, string container, bool previous, KubeCursor cursor, TailedFile series, long share, List<string> notes, CancellationToken cancellationToken)
     {
-        string path = $"/api/v1/namespaces/{Uri.EscapeDataString(source.Namespace)}/pods/{Uri.EscapeDataString(pod)}/log?container={Uri.EscapeDataString(container)}&timestamps=true";
+        string path = $"/api/v1/namespaces/{Uri.EscapeDataString(source.Namespace)}/pods/{Uri.EscapeDataString(pod)}/log?container={Uri.EscapeDataString(container)}&timestamps=true" + (previous ? "&previous=true" : "");
         if (cursor.LastNanos >= 0)
         {
             // sinceTime has second resolution: the lines of the cursor's second come again and are skipped by their timestamps.

@@ -176,11 +176,16 @@ public sealed class KubernetesLogsTests : IAsyncLifetime
             await RunOk(check);
             Assert.Equal(1, Errors(store, "api-2"));
 
+            _api.Log("api-2", "app", At(3.5), "ERROR as it crashed, after the last run");
             _api.Restart("api-2", "app");
             _api.Log("api-2", "app", At(1), "ERROR on start (the clock of the new instance's node is behind)");
             _api.Log("api-2", "app", At(4), "ERROR again");
             await RunOk(check);
-            Assert.Equal(3, Errors(store, "api-2"));
+            Assert.Equal(4, Errors(store, "api-2"));
+            Assert.Contains(_api.Requests, r => r.StartsWith("/api/v1/namespaces/web/pods/api-2/log?container=app&timestamps=true&previous=true&sinceTime=", StringComparison.Ordinal));
+            Assert.Contains(_api.Requests, r => r.StartsWith("/api/v1/namespaces/web/pods/api-2/log?container=app&timestamps=true&limitBytes=", StringComparison.Ordinal));
+            await RunOk(check);
+            Assert.Equal(4, Errors(store, "api-2"));
             Assert.Equal(["uid-1/app/0", "uid-1/sidecar/0", "uid-2/app/1"], check.KubeCursors.Keys.Order(StringComparer.Ordinal));
         }
     }
