@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using Monitor.Hosting;
 using Monitor.Checks.Kubernetes;
+using Monitor.Checks.Logs;
 using Monitor.Configuration;
 using Monitor.IntegrationTests.TestSupport;
 using Monitor.Metrics;
@@ -161,6 +162,27 @@ public sealed class DeploymentKitTests
             };
             using var check = new KubernetesCheck(options, new SeriesScope(new SeriesStore(), "cluster", new Dictionary<string, string>()), TimeProvider.System, discovered: (_, _) => { });
             var run = await check.RunAsync(CancellationToken.None);
+            Assert.True(run.Success, run.Error);
+        }
+
+        // And what a logs check on pods asks: the pods by label selector, and each container's log.
+        api.AddPod("web", "api-1", "uid-api-1", new Dictionary<string, string> { ["app"] = "api" }, "app");
+        var logsOptions = new CheckOptions
+        {
+            Name = "pod-errors",
+            Kind = LogsCheck.Kind,
+            Settings = new LogsCheckOptions
+            {
+                Kubernetes = new KubernetesLogsSource(api.WriteKubeconfig(dir, tokenFile), "web", "app=api", null),
+                Patterns = [new LogPattern("error", "ERROR", new Regex("ERROR"))],
+                StateFile = Path.Combine(dir, "pod-errors.offsets"),
+            },
+            Interval = TimeSpan.FromSeconds(30),
+            Timeout = TimeSpan.FromSeconds(10),
+        };
+        using (var logs = new LogsCheck(logsOptions, new SeriesScope(new SeriesStore(), "pod-errors", new Dictionary<string, string>())))
+        {
+            var run = await logs.RunAsync(CancellationToken.None);
             Assert.True(run.Success, run.Error);
         }
 

@@ -109,9 +109,10 @@ internal sealed class KubeClient : IDisposable
     /// A LIST with extra parameters on its first page (a <c>fieldSelector</c>, a <c>resourceVersion</c>: the API
     /// server refuses a resource version beside a continue token), and the list's own resourceVersion. After a 410
     /// (an expired continue token, or a resource version the server no longer has) the list restarts once with
-    /// <paramref name="restartQuery"/> (default: the first page's parameters again).
+    /// <paramref name="restartQuery"/> (default: the first page's parameters again). <paramref name="everyPageQuery"/>
+    /// goes on every page: a <c>labelSelector</c> must be sent again beside the continue token.
     /// </summary>
-    public async Task<(List<JsonElement> Items, string? ResourceVersion)> ListVersionedAsync(string path, string resource, string? firstPageQuery, CancellationToken cancellationToken, string? restartQuery = null)
+    public async Task<(List<JsonElement> Items, string? ResourceVersion)> ListVersionedAsync(string path, string resource, string? firstPageQuery, CancellationToken cancellationToken, string? restartQuery = null, string? everyPageQuery = null)
     {
         for (int attempt = 0; ; attempt++)
         {
@@ -126,7 +127,7 @@ internal sealed class KubeClient : IDisposable
             bool gone = false;
             do
             {
-                string query = $"?limit={PageSize}" + (next is null ? (firstPageQuery is null ? string.Empty : "&" + firstPageQuery) : "&continue=" + Uri.EscapeDataString(next));
+                string query = $"?limit={PageSize}" + (everyPageQuery is null ? string.Empty : "&" + everyPageQuery) + (next is null ? (firstPageQuery is null ? string.Empty : "&" + firstPageQuery) : "&continue=" + Uri.EscapeDataString(next));
                 using var response = await SendAsync(new Uri(_connection.Server, path + query), cancellationToken);
                 if (response.StatusCode == HttpStatusCode.Gone && attempt == 0)
                 {
@@ -160,6 +161,26 @@ internal sealed class KubeClient : IDisposable
         using var response = await SendAsync(new Uri(_connection.Server, path), cancellationToken);
         await EnsureSuccessAsync(response, resource, cancellationToken, verb: "get");
         return await response.Content.ReadAsStringAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// A GET whose body is handed on piece by piece through <paramref name="buffer"/> (a pod's log), at most
+    /// <paramref name="maxBytes"/> of it should a server ignore <c>limitBytes</c>; returns the bytes read.
+    /// </summary>
+    public async Task<long> GetChunksAsync(string path, string resource, byte[] buffer, long maxBytes, Action<int> chunk, CancellationToken cancellationToken)
+    {
+        using var response = await _http.SendAsync(await RequestAsync(new Uri(_connection.Server, path), refresh: false, cancellationToken), HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        await EnsureSuccessAsync(response, resource, cancellationToken, verb: "get");
+        await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
+        long total = 0;
+        int n;
+        while (total < maxBytes && (n = await body.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, maxBytes - total)), cancellationToken)) > 0)
+        {
+            total += n;
+            chunk(n);
+        }
+
+        return total;
     }
 
     private async Task<HttpResponseMessage> SendAsync(Uri uri, CancellationToken cancellationToken)

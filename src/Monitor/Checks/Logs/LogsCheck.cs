@@ -15,7 +15,7 @@ namespace Monitor.Checks.Logs;
 internal sealed partial class LogsCheck : ICheck
 {
     /// <summary>The <c>logs</c> kind: pattern counts over log files or a container's logs.</summary>
-    public static readonly CheckKind Kind = new("logs", LogsCheckOptions.Read, (options, context) => new LogsCheck(options, context.Scope));
+    public static readonly CheckKind Kind = new("logs", LogsCheckOptions.Read, (options, context) => new LogsCheck(options, context.Scope, context.Time));
 
     private readonly LogsCheckOptions _logs;
     private readonly SeriesScope _scope;
@@ -28,8 +28,10 @@ internal sealed partial class LogsCheck : ICheck
     private bool _firstRun = true;
     private int _runs;
 
-    public LogsCheck(CheckOptions options, SeriesScope scope)
+    public LogsCheck(CheckOptions options, SeriesScope scope, TimeProvider? timeProvider = null, Func<Monitor.Checks.Kubernetes.KubeConnection>? connect = null)
     {
+        _time = timeProvider ?? TimeProvider.System;
+        _connect = connect;
         Options = options;
         _logs = options.SettingsOf<LogsCheckOptions>();
         _scope = scope;
@@ -60,8 +62,11 @@ internal sealed partial class LogsCheck : ICheck
 
     public async Task<CheckResult> RunAsync(CancellationToken cancellationToken)
     {
-        var result = _logs.Docker is null ? Run(cancellationToken) : await RunDockerAsync(cancellationToken);
-        return _logs.LastLines > 0 ? result with { Details = LastLines } : result;
+        var notes = new List<string>();
+        var result = _logs.Docker is not null ? await RunDockerAsync(cancellationToken)
+            : _logs.Kubernetes is not null ? await RunKubernetesAsync(notes, cancellationToken)
+            : Run(cancellationToken);
+        return _logs.LastLines > 0 || notes.Count > 0 ? result with { Details = [.. notes, .. LastLines] } : result;
     }
 
     private CheckResult Run(CancellationToken cancellationToken)
@@ -360,6 +365,7 @@ internal sealed partial class LogsCheck : ICheck
     public void Dispose()
     {
         _client?.Dispose();
+        _kube?.Dispose();
         foreach (var file in _files.Values)
         {
             file.Current?.Dispose();
@@ -371,11 +377,27 @@ internal sealed partial class LogsCheck : ICheck
     private sealed class TailedFile
     {
         public TailedFile(string path, Label label, SeriesScope scope, IReadOnlyList<LogPattern> patterns)
+            : this(path, scope, patterns, label)
+        {
+        }
+
+        public TailedFile(string path, SeriesScope scope, IReadOnlyList<LogPattern> patterns, params Label[] labels)
         {
             Path = path;
-            Lines = scope.Counter("monitor_log_read_lines_total", "Lines read from a log file or container.", label);
-            Bytes = scope.Counter("monitor_log_read_bytes_total", "Bytes read from a log file or container.", label);
-            Matches = [.. patterns.Select(p => scope.Counter("monitor_log_lines_total", "Lines of a log file or container that match a pattern.", label, new Label("pattern", p.Name)))];
+            Lines = scope.Counter("monitor_log_read_lines_total", "Lines read from a log file or container.", labels);
+            Bytes = scope.Counter("monitor_log_read_bytes_total", "Bytes read from a log file or container.", labels);
+            Matches = [.. patterns.Select(p => scope.Counter("monitor_log_lines_total", "Lines of a log file or container that match a pattern.", [.. labels, new Label("pattern", p.Name)]))];
+        }
+
+        /// <summary>Takes the series away (a pod that is gone).</summary>
+        public void Remove(SeriesScope scope)
+        {
+            scope.Remove(Lines);
+            scope.Remove(Bytes);
+            foreach (var match in Matches)
+            {
+                scope.Remove(match);
+            }
         }
 
         public string Path { get; }

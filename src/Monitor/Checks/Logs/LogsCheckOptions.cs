@@ -14,6 +14,13 @@ internal sealed record LogPattern(string Name, string Text, Regex Regex);
 /// </summary>
 internal sealed record DockerLogsSource(string Socket, string Container);
 
+/// <summary>
+/// The pods whose logs a <c>logs</c> check reads through the Kubernetes API: those of <paramref name="Namespace"/>
+/// matching the label selector <paramref name="Selector"/>, every container or only <paramref name="Container"/>.
+/// <paramref name="Kubeconfig"/> as the kubernetes kind reads it; null is in-cluster.
+/// </summary>
+internal sealed record KubernetesLogsSource(string? Kubeconfig, string Namespace, string Selector, string? Container);
+
 /// <summary>The <c>logs</c> section of a check.</summary>
 internal sealed record LogsCheckOptions : ICheckSettings
 {
@@ -28,6 +35,9 @@ internal sealed record LogsCheckOptions : ICheckSettings
 
     /// <summary>A container's logs instead of files; exactly one of this and <see cref="Path"/> is set.</summary>
     public DockerLogsSource? Docker { get; init; }
+
+    /// <summary>Pods' logs instead of files; exactly one of this, <see cref="Docker"/> and <see cref="Path"/> is set.</summary>
+    public KubernetesLogsSource? Kubernetes { get; init; }
 
     /// <summary>The patterns counted, in file order.</summary>
     public required IReadOnlyList<LogPattern> Patterns { get; init; }
@@ -45,7 +55,9 @@ internal sealed record LogsCheckOptions : ICheckSettings
 
     public long MaxBytesPerRun { get; init; } = DefaultMaxBytesPerRun;
 
-    public string Target => Docker is { } d ? $"docker://{d.Container} (unix://{d.Socket})" : Path!;
+    public string Target => Docker is { } d ? $"docker://{d.Container} (unix://{d.Socket})"
+        : Kubernetes is { } k ? $"kubernetes://{k.Namespace}/{k.Selector}{(k.Container is null ? "" : "/" + k.Container)} ({k.Kubeconfig ?? "in-cluster"})"
+        : Path!;
 
     public static LogsCheckOptions? Read(YamlMap? map)
     {
@@ -56,10 +68,12 @@ internal sealed record LogsCheckOptions : ICheckSettings
 
         string? path = map.String("path");
         var docker = ReadDocker(map);
+        var kubernetes = ReadKubernetes(map);
         bool sourceOk = true;
-        if ((path is null) == (docker is null) && !(map.Has("docker") && docker is null))
+        int given = (map.Has("path") ? 1 : 0) + (map.Has("docker") ? 1 : 0) + (map.Has("kubernetes") ? 1 : 0);
+        if (given != 1)
         {
-            map.Context.Error(map.Start, path is null ? $"{map.Path}: one of path (files) or docker (a container's logs) is required" : $"{map.Path}: path and docker exclude each other; give one");
+            map.Context.Error(map.Start, given == 0 ? $"{map.Path}: one of path (files), docker (a container's logs) or kubernetes (pods' logs) is required" : $"{map.Path}: path, docker and kubernetes exclude each other; give one");
             sourceOk = false;
         }
 
@@ -120,7 +134,7 @@ internal sealed record LogsCheckOptions : ICheckSettings
         int lastLines = (int)(map.Integer("last_lines", 0, 1000) ?? 0);
         string? stateFile = map.String("state_file");
         map.Finish();
-        return !sourceOk || (path is null && docker is null) ? null : new LogsCheckOptions { Path = path, Docker = docker, Patterns = patterns, LastLines = lastLines, StateFile = stateFile };
+        return !sourceOk || (path is null && docker is null && kubernetes is null) ? null : new LogsCheckOptions { Path = path, Docker = docker, Kubernetes = kubernetes, Patterns = patterns, LastLines = lastLines, StateFile = stateFile };
     }
 
     /// <summary><c>docker: { socket: PATH, container: NAME }</c>; null (with the error reported) when absent or wrong.</summary>
@@ -154,5 +168,37 @@ internal sealed record LogsCheckOptions : ICheckSettings
         }
 
         return container is null ? null : new DockerLogsSource(socket, container.TrimStart('/'));
+    }
+
+    /// <summary><c>kubernetes: { kubeconfig: PATH, namespace: NS, selector: LABELS, container: NAME }</c>; null (with the error reported) when absent or wrong.</summary>
+    private static KubernetesLogsSource? ReadKubernetes(YamlMap map)
+    {
+        if (!map.Has("kubernetes"))
+        {
+            return null;
+        }
+
+        var kube = map.Map("kubernetes");
+        if (kube is null)
+        {
+            map.Context.Error(map.Get("kubernetes")!.Start, $"{map.Field("kubernetes")}: must be a mapping with namespace and selector (and optionally kubeconfig, container)");
+            return null;
+        }
+
+        string? kubeconfig = kube.String("kubeconfig");
+        string? ns = kube.String("namespace", required: true);
+        string? selector = kube.String("selector", required: true);
+        string? container = kube.String("container");
+        kube.Finish();
+        foreach (var (field, value) in new[] { ("namespace", ns), ("selector", selector), ("container", container) })
+        {
+            if (value is { Length: 0 })
+            {
+                map.Context.Error(kube.Get(field)!.Start, $"{kube.Field(field)}: must not be empty");
+                return null;
+            }
+        }
+
+        return ns is null || selector is null ? null : new KubernetesLogsSource(kubeconfig is null ? null : map.Context.ResolvePath(kubeconfig), ns, selector, container);
     }
 }

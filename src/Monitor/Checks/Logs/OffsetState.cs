@@ -86,6 +86,47 @@ internal static class OffsetState
     public static void SaveCursor(string file, LogCursor cursor) =>
         Write(file, string.Create(CultureInfo.InvariantCulture, $"docker\t{cursor.LastNanos}\t{cursor.AtLast}\t{cursor.Id}\t{cursor.Container}\n"));
 
+    /// <summary>
+    /// The cursors of a pods source, from lines <c>k8s nanos count UID/CONTAINER/RESTARTS</c>, into
+    /// <paramref name="cursors"/>; true when the file says the check has run before (a <c>k8s-started</c> line).
+    /// </summary>
+    public static bool LoadKube(string file, Dictionary<string, LogsCheck.KubeCursor> cursors)
+    {
+        if (!File.Exists(file))
+        {
+            return false;
+        }
+
+        bool started = false;
+        foreach (string line in File.ReadAllLines(file))
+        {
+            var parts = line.Split('\t', 4);
+            if (parts.Length == 1 && parts[0] == "k8s-started")
+            {
+                started = true;
+            }
+            else if (parts.Length == 4 && parts[0] == "k8s"
+                && long.TryParse(parts[1], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long nanos)
+                && int.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out int count))
+            {
+                cursors[parts[3]] = new LogsCheck.KubeCursor { LastNanos = nanos, AtLast = count };
+            }
+        }
+
+        return started;
+    }
+
+    public static void SaveKube(string file, bool started, IReadOnlyDictionary<string, LogsCheck.KubeCursor> cursors)
+    {
+        var text = new StringBuilder(started ? "k8s-started\n" : string.Empty);
+        foreach (var (key, cursor) in cursors)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"k8s\t{cursor.LastNanos}\t{cursor.AtLast}\t{key}\n");
+        }
+
+        Write(file, text.ToString());
+    }
+
     private static void Write(string file, string text)
     {
         string? dir = Path.GetDirectoryName(file);

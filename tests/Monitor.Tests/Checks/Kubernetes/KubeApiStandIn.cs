@@ -124,6 +124,145 @@ internal sealed class KubeApiStandIn : IAsyncDisposable
         }
     }
 
+    /// <summary>The pods served (the fixtures', then those of <see cref="AddPod"/>); lock it to change them.</summary>
+    private List<JsonNode?> _pods = [];
+
+    /// <summary>Each container instance's log lines (nanoseconds since the epoch, message) by <c>POD/CONTAINER/RESTARTS</c>.</summary>
+    private readonly Dictionary<string, List<(long Nanos, string Message)>> _logs = [];
+
+    /// <summary>A running pod with these containers and labels (restart count 0), served by the pod lists.</summary>
+    public void AddPod(string ns, string name, string uid, IReadOnlyDictionary<string, string> labels, params string[] containers)
+    {
+        var pod = new JsonObject
+        {
+            ["metadata"] = new JsonObject { ["name"] = name, ["namespace"] = ns, ["uid"] = uid, ["labels"] = new JsonObject([.. labels.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))]) },
+            ["spec"] = new JsonObject { ["containers"] = new JsonArray([.. containers.Select(c => (JsonNode)new JsonObject { ["name"] = c, ["image"] = c + ":1" })]) },
+            ["status"] = new JsonObject
+            {
+                ["phase"] = "Running",
+                ["containerStatuses"] = new JsonArray([.. containers.Select(c => (JsonNode)new JsonObject { ["name"] = c, ["ready"] = true, ["restartCount"] = 0, ["state"] = new JsonObject { ["running"] = new JsonObject { ["startedAt"] = "2026-12-02T00:00:00Z" } } })]),
+            },
+        };
+        lock (_pods)
+        {
+            _pods.Add(pod);
+        }
+    }
+
+    /// <summary>The pod is deleted: gone from the lists, its log endpoint answers 404.</summary>
+    public void RemovePod(string name)
+    {
+        lock (_pods)
+        {
+            _pods.RemoveAll(p => p!["metadata"]!["name"]!.GetValue<string>() == name && p["metadata"]!["uid"] is not null);
+        }
+    }
+
+    /// <summary>The container restarted: its restart count goes up and its log starts empty, as a new instance's does.</summary>
+    public void Restart(string pod, string container)
+    {
+        lock (_pods)
+        {
+            var status = PodNode(pod)!["status"]!["containerStatuses"]!.AsArray().Single(c => c!["name"]!.GetValue<string>() == container)!;
+            status["restartCount"] = status["restartCount"]!.GetValue<int>() + 1;
+        }
+    }
+
+    /// <summary>The current instance of the container logs <paramref name="message"/> at <paramref name="nanos"/>.</summary>
+    public void Log(string pod, string container, long nanos, string message)
+    {
+        string key;
+        lock (_pods)
+        {
+            var status = PodNode(pod)!["status"]!["containerStatuses"]!.AsArray().Single(c => c!["name"]!.GetValue<string>() == container)!;
+            key = $"{pod}/{container}/{status["restartCount"]!.GetValue<int>()}";
+        }
+
+        lock (_logs)
+        {
+            if (!_logs.TryGetValue(key, out var lines))
+            {
+                lines = _logs[key] = [];
+            }
+
+            lines.Add((nanos, message));
+        }
+    }
+
+    private JsonNode? PodNode(string name) => _pods.Single(p => p!["metadata"]!["name"]!.GetValue<string>() == name);
+
+    /// <summary>Go's RFC3339Nano, as the kubelet prefixes each line with timestamps=true: trailing zeros of the fraction dropped.</summary>
+    public static string Rfc3339Nano(long nanos)
+    {
+        string fraction = (nanos % 1_000_000_000).ToString("D9", System.Globalization.CultureInfo.InvariantCulture).TrimEnd('0');
+        return DateTime.UnixEpoch.AddSeconds(nanos / 1_000_000_000).ToString("yyyy-MM-dd'T'HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture) + (fraction.Length > 0 ? "." + fraction : "") + "Z";
+    }
+
+    /// <summary>
+    /// <c>GET /api/v1/namespaces/NS/pods/POD/log</c> as the API server answers it: text lines, the named container's
+    /// (required when the pod has more than one), its current instance (or the one before with previous=true),
+    /// prefixed by RFC3339Nano timestamps with timestamps=true, from sinceTime (parsed at second resolution, as
+    /// metav1.Time is), cut after limitBytes even in the middle of a line.
+    /// </summary>
+    private IResult PodLog(HttpContext context, string ns, string name)
+    {
+        JsonNode? pod;
+        lock (_pods)
+        {
+            pod = _pods.SingleOrDefault(p => p!["metadata"]!["name"]!.GetValue<string>() == name && p["metadata"]!["namespace"]!.GetValue<string>() == ns)?.DeepClone();
+        }
+
+        if (pod is null)
+        {
+            return Results.Json(new { kind = "Status", apiVersion = "v1", status = "Failure", message = $"pods \"{name}\" not found", reason = "NotFound", details = new { name, kind = "pods" }, code = 404 }, statusCode: 404);
+        }
+
+        var statuses = pod["status"]!["containerStatuses"]!.AsArray();
+        string? container = context.Request.Query["container"];
+        if (container is null && statuses.Count != 1)
+        {
+            return Results.Json(new { kind = "Status", apiVersion = "v1", status = "Failure", message = $"a container name must be specified for pod {name}, choose one of: [{string.Join(' ', statuses.Select(c => c!["name"]!.GetValue<string>()))}]", reason = "BadRequest", code = 400 }, statusCode: 400);
+        }
+
+        var status = statuses.SingleOrDefault(c => c!["name"]!.GetValue<string>() == (container ?? statuses[0]!["name"]!.GetValue<string>()));
+        if (status is null)
+        {
+            return Results.Json(new { kind = "Status", apiVersion = "v1", status = "Failure", message = $"container {container} is not valid for pod {name}", reason = "BadRequest", code = 400 }, statusCode: 400);
+        }
+
+        int restarts = status["restartCount"]!.GetValue<int>() - (context.Request.Query["previous"] == "true" ? 1 : 0);
+        long since = long.MinValue;
+        if (context.Request.Query["sinceTime"].ToString() is { Length: > 0 } sinceTime)
+        {
+            since = DateTimeOffset.Parse(sinceTime, System.Globalization.CultureInfo.InvariantCulture).ToUnixTimeSeconds() * 1_000_000_000;
+        }
+
+        bool timestamps = context.Request.Query["timestamps"] == "true";
+        var text = new System.Text.StringBuilder();
+        lock (_logs)
+        {
+            foreach (var (nanos, message) in _logs.GetValueOrDefault($"{name}/{status["name"]!.GetValue<string>()}/{restarts}") ?? [])
+            {
+                if (nanos >= since)
+                {
+                    text.Append(timestamps ? Rfc3339Nano(nanos) + " " : "").Append(message).Append('\n');
+                }
+            }
+        }
+
+        byte[] body = System.Text.Encoding.UTF8.GetBytes(text.ToString());
+        if (long.TryParse(context.Request.Query["limitBytes"], System.Globalization.CultureInfo.InvariantCulture, out long limit) && limit < body.Length)
+        {
+            body = body[..(int)limit];
+        }
+
+        LogBytesServed += body.Length;
+        return Results.Bytes(body, "text/plain");
+    }
+
+    /// <summary>Bytes of pod logs served so far.</summary>
+    public long LogBytesServed { get; private set; }
+
     private static string Fixture(string name) => File.ReadAllText(Repository.Fixture("kubernetes", name));
 
     public static async Task<KubeApiStandIn> StartAsync()
@@ -134,8 +273,8 @@ internal sealed class KubeApiStandIn : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, o => o.UseHttps(certificate)));
         var app = builder.Build();
         var standIn = new KubeApiStandIn(app, certificate);
-        var pods = JsonNode.Parse(Fixture("pod-crashloop.json"))!["items"]!.AsArray().Select(n => n!.DeepClone())
-            .Concat(JsonNode.Parse(Fixture("pods-extra.json"))!["items"]!.AsArray().Select(n => n!.DeepClone())).ToList();
+        var pods = standIn._pods = JsonNode.Parse(Fixture("pod-crashloop.json"))!["items"]!.AsArray().Select(n => n!.DeepClone())
+            .Concat(JsonNode.Parse(Fixture("pods-extra.json"))!["items"]!.AsArray().Select(n => n!.DeepClone())).ToList<JsonNode?>();
 
         app.Use(async (context, next) =>
         {
@@ -171,7 +310,16 @@ internal sealed class KubeApiStandIn : IAsyncDisposable
                 status["restartCount"] = 14 + standIn._extraRestarts;
             }
 
-            var selected = pods.Where(p => ns is null || p!["metadata"]!["namespace"]!.GetValue<string>() == ns).ToList();
+            // Equality label selectors (app=api,tier=web), as the pods' logs check sends them.
+            var selector = (context.Request.Query["labelSelector"].ToString() ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(t => t.Split('=', 2)).ToList();
+            List<JsonNode?> selected;
+            lock (pods)
+            {
+                selected = pods.Where(p => ns is null || p!["metadata"]!["namespace"]!.GetValue<string>() == ns)
+                    .Where(p => selector.All(t => p!["metadata"]!["labels"]?[t[0]]?.GetValue<string>() == t[^1]))
+                    .Select(p => (JsonNode?)p!.DeepClone()).ToList();
+            }
+
             string? cont = context.Request.Query["continue"];
             int index = cont is null ? 0 : int.Parse(cont[1..], System.Globalization.CultureInfo.InvariantCulture);
             if (cont == "p1" && standIn.GoneServed == 0)
@@ -252,6 +400,7 @@ internal sealed class KubeApiStandIn : IAsyncDisposable
         }
 
         app.MapGet("/api/v1/pods", (HttpContext c) => Pods(c, null));
+        app.MapGet("/api/v1/namespaces/{ns}/pods/{pod}/log", (HttpContext c, string ns, string pod) => standIn.PodLog(c, ns, pod));
         app.MapGet("/api/v1/namespaces/{ns}/pods", (HttpContext c, string ns) => Pods(c, ns));
         app.MapGet("/api/v1/events", (HttpContext c) => Events(c, null));
         app.MapGet("/api/v1/namespaces/{ns}/events", (HttpContext c, string ns) => Events(c, ns));

@@ -230,8 +230,8 @@ public sealed class DockerLogsTests : IDisposable
     }
 
     [Theory]
-    [InlineData("{ patterns: { error: ERROR } }", "checks[0].logs: one of path (files) or docker (a container's logs) is required")]
-    [InlineData("{ path: /var/log/a.log, docker: { container: web }, patterns: { error: ERROR } }", "checks[0].logs: path and docker exclude each other")]
+    [InlineData("{ patterns: { error: ERROR } }", "checks[0].logs: one of path (files), docker (a container's logs) or kubernetes (pods' logs) is required")]
+    [InlineData("{ path: /var/log/a.log, docker: { container: web }, patterns: { error: ERROR } }", "checks[0].logs: path, docker and kubernetes exclude each other")]
     [InlineData("{ docker: { socket: run/docker.sock, container: web }, patterns: { error: ERROR } }", "checks[0].logs.docker.socket: \"run/docker.sock\" must be an absolute path")]
     [InlineData("{ docker: { socket: /run/docker.sock }, patterns: { error: ERROR } }", "checks[0].logs.docker.container: required")]
     [InlineData("{ docker: { container: web, tail: 5 }, patterns: { error: ERROR } }", "checks[0].logs.docker: unknown key \"tail\"")]
