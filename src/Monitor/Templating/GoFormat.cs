@@ -4,7 +4,7 @@ using System.Text;
 namespace Monitor.Templating;
 
 /// <summary>
-/// Go's float formatting (<c>%v</c>, <c>%g</c>, <c>%.4g</c>, <c>%f</c>, <c>%e</c>), which Prometheus templates
+/// Go's float formatting (<c>%v</c>, <c>%g</c>, <c>%.4g</c>, <c>%e</c>; <c>%f</c> is GoCompat's GoFloat.FormatFixed), which Prometheus templates
 /// and promtool print: annotations must read the same as they do under Prometheus.
 /// </summary>
 internal static class GoFormat
@@ -36,10 +36,6 @@ internal static class GoFormat
         string body = exp < -4 || exp >= eprec ? ExponentForm(digits, exp) : FixedForm(digits, dp);
         return negative ? "-" + body : body;
     }
-
-    /// <summary><c>%.Nf</c>.</summary>
-    public static string F(double v, int precision) =>
-        Special(v) ?? v.ToString("F" + precision.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
 
     /// <summary><c>%.Ne</c> (6 by default).</summary>
     public static string E(double v, int precision)

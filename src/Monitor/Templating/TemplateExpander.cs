@@ -5,9 +5,14 @@ namespace Monitor.Templating;
 /// <summary>A sample a template's <c>query</c> returns: its labels (with <c>__name__</c>) and value.</summary>
 internal readonly record struct TemplateSample(IReadOnlyDictionary<string, string> Labels, double Value);
 
-/// <summary>What a template may reach beyond its data: the rule engine (for <c>query</c>) and the external URL.</summary>
-internal sealed record TemplateOptions
+/// <summary>
+/// What a template may reach beyond its data: the rule engine (for <c>query</c>) and the external URL. One is made per
+/// rule evaluation (or notification) and serves all its templates, which share its function table.
+/// </summary>
+internal sealed class TemplateOptions
 {
+    private IReadOnlyDictionary<string, TemplateFunction>? _functions;
+
     public static readonly TemplateOptions Default = new();
 
     /// <summary>Runs an instant query at the evaluation's time; throws <see cref="TemplateFunctionException"/>.</summary>
@@ -24,6 +29,9 @@ internal sealed record TemplateOptions
 
     /// <summary>The template's name in error texts; Prometheus names an alert's <c>__alert_NAME</c>.</summary>
     public string Name { get; init; } = "__alert_";
+
+    /// <summary>Prometheus' functions bound to these options, built once for every template expanded with them.</summary>
+    public IReadOnlyDictionary<string, TemplateFunction> Functions => _functions ??= PrometheusFunctions.Create(this);
 }
 
 /// <summary>
@@ -124,7 +132,7 @@ internal static class TemplateExpander
 
         try
         {
-            return parsed.Template.Execute(Data(labels, value, externalLabels, options.ExternalUrl, fields), PrometheusFunctions.Create(options));
+            return parsed.Template.Execute(Data(labels, value, externalLabels, options.ExternalUrl, fields), options.Functions);
         }
         catch (TemplateExecException e)
         {
