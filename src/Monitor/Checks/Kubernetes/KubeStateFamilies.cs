@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
-using Cronos;
+using Monitor.Configuration;
 using Monitor.Metrics;
 
 namespace Monitor.Checks.Kubernetes;
@@ -116,8 +116,11 @@ internal static class KubeStateFamilies
 
     /// <summary>
     /// The first time after <paramref name="after"/> a schedule fires, as the CronJob controller reads it
-    /// (five fields or a <c>@daily</c>-style macro, an optional <c>CRON_TZ=</c>/<c>TZ=</c> prefix or
-    /// <c>spec.timeZone</c>; UTC otherwise). Null for a schedule or zone that does not parse.
+    /// (robfig/cron's standard parser: five fields, where both restricted day fields match when either does,
+    /// <c>?</c> as <c>*</c>, a <c>@daily</c>-style macro or <c>@every &lt;duration&gt;</c>, an optional
+    /// <c>CRON_TZ=</c>/<c>TZ=</c> prefix or <c>spec.timeZone</c>; UTC otherwise). Evaluated by Monitor's
+    /// <see cref="CronSchedule"/>, the same crontab(5) reading maintenance windows and reports use. Null for a
+    /// schedule or zone that does not parse.
     /// </summary>
     public static DateTimeOffset? NextSchedule(string schedule, string? timeZone, DateTimeOffset after)
     {
@@ -140,16 +143,25 @@ internal static class KubeStateFamilies
             return null;
         }
 
-        try
+        if (schedule.StartsWith("@every ", StringComparison.Ordinal))
         {
-            var expression = CronExpression.Parse(schedule, CronFormat.Standard);
-            return expression.GetNextOccurrence(after, zone, inclusive: false);
+            // robfig's ConstantDelaySchedule: the delay (at least a second, whole seconds) after the last run.
+            if (!PromDuration.TryParse(schedule["@every ".Length..].Trim(), out var every) || every < TimeSpan.FromSeconds(1))
+            {
+                return null;
+            }
+
+            var delay = TimeSpan.FromSeconds(Math.Floor(every.TotalSeconds));
+            var truncated = DateTimeOffset.FromUnixTimeSeconds(after.ToUnixTimeSeconds());
+            return truncated + delay;
         }
-        catch (CronFormatException)
-        {
-            return null;
-        }
+
+        var parsed = Schedules.GetOrAdd(schedule, static text => CronSchedule.TryParse(text, out var cron, out _) ? cron : null);
+        return parsed?.Next(after, zone);
     }
+
+    /// <summary>Parsed schedules by text; a cluster has few distinct ones, and each CronJob is read every run.</summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, CronSchedule?> Schedules = new(StringComparer.Ordinal);
 
     public static void StatefulSet(JsonElement statefulSet, KubePublish set)
     {

@@ -225,6 +225,14 @@ public sealed class KubeStateFamiliesTests : IAsyncLifetime
     [InlineData("0 2 * * *", "Europe/Berlin", "2026-11-21T02:00:00Z", "2026-11-22T01:00:00Z")]
     [InlineData("CRON_TZ=Europe/Berlin 0 2 * * *", null, "2026-11-21T02:00:00Z", "2026-11-22T01:00:00Z")]
     [InlineData("TZ=America/New_York 0 2 * * *", null, "2026-11-21T02:00:00Z", "2026-11-21T07:00:00Z")]
+    // robfig/cron (the controller's parser) ORs restricted day fields, as crontab(5): the 13th or a Friday.
+    [InlineData("0 12 13 * FRI", null, "2026-11-21T00:00:00Z", "2026-11-27T12:00:00Z")]
+    [InlineData("0 12 13 * 5", null, "2026-12-05T00:00:00Z", "2026-12-11T12:00:00Z")]
+    [InlineData("0 12 1 * ?", null, "2026-11-21T00:00:00Z", "2026-12-01T12:00:00Z")]
+    [InlineData("@every 90m", null, "2026-11-21T02:00:00.700Z", "2026-11-21T03:30:00Z")]
+    [InlineData("@every 1h30m", null, "2026-11-21T02:00:00Z", "2026-11-21T03:30:00Z")]
+    // Spring forward in New York (2026-03-08 02:00 → 03:00): 02:30 does not exist that day; cron fires at 03:00.
+    [InlineData("CRON_TZ=America/New_York 30 2 * * *", null, "2026-03-07T08:00:00Z", "2026-03-08T07:00:00Z")]
     public void NextSchedule_AsTheCronJobControllerComputesIt(string schedule, string? timeZone, string after, string expected) =>
         Assert.Equal(DateTimeOffset.Parse(expected, System.Globalization.CultureInfo.InvariantCulture), KubeStateFamilies.NextSchedule(schedule, timeZone, DateTimeOffset.Parse(after, System.Globalization.CultureInfo.InvariantCulture)));
 
@@ -232,6 +240,8 @@ public sealed class KubeStateFamiliesTests : IAsyncLifetime
     [InlineData("not a schedule", null)]
     [InlineData("61 * * * *", null)]
     [InlineData("0 2 * * *", "Mars/Olympus_Mons")]
+    [InlineData("@every 500ms", null)]
+    [InlineData("@every soon", null)]
     public void NextSchedule_Unparsable_IsNull(string schedule, string? timeZone) =>
         Assert.Null(KubeStateFamilies.NextSchedule(schedule, timeZone, DateTimeOffset.UnixEpoch));
 }
