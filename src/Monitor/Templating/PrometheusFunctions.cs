@@ -9,7 +9,7 @@ namespace Monitor.Templating;
 /// <summary>
 /// The functions Prometheus 2.42 gives alert templates (template/template.go): query, first, label, value,
 /// strvalue, args, reReplaceAll, safeHtml, match, title, toUpper, toLower, graphLink, tableLink, sortByLabel,
-/// stripPort, stripDomain, humanize*, toTime, pathPrefix, externalURL, parseDuration.
+/// stripPort, stripDomain, humanize*, toTime, pathPrefix, externalURL, parseDuration; and Monitor's <c>logLines</c>.
 /// </summary>
 internal static class PrometheusFunctions
 {
@@ -58,6 +58,10 @@ internal static class PrometheusFunctions
                 return regex.Regex.IsMatch((string)a[1]!);
             }),
             ["title"] = Str(s => Title(s)),
+            // Monitor's own: the kept matching lines of the logs check the labels name (promtool does not know it).
+            ["logLines"] = One(GoParam.Any, v => v is IReadOnlyDictionary<string, string> labels
+                ? Monitor.Checks.Logs.RecentLogLines.Matching(labels).Cast<object?>().ToList()
+                : throw new TemplateFunctionException($"logLines: expected the alert's labels (map[string]string), got {GoValues.TypeName(v)}")),
             ["toUpper"] = Str(s => s.ToUpperInvariant()),
             ["toLower"] = Str(s => s.ToLowerInvariant()),
             ["graphLink"] = Str(s => $"/graph?g0.expr={QueryEscape(s)}&g0.tab=0"),

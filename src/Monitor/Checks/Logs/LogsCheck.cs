@@ -21,7 +21,8 @@ internal sealed partial class LogsCheck : ICheck
     private readonly SeriesScope _scope;
     private readonly string _stateFile;
     private readonly Dictionary<string, TailedFile> _files = new(StringComparer.Ordinal);
-    private readonly Queue<string> _lastLines = new();
+    private readonly Queue<(string Shown, RecentLogLine Line)> _lastLines = new();
+    private readonly Func<IReadOnlyList<RecentLogLine>> _recent;
     private readonly Dictionary<FileId, long> _retired = [];
     private readonly byte[] _buffer;
     private Dictionary<string, SavedOffset>? _saved;
@@ -42,6 +43,18 @@ internal sealed partial class LogsCheck : ICheck
             _client = new Monitor.Checks.Docker.DockerClient(docker.Socket, maxConnections: 1);
             _container = new TailedFile(docker.Container, new Label("container", docker.Container), scope, _logs.Patterns);
         }
+
+        _recent = () =>
+        {
+            lock (_lastLines)
+            {
+                return [.. _lastLines.Select(l => l.Line)];
+            }
+        };
+        if (_logs.LastLines > 0)
+        {
+            RecentLogLines.Register(options.Name, _recent);
+        }
     }
 
     public CheckOptions Options { get; }
@@ -55,7 +68,7 @@ internal sealed partial class LogsCheck : ICheck
         {
             lock (_lastLines)
             {
-                return [.. _lastLines];
+                return [.. _lastLines.Select(l => l.Shown)];
             }
         }
     }
@@ -320,21 +333,21 @@ internal sealed partial class LogsCheck : ICheck
 
         file.Lines.Inc();
         string line = Encoding.UTF8.GetString(bytes);
-        bool matched = false;
+        List<string>? matched = null;
         for (int i = 0; i < _logs.Patterns.Count; i++)
         {
             if (_logs.Patterns[i].Regex.IsMatch(line))
             {
                 file.Matches[i].Inc();
-                matched = true;
+                (matched ??= []).Add(_logs.Patterns[i].Name);
             }
         }
 
-        if (matched && _logs.LastLines > 0)
+        if (matched is not null && _logs.LastLines > 0)
         {
             lock (_lastLines)
             {
-                _lastLines.Enqueue($"{file.Path}: {line}");
+                _lastLines.Enqueue(($"{file.Path}: {line}", new RecentLogLine(file.Where, matched, line)));
                 while (_lastLines.Count > _logs.LastLines)
                 {
                     _lastLines.Dequeue();
@@ -364,6 +377,7 @@ internal sealed partial class LogsCheck : ICheck
 
     public void Dispose()
     {
+        RecentLogLines.Unregister(Options.Name, _recent);
         _client?.Dispose();
         _kube?.Dispose();
         foreach (var file in _files.Values)
@@ -384,6 +398,7 @@ internal sealed partial class LogsCheck : ICheck
         public TailedFile(string path, SeriesScope scope, IReadOnlyList<LogPattern> patterns, params Label[] labels)
         {
             Path = path;
+            Where = labels.ToDictionary(l => l.Name, l => l.Value, StringComparer.Ordinal);
             Lines = scope.Counter("monitor_log_read_lines_total", "Lines read from a log file or container.", labels);
             Bytes = scope.Counter("monitor_log_read_bytes_total", "Bytes read from a log file or container.", labels);
             Matches = [.. patterns.Select(p => scope.Counter("monitor_log_lines_total", "Lines of a log file or container that match a pattern.", [.. labels, new Label("pattern", p.Name)]))];
@@ -401,6 +416,9 @@ internal sealed partial class LogsCheck : ICheck
         }
 
         public string Path { get; }
+
+        /// <summary>The labels that say where its lines come from (<c>path</c>, or <c>namespace</c>/<c>pod</c>/<c>container</c>).</summary>
+        public IReadOnlyDictionary<string, string> Where { get; }
 
         public Reader? Current { get; set; }
 

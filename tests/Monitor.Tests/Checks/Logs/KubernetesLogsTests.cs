@@ -112,6 +112,34 @@ public sealed class KubernetesLogsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AlertTemplates_ReachTheLinesThatFiredThem_ThroughLogLines()
+    {
+        var (check, _) = Check();
+        using (check)
+        {
+            await RunOk(check);
+            _api.Log("api-1", "app", At(1), "ERROR db timeout");
+            _api.Log("api-1", "app", At(2), "GET / 200");
+            _api.Log("api-2", "app", At(3), "ERROR disk full");
+            _api.Log("api-1", "sidecar", At(4), "ERROR proxy");
+            await RunOk(check);
+
+            // The labels of an alert on monitor_log_lines_total{check="pods",pattern="error",...}.
+            var alert = new Dictionary<string, string> { ["alertname"] = "ErrorLines", ["check"] = "pods", ["namespace"] = "web", ["pod"] = "api-1", ["container"] = "app", ["pattern"] = "error" };
+            const string Template = "{{ range logLines $labels }}{{ . }}|{{ end }}";
+            Assert.Equal("ERROR db timeout|", Monitor.Templating.TemplateExpander.Expand(Template, alert, 1, new Dictionary<string, string>()));
+
+            // An alert aggregated over pods (sum by (check, pattern)) gets every pod's lines, in the order read.
+            var summed = new Dictionary<string, string> { ["check"] = "pods", ["pattern"] = "error" };
+            Assert.Equal(["ERROR db timeout", "ERROR disk full", "ERROR proxy"], Monitor.Templating.TemplateExpander.Expand(Template, summed, 1, new Dictionary<string, string>()).Split('|', StringSplitOptions.RemoveEmptyEntries).Order());
+            Assert.Equal("none", Monitor.Templating.TemplateExpander.Expand("{{ range logLines $labels }}{{ . }}{{ else }}none{{ end }}", new Dictionary<string, string> { ["check"] = "other" }, 1, new Dictionary<string, string>()));
+        }
+
+        // A disposed check (removed by a reload) no longer answers.
+        Assert.Equal("0", Monitor.Templating.TemplateExpander.Expand("{{ len (logLines $labels) }}", new Dictionary<string, string> { ["check"] = "pods" }, 1, new Dictionary<string, string>()));
+    }
+
+    [Fact]
     public async Task NamedContainer_OnlyThatOneIsRead()
     {
         var (check, store) = Check(container: "sidecar");
