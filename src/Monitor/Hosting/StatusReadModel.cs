@@ -30,7 +30,12 @@ internal sealed class StatusReadModel(CheckScheduler scheduler, SeriesStore seri
             .Select(v => new GpuUse(Get(v.Labels, "check"), names.GetValueOrDefault(Key(v.Labels, "check", "uuid")) ?? Get(v.Labels, "name"), Get(v.Labels, "uuid"), v.Value))
             .ToList();
         var databases = Values("pg_database_size_bytes").Select(v => new DatabaseSize(Get(v.Labels, "check"), Get(v.Labels, "datname"), v.Value)).ToList();
-        return new ReportFacts(checks.Count, down, breaches, disks, gpus, databases);
+        var events = Values("monitor_kubernetes_events_total")
+            .Where(v => v.Value > 0)
+            .Select(v => new WarningEventCount(Get(v.Labels, "check"), Get(v.Labels, "namespace"), Get(v.Labels, "kind"), Get(v.Labels, "reason"), v.Value))
+            .ToList();
+        var latest = checks.Select(c => c.Check).OfType<Monitor.Checks.Kubernetes.KubernetesCheck>().SelectMany(k => k.LatestEvents.Select(e => $"{k.Options.Name}: {e}")).ToList();
+        return new ReportFacts(checks.Count, down, breaches, disks, gpus, databases) { WarningEvents = events, LatestWarningEvents = latest };
     }
 
     private IEnumerable<(Label[] Labels, double Value)> Values(string family) =>

@@ -54,6 +54,9 @@ internal sealed class KubernetesCheck : ICheck
 
     public CheckOptions Options { get; }
 
+    /// <summary>The latest Warning events the last run listed, newest first, as <c>NAMESPACE/KIND/NAME: REASON: MESSAGE</c> (the daily report shows them).</summary>
+    public IReadOnlyList<string> LatestEvents { get; private set; } = [];
+
     /// <summary>Event uids whose counts are remembered (those of the last events list).</summary>
     public int EventsRemembered => _events.Remembered;
 
@@ -160,6 +163,7 @@ internal sealed class KubernetesCheck : ICheck
             if (_kube.Events)
             {
                 latestEvents = await _events.CollectAsync(_client, EffectiveNamespaces(), _scope, published, cancellationToken);
+                LatestEvents = latestEvents;
             }
 
             if (_kube.Usage)

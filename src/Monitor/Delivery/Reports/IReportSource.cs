@@ -19,7 +19,15 @@ internal sealed record ReportFacts(
     IReadOnlyList<DatabaseSize> Databases)
 {
     public static ReportFacts None { get; } = new(0, [], [], [], [], []);
+
+    /// <summary>Kubernetes Warning events counted since start, by check, namespace, kind and reason.</summary>
+    public IReadOnlyList<WarningEventCount> WarningEvents { get; init; } = [];
+
+    /// <summary>The latest Warning events of each Kubernetes check, newest first.</summary>
+    public IReadOnlyList<string> LatestWarningEvents { get; init; } = [];
 }
+
+internal sealed record WarningEventCount(string Check, string Namespace, string Kind, string Reason, double Count);
 
 internal sealed record CheckDown(string Check, string? Reason, string? Error);
 

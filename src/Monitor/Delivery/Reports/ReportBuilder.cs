@@ -7,7 +7,7 @@ namespace Monitor.Delivery.Reports;
 
 /// <summary>
 /// The runbooks' 09:00 / 18:00 checklist as one summary: checks down, active alerts by severity, SLA breaches,
-/// the fullest disks, the busiest GPUs and the largest databases, from the facts of <see cref="IReportSource"/>.
+/// the fullest disks, the busiest GPUs, Kubernetes Warning events and the largest databases, from the facts of <see cref="IReportSource"/>.
 /// </summary>
 internal static class ReportBuilder
 {
@@ -55,6 +55,13 @@ internal static class ReportBuilder
 
         Section(text, "Fullest disks", facts.Disks.OrderByDescending(d => d.UsedRatio).Take(Top).Select(d => $"{d.Check} {d.Mountpoint}: {d.UsedRatio * 100:0.0}% used"));
         Section(text, "Busiest GPUs", facts.Gpus.OrderByDescending(g => g.Busy).Take(Top).Select(g => $"{g.Check} {g.Name} {g.Uuid}: {g.Busy * 100:0}% busy"));
+        if (facts.WarningEvents.Count > 0 || facts.LatestWarningEvents.Count > 0)
+        {
+            Section(text, "Kubernetes Warning events since start", facts.WarningEvents.OrderByDescending(e => e.Count).ThenBy(e => e.Namespace, StringComparer.Ordinal).ThenBy(e => e.Reason, StringComparer.Ordinal).Take(Top * 2)
+                .Select(e => $"{e.Check} {e.Namespace} {e.Kind} {e.Reason}: {e.Count:0}"));
+            Section(text, "Latest Warning events", facts.LatestWarningEvents.Take(Top * 2));
+        }
+
         Section(text, "Largest databases", facts.Databases.OrderByDescending(d => d.Bytes).Take(Top).Select(d => $"{d.Check} {d.Database}: {d.Bytes / (1024 * 1024 * 1024):0.00} GiB"));
         return text.ToString();
     }

@@ -104,6 +104,33 @@ public sealed class KubeEventsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task DailyReport_ShowsTheCountsSinceStart_AndTheLatestEvents()
+    {
+        var store = new SeriesStore();
+        KubernetesCheck? made = null;
+        var scheduler = new Monitor.Scheduling.CheckScheduler(store, new MadeBy((options, scope) => made = Check(store).Check), new SelfMetrics(store), TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<Monitor.Scheduling.CheckScheduler>.Instance);
+        using var _ = scheduler;
+        scheduler.Apply(new MonitorOptions { SourceFile = "monitor.yaml", Checks = [new CheckOptions { Name = "cluster", Kind = KubernetesCheck.Kind, Settings = new KubernetesCheckOptions(), Interval = TimeSpan.FromHours(1), Timeout = TimeSpan.FromSeconds(10) }] });
+        Assert.NotNull(made);
+        await RunAsync(made);
+        _api.Repeat(BackOff, 3);
+        _api.Repeat(FailedScheduling, 1);
+        var result = await RunAsync(made);
+        Assert.Equal(result.Details, made.LatestEvents);
+
+        var facts = new Monitor.Hosting.StatusReadModel(scheduler, store).Facts();
+        string report = Monitor.Delivery.Reports.ReportBuilder.Build("morning", new DateTimeOffset(2026, 11, 23, 0, 0, 0, TimeSpan.Zero), TimeZoneInfo.Utc, facts, []);
+        int counts = report.IndexOf("Kubernetes Warning events since start:\n  cluster shop Pod BackOff: 3\n  cluster shop Pod FailedScheduling: 1\n", StringComparison.Ordinal);
+        Assert.True(counts > 0, report);
+        Assert.Contains("Latest Warning events:\n  cluster: shop/Pod/api-7d9f8b6c5d-x2k4p: BackOff: Back-off restarting failed container", report, StringComparison.Ordinal);
+    }
+
+    private sealed class MadeBy(Func<CheckOptions, SeriesScope, Monitor.Checks.ICheck> make) : Monitor.Checks.ICheckFactory
+    {
+        public Monitor.Checks.ICheck Create(CheckOptions options, SeriesScope scope, Monitor.Checks.IDiscoveredChecks discovered) => make(options, scope);
+    }
+
+    [Fact]
     public async Task Repetitions_AreCountedOnce_AcrossRuns_ListedSinceTheLastResourceVersion()
     {
         var (check, store, _) = Check();
