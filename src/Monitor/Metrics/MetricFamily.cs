@@ -56,6 +56,15 @@ internal sealed class MetricFamily
         }
     }
 
+    /// <summary>Whether a series of this key exists: a lookup, where scanning <see cref="Snapshot"/> (rebuilt after every add) made publishing n series O(n²).</summary>
+    internal bool Contains(string key)
+    {
+        lock (_lock)
+        {
+            return _byKey.ContainsKey(key);
+        }
+    }
+
     internal Series GetOrAdd(string key, Func<MetricFamily, string, Series> create)
     {
         lock (_lock)
