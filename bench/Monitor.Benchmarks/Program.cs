@@ -45,6 +45,16 @@ internal static class BenchmarkProgram
             return await Logs.LogsLoadHarness.RunAsync(args[1..]);
         }
 
+        if (args.Length > 0 && args[0] == "kube-load")
+        {
+            return await Kubernetes.KubeLoadHarness.RunAsync(args[1..]);
+        }
+
+        if (args.Length > 0 && args[0] == "kube-logs")
+        {
+            return await Kubernetes.KubeLoadHarness.RunLogsAsync(args[1..]);
+        }
+
         if (args.Length > 0 && args[0] == "load")
         {
             return await Load.LoadHarness.RunAsync(args[1..]);
