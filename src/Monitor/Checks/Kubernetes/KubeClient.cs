@@ -22,6 +22,7 @@ internal sealed class KubeClient : IDisposable
     private readonly ExecCredentialSource? _exec;
     private string? _token;
     private long _tokenReadAt = long.MinValue;
+    private readonly Lock _tokenLock = new();
     private X509Certificate2? _execCertificate;
 
     public KubeClient(KubeConnection connection, TimeProvider timeProvider)
@@ -68,9 +69,14 @@ internal sealed class KubeClient : IDisposable
         if (_exec is not null)
         {
             var status = await _exec.GetAsync(refresh, cancellationToken);
-            if (status.ClientCertificateData is { Length: > 0 } cert && status.ClientKeyData is { Length: > 0 } key && _execCertificate is null)
+            if (status.ClientCertificateData is { Length: > 0 } cert && status.ClientKeyData is { Length: > 0 } key && Volatile.Read(ref _execCertificate) is null)
             {
-                _execCertificate = X509Certificate2.CreateFromPem(cert, key);
+                // Node proxy requests run in parallel: the first certificate made wins, the others are dropped.
+                var made = X509Certificate2.CreateFromPem(cert, key);
+                if (Interlocked.CompareExchange(ref _execCertificate, made, null) is not null)
+                {
+                    made.Dispose();
+                }
             }
 
             return status.Token;
@@ -78,7 +84,10 @@ internal sealed class KubeClient : IDisposable
 
         if (refresh)
         {
-            _token = null;
+            lock (_tokenLock)
+            {
+                _token = null;
+            }
         }
 
         return Token();
@@ -91,14 +100,17 @@ internal sealed class KubeClient : IDisposable
             return _connection.Token;
         }
 
-        long now = _time.GetTimestamp();
-        if (_token is null || _time.GetElapsedTime(_tokenReadAt, now) >= TokenRefresh)
+        lock (_tokenLock)
         {
-            _token = File.ReadAllText(file).Trim();
-            _tokenReadAt = now;
-        }
+            long now = _time.GetTimestamp();
+            if (_token is null || _time.GetElapsedTime(_tokenReadAt, now) >= TokenRefresh)
+            {
+                _token = File.ReadAllText(file).Trim();
+                _tokenReadAt = now;
+            }
 
-        return _token;
+            return _token;
+        }
     }
 
     /// <summary>All items of a LIST, page by page; a 410 (the continue token expired) restarts the list once.</summary>
