@@ -59,6 +59,7 @@ internal sealed class MonitorRuntime : IRuntimeControl
         _rules.Apply(Current, groups);
         _scheduler.Apply(Current);
         _alerts.Restorer = _rules.Restore;
+        _rules.ChecksRanBefore = _scheduler.RanBefore;
         _outbox.Apply(Current);
         _reports.Apply(Current);
         await _alerts.InitializeAsync(Current, cancellationToken);

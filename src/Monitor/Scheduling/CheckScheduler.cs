@@ -56,6 +56,35 @@ internal sealed class CheckScheduler : BackgroundService, IDiscoveredChecks
     }
 
     /// <summary>
+    /// Whether every named check (every scheduled check for null) has finished a run in this process before
+    /// <paramref name="at"/>: its series were written by then. A name no check has (a check since removed) never
+    /// runs, so it does not hold anything up.
+    /// </summary>
+    public bool RanBefore(IReadOnlyCollection<string>? names, DateTimeOffset at)
+    {
+        lock (_lock)
+        {
+            if (names is null)
+            {
+                return _checks.Values.All(c => Finished(c.Status, at));
+            }
+
+            foreach (string name in names)
+            {
+                if (_checks.TryGetValue(name, out var check) && !Finished(check.Status, at))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+
+        static bool Finished(CheckStatus status, DateTimeOffset at) =>
+            status is { Runs: > 0, LastStart: { } start, LastDuration: { } took } && start + took < at;
+    }
+
+    /// <summary>
     /// Makes the schedule match <paramref name="options"/>. Unchanged checks keep their series and state; changed
     /// ones are rebuilt (keeping their series when kind and labels stay); removed ones lose their series.
     /// </summary>

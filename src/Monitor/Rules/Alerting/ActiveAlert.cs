@@ -27,6 +27,13 @@ internal sealed class ActiveAlert
     /// </summary>
     public DateTimeOffset? RestoredUntil { get; set; }
 
+    /// <summary>
+    /// With <see cref="RestoredUntil"/>: whether, at an evaluation's time, every check that feeds the alert has
+    /// finished a run in this process before it, so a missing series is evidence and the alert may resolve before
+    /// the timer runs out.
+    /// </summary>
+    public Func<DateTimeOffset, bool>? RestoredEvidence { get; set; }
+
     /// <summary>The <c>ALERTS</c> series of the alert's current state, kept so it is not looked up every evaluation.</summary>
     internal (AlertState State, Evaluation.StoredSeries Alerts, Evaluation.StoredSeries ForState)? AlertsSeries { get; set; }
 }

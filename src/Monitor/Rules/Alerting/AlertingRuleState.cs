@@ -70,6 +70,7 @@ internal sealed class AlertingRuleState(RuleDefinition rule, IReadOnlyDictionary
             {
                 existing.Value = sample.V;
                 existing.RestoredUntil = null;
+                existing.RestoredEvidence = null;
                 if (_annotationsTemplated)
                 {
                     existing.Annotations = Annotations(TemplateLabels(), sample.V, options);
@@ -89,9 +90,9 @@ internal sealed class AlertingRuleState(RuleDefinition rule, IReadOnlyDictionary
         {
             if (!seen.Contains(key))
             {
-                if (alert.RestoredUntil is { } until && ts < until)
+                if (alert.RestoredUntil is { } until && ts < until && alert.RestoredEvidence?.Invoke(ts) != true)
                 {
-                    continue; // restored after a restart: its checks may not have run yet
+                    continue; // restored after a restart: its checks have not all run yet
                 }
 
                 bool keepFiring = false;
@@ -138,7 +139,7 @@ internal sealed class AlertingRuleState(RuleDefinition rule, IReadOnlyDictionary
     /// Seeds an alert from the durable store (pending or firing) unless the rule already holds it, so its
     /// <c>for</c> timer continues from <paramref name="restored"/>'s ActiveAt instead of starting again.
     /// </summary>
-    public void Restore(RestoredAlert restored, DateTimeOffset graceUntil)
+    public void Restore(RestoredAlert restored, DateTimeOffset graceUntil, Func<DateTimeOffset, bool>? evidence = null)
     {
         var sorted = LabelSet.Sorted([.. restored.Labels]);
         string key = LabelSet.Key(sorted);
@@ -156,6 +157,7 @@ internal sealed class AlertingRuleState(RuleDefinition rule, IReadOnlyDictionary
             FiredAt = restored.FiredAt,
             Value = restored.Value,
             RestoredUntil = graceUntil,
+            RestoredEvidence = evidence,
         };
     }
 

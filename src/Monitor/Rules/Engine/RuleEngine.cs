@@ -116,9 +116,18 @@ internal sealed class RuleEngine : BackgroundService
     }
 
     /// <summary>
+    /// Whether each named check (every configured check for null) has finished a run in this process before the
+    /// given time; set by the host from the scheduler. Without it restored alerts wait for the timer alone.
+    /// </summary>
+    public Func<IReadOnlyCollection<string>?, DateTimeOffset, bool>? ChecksRanBefore { get; set; }
+
+    /// <summary>
     /// Hands alerts kept in the durable store back to their rules after a restart (or a takeover by another
-    /// replica). Until <paramref name="graceUntil"/> a restored alert whose series is missing stays as it was,
-    /// since the checks feeding it may not have run yet. Returns the keys of alerts no loaded rule owns.
+    /// replica). A restored alert whose series is missing stays as it was until every check that feeds it has
+    /// finished a run in this process before an evaluation (then the missing series is evidence, and it resolves),
+    /// or at the latest until <paramref name="graceUntil"/>, for checks that never answer. The checks that feed
+    /// it: the alert's own <c>check</c> label, else the <c>check="…"</c> matchers of every selector of its rule,
+    /// else all. Returns the keys of alerts no loaded rule owns.
     /// </summary>
     public IReadOnlyList<string> Restore(IEnumerable<RestoredAlert> alerts, DateTimeOffset graceUntil)
     {
@@ -138,11 +147,48 @@ internal sealed class RuleEngine : BackgroundService
                     continue;
                 }
 
-                state.Restore(alert, graceUntil);
+                var feeders = Feeders(alert.Labels, state.Rule.Expr);
+                var ran = ChecksRanBefore;
+                state.Restore(alert, graceUntil, ran is null ? null : at => ran(feeders, at));
             }
         }
 
         return orphans;
+    }
+
+    /// <summary>The checks whose results decide a restored alert; null when that may be any check.</summary>
+    internal static IReadOnlyCollection<string>? Feeders(Label[] alertLabels, Expr expr)
+    {
+        string? own = alertLabels.FirstOrDefault(l => l.Name == "check").Value;
+        if (own is { Length: > 0 })
+        {
+            return [own];
+        }
+
+        var named = new HashSet<string>(StringComparer.Ordinal);
+        var pending = new Stack<Expr>();
+        pending.Push(expr);
+        while (pending.Count > 0)
+        {
+            var node = pending.Pop();
+            if (node is VectorSelector selector)
+            {
+                var check = selector.Matchers.FirstOrDefault(m => m.Name == "check" && m.Type == MatcherType.Equal);
+                if (check is null || check.Value.Length == 0)
+                {
+                    return null; // a selector any check's series may answer
+                }
+
+                named.Add(check.Value);
+            }
+
+            foreach (var child in Parser.Children(node))
+            {
+                pending.Push(child);
+            }
+        }
+
+        return named.Count == 0 ? null : named;
     }
 
     /// <summary>Identity of a group for reloads: its file, name and the full text of its rules.</summary>

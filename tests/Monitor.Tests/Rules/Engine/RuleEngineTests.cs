@@ -61,6 +61,67 @@ public class RuleEngineTests
         Assert.Equal(["alertname", "check", "severity", "team"], alert.Labels.Select(l => l.Name));
     }
 
+    [Theory]
+    [InlineData(true, 15)] // the check ran at 10 s: the evaluation at 15 s sees it up and resolves
+    [InlineData(false, 90)] // no word from the scheduler: the timer alone, as an upper bound
+    public void Restore_EndsOnEvidence_AsSoonAsTheFeedingCheckHasRun_TheTimerOnlyAnUpperBound(bool evidence, int resolvedAt)
+    {
+        var store = new SeriesStore();
+        var sink = new RecordingSink();
+        var engine = new RuleEngine(store, new FakeTimeProvider(T0), sink, NullLogger<RuleEngine>.Instance);
+        var (groups, errors) = RuleFileLoader.Parse("""
+            groups:
+            - name: g
+              rules:
+              - alert: Down
+                expr: probe_success == 0
+                labels: { severity: P2 }
+            """, "t.rules.yml");
+        Assert.Empty(errors);
+        engine.Apply(new MonitorOptions { SourceFile = "t", EvaluationInterval = TimeSpan.FromSeconds(5) }, groups);
+        var asked = new List<(IReadOnlyCollection<string>? Checks, DateTimeOffset At)>();
+        if (evidence)
+        {
+            engine.ChecksRanBefore = (checks, at) =>
+            {
+                asked.Add((checks, at));
+                return at > T0.AddSeconds(10);
+            };
+        }
+
+        Label[] labels = [new("alertname", "Down"), new("check", "web"), new("severity", "P2")];
+        var orphans = engine.Restore([new RestoredAlert("k", "g", labels, AlertState.Firing, T0.AddMinutes(-5), T0.AddMinutes(-4), 0, new Dictionary<string, string>())], T0.AddSeconds(90));
+        Assert.Empty(orphans);
+
+        // The target is up again; the check's first run after the restart is what publishes that.
+        var success = new SeriesScope(store, "web", new Dictionary<string, string>()).Gauge("probe_success", "S.");
+        success.Set(1);
+        for (int t = 5; t <= 95; t += 5)
+        {
+            engine.Tick(T0.AddSeconds(t));
+        }
+
+        Assert.Equal([(AlertState.Firing, AlertState.Inactive, resolvedAt)], sink.Seen.Select(s => (s.Transition.From, s.Transition.To, (int)(s.At - T0).TotalSeconds)));
+        if (evidence)
+        {
+            Assert.All(asked, a => Assert.Equal(["web"], a.Checks!));
+        }
+    }
+
+    [Theory]
+    [InlineData("probe_success == 0", "check", "web", "web")] // the alert's own check label
+    [InlineData("sum(up{check=\"a\"}) + sum(up{check=\"b\"}) < 2", null, null, "a,b")]
+    [InlineData("sum(up{check=\"a\"}) + sum(up) < 2", null, null, null)] // one selector any check may answer
+    [InlineData("sum(up{check=~\"a|b\"}) < 2", null, null, null)]
+    [InlineData("vector(1)", null, null, null)]
+    public void Restore_FeedingChecks(string expr, string? label, string? value, string? expected)
+    {
+        var parsed = Monitor.Rules.PromQL.Parser.Parse(expr);
+        Label[] labels = label is null ? [new("alertname", "A")] : [new("alertname", "A"), new(label, value!)];
+        var feeders = RuleEngine.Feeders(labels, parsed);
+        Assert.Equal(expected, feeders is null ? null : string.Join(",", feeders.Order(StringComparer.Ordinal)));
+    }
+
     [Fact]
     public void Tick_SeriesRemoved_BecomesStaleAndResolves()
     {
