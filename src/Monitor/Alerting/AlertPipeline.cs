@@ -49,7 +49,24 @@ internal sealed class AlertPipeline : BackgroundService, IAlertSink, IAlertingOu
         _stores = stores;
         _ids = ids;
         _lease = lease;
+        _lease.Time = timeProvider;
+        _leaderGauge = series.Gauge("monitor_alerting_leader", "1 while this replica holds the alerting lease (decides and sends), else 0.", []);
+        _tokenGauge = series.Gauge("monitor_alerting_lease_fencing_token", "The fencing token of the alerting lease as last granted to this replica; every write it makes is conditional on it.", []);
+        _leaderGauge.Set(0);
+        _tokenGauge.Set(0);
     }
+
+    private readonly Sample _leaderGauge;
+    private readonly Sample _tokenGauge;
+
+    /// <summary>Raised on the loop when this replica loses the lease: whatever it holds in memory to send is stale.</summary>
+    public event Action? LeadershipLost;
+
+    /// <summary>True while this replica holds the lease and, by its own monotonic clock, the lease has not run out.</summary>
+    public bool MaySend => _leader && _lease.HoldsNow;
+
+    /// <summary>"leader" or "follower", for /readyz.</summary>
+    public string Role => _leader ? "leader" : "follower";
 
     /// <summary>Hands stored rule alerts back to the rules; returns the keys of those no rule owns.</summary>
     public Func<IEnumerable<RestoredAlert>, DateTimeOffset, IReadOnlyList<string>>? Restorer { get; set; }
@@ -272,6 +289,19 @@ internal sealed class AlertPipeline : BackgroundService, IAlertSink, IAlertingOu
             await _store.SaveAsync(_unsaved, cancellationToken);
             _storeHealthy = true;
         }
+        catch (LeaseFencedException e)
+        {
+            // Another replica holds the lease now: nothing of this was written, and none of it may be.
+            Log.SaveFailed(_logger, e.Message);
+            _lease.Invalidate();
+            _leader = false;
+            _leaderGauge.Set(0);
+            _unsaved.Clear();
+            _afterSave.Clear();
+            Log.Leadership(_logger, "lost");
+            LeadershipLost?.Invoke();
+            return;
+        }
         catch (Exception e) when (StoreFailure.Is(e))
         {
             _storeHealthy = false;
@@ -348,11 +378,21 @@ internal sealed class AlertPipeline : BackgroundService, IAlertSink, IAlertingOu
             return; // keep the current role until the store answers again
         }
 
+        _tokenGauge.Set(_lease.FencingToken);
+        if (change == LeaseChange.Reacquired)
+        {
+            // Another replica led in between: what this one held is stale; start over from the store.
+            _leader = false;
+            LeadershipLost?.Invoke();
+            change = LeaseChange.Acquired;
+        }
+
         if (change == LeaseChange.Acquired)
         {
             _book = await _store.LoadAsync(cancellationToken);
             Log.StoreLoaded(_logger, _store.Kind, _book.Alerts.Count, _book.Groups.Count, _book.Silences.Count);
             _leader = true;
+            _leaderGauge.Set(1);
             RestoreRules(now);
             Log.Leadership(_logger, "holds");
             LeadershipAcquired?.Invoke(AlertLifecycle.NotifiedFiring(_book));
@@ -360,7 +400,9 @@ internal sealed class AlertPipeline : BackgroundService, IAlertSink, IAlertingOu
         else if (change == LeaseChange.Lost)
         {
             _leader = false;
+            _leaderGauge.Set(0);
             Log.Leadership(_logger, "lost");
+            LeadershipLost?.Invoke();
         }
     }
 

@@ -40,11 +40,27 @@ internal interface IAlertStore : IAsyncDisposable
     Task<IReadOnlyDictionary<string, DateTimeOffset>> ReportMarksAsync(CancellationToken cancellationToken);
 
     /// <summary>
-    /// Takes or renews the named lease for <paramref name="owner"/> until <paramref name="expiresAt"/>; true
-    /// when <paramref name="owner"/> holds it. Replicas sharing a store send only while they hold the lease.
+    /// Takes or renews the named lease for <paramref name="owner"/> until <paramref name="expiresAt"/>. While
+    /// <paramref name="owner"/> holds it, returns the lease's fencing token: a counter raised on every acquisition
+    /// (a takeover, or the same owner again after its lease ran out) and kept by a renewal; null when another
+    /// owner holds it. Replicas sharing a store send only while they hold the lease.
     /// </summary>
-    Task<bool> TryAcquireLeaseAsync(string name, string owner, DateTimeOffset now, DateTimeOffset expiresAt, CancellationToken cancellationToken);
+    Task<long?> AcquireLeaseAsync(string name, string owner, DateTimeOffset now, DateTimeOffset expiresAt, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The lease every write is made under, once this replica has held it: a write (state, outbox entries,
+    /// delivered and failed marks) lands only while the lease still carries this owner and token, checked in the
+    /// write's own transaction; otherwise it throws <see cref="LeaseFencedException"/> and changes nothing.
+    /// Null: unfenced (the embedded store has one writer).
+    /// </summary>
+    LeaseFence? Fence { get; set; }
 }
+
+/// <summary>The owner and fencing token a replica writes under.</summary>
+internal sealed record LeaseFence(string Owner, long Token);
+
+/// <summary>A write refused because the lease has moved on: another replica took over (or the token changed).</summary>
+internal sealed class LeaseFencedException(string message) : System.Data.Common.DbException(message);
 
 internal enum OutboxStatus
 {

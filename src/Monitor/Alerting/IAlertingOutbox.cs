@@ -12,8 +12,17 @@ internal interface IAlertingOutbox
     /// </summary>
     event Action<IReadOnlyDictionary<string, List<AlertSnapshot>>>? LeadershipAcquired;
 
-    /// <summary>True while this replica holds the alerting lease: only then does it send.</summary>
+    /// <summary>Raised when this replica loses the lease: entries held in memory must be dropped.</summary>
+    event Action? LeadershipLost;
+
+    /// <summary>True while this replica holds the alerting lease.</summary>
     bool IsLeader { get; }
+
+    /// <summary>
+    /// True while this replica holds the lease and its own monotonic clock says the lease has not run out: the
+    /// dispatcher checks it before every send.
+    /// </summary>
+    bool MaySend { get; }
 
     IAlertStore? Store { get; }
 

@@ -29,6 +29,9 @@ internal sealed class SqlAlertStore : IAlertStore
         [
             "CREATE TABLE report_marks (name TEXT PRIMARY KEY, last_at BIGINT NOT NULL)",
         ],
+        [
+            "ALTER TABLE leases ADD COLUMN token BIGINT NOT NULL DEFAULT 0",
+        ],
     ];
 
     /// <summary>How long delivered outbox entries are kept (for the API's history) before they are pruned.</summary>
@@ -47,6 +50,8 @@ internal sealed class SqlAlertStore : IAlertStore
     }
 
     public string Kind => _postgres ? "postgres" : "sqlite";
+
+    public LeaseFence? Fence { get; set; }
 
     public static int SchemaVersion => Migrations.Length;
 
@@ -150,6 +155,7 @@ internal sealed class SqlAlertStore : IAlertStore
 
         await using var connection = await OpenAsync(cancellationToken);
         await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        await FenceAsync(connection, tx, cancellationToken);
         long now = changes.At.ToUnixTimeMilliseconds();
         foreach (var (fingerprint, alert) in changes.Alerts)
         {
@@ -236,8 +242,14 @@ internal sealed class SqlAlertStore : IAlertStore
     public async Task MarkDeliveredAsync(string id, int attempts, DateTimeOffset at, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
-        await ExecuteAsync(connection, null, "UPDATE outbox SET status = 'delivered', attempts = @a, delivered_at = @t WHERE id = @k", cancellationToken,
-            ("k", id), ("a", attempts), ("t", at.ToUnixTimeMilliseconds()));
+        await using (var tx = await connection.BeginTransactionAsync(cancellationToken))
+        {
+            await FenceAsync(connection, tx, cancellationToken);
+            await ExecuteAsync(connection, tx, "UPDATE outbox SET status = 'delivered', attempts = @a, delivered_at = @t WHERE id = @k", cancellationToken,
+                ("k", id), ("a", attempts), ("t", at.ToUnixTimeMilliseconds()));
+            await tx.CommitAsync(cancellationToken);
+        }
+
         long ms = at.ToUnixTimeMilliseconds();
         if (ms - Interlocked.Read(ref _lastPrune) > 3_600_000)
         {
@@ -250,19 +262,46 @@ internal sealed class SqlAlertStore : IAlertStore
     public async Task MarkFailedAsync(string id, int attempts, DateTimeOffset? nextAttempt, string error, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
-        await ExecuteAsync(connection, null, "UPDATE outbox SET status = @s, attempts = @a, next_attempt_at = @n, last_error = @e WHERE id = @k", cancellationToken,
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        await FenceAsync(connection, tx, cancellationToken);
+        await ExecuteAsync(connection, tx, "UPDATE outbox SET status = @s, attempts = @a, next_attempt_at = @n, last_error = @e WHERE id = @k", cancellationToken,
             ("k", id), ("s", nextAttempt is null ? "failed" : "pending"), ("a", attempts), ("n", (nextAttempt ?? DateTimeOffset.UnixEpoch).ToUnixTimeMilliseconds()), ("e", error));
+        await tx.CommitAsync(cancellationToken);
     }
 
-    public async Task<bool> TryAcquireLeaseAsync(string name, string owner, DateTimeOffset now, DateTimeOffset expiresAt, CancellationToken cancellationToken)
+    /// <summary>
+    /// Refuses the transaction's writes unless the alerting lease still carries <see cref="Fence"/>'s owner and
+    /// token. On PostgreSQL the lease row is read <c>FOR SHARE</c>, so a takeover (which updates it) waits for this
+    /// transaction and then loads what it wrote, or this one sees the new token and writes nothing.
+    /// </summary>
+    private async Task FenceAsync(DbConnection connection, DbTransaction tx, CancellationToken cancellationToken)
+    {
+        if (Fence is not { } fence)
+        {
+            return;
+        }
+
+        await using var command = Command(connection, tx, "SELECT owner, token FROM leases WHERE name = 'alerting'" + (_postgres ? " FOR SHARE" : ""));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken) || reader.GetString(0) != fence.Owner || reader.GetInt64(1) != fence.Token)
+        {
+            throw new LeaseFencedException($"the alerting lease has moved on from {fence.Owner} (token {fence.Token}); this replica no longer writes");
+        }
+    }
+
+    public async Task<long?> AcquireLeaseAsync(string name, string owner, DateTimeOffset now, DateTimeOffset expiresAt, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
+        // A renewal (same owner, not yet expired) keeps the token; any other acquisition raises it.
         await ExecuteAsync(connection, null,
-            "INSERT INTO leases (name, owner, expires_at) VALUES (@n, @o, @e) ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at "
+            "INSERT INTO leases (name, owner, expires_at, token) VALUES (@n, @o, @e, 1) ON CONFLICT (name) DO UPDATE SET "
+                + "token = CASE WHEN leases.owner = excluded.owner AND leases.expires_at >= @now THEN leases.token ELSE leases.token + 1 END, "
+                + "owner = excluded.owner, expires_at = excluded.expires_at "
                 + "WHERE leases.owner = excluded.owner OR leases.expires_at < @now",
             cancellationToken, ("n", name), ("o", owner), ("e", expiresAt.ToUnixTimeMilliseconds()), ("now", now.ToUnixTimeMilliseconds()));
-        await using var command = Command(connection, null, "SELECT owner FROM leases WHERE name = @n", ("n", name));
-        return Equals(await command.ExecuteScalarAsync(cancellationToken), owner);
+        await using var command = Command(connection, null, "SELECT owner, token FROM leases WHERE name = @n", ("n", name));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) && reader.GetString(0) == owner ? reader.GetInt64(1) : null;
     }
 
     /// <summary>Runs one statement outside the store's own operations (maintenance, and the contract tests).</summary>

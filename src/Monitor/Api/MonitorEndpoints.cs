@@ -19,7 +19,7 @@ internal static class MonitorEndpoints
         app.MapGet("/readyz", (CheckScheduler scheduler, Alerting.IAlertService alerts) =>
             !scheduler.Scheduled ? Results.Text("not ready: checks are not scheduled yet\n", statusCode: StatusCodes.Status503ServiceUnavailable)
             : alerts.StoreProblem is { } problem ? Results.Text($"not ready: {problem}\n", statusCode: StatusCodes.Status503ServiceUnavailable)
-            : Results.Text("ready\n"));
+            : Results.Text(alerts.IsLeader ? "ready (leader)\n" : "ready (follower)\n"));
         app.MapGet("/api/v1/checks", WriteChecksAsync);
         app.MapPost("/-/reload", ReloadAsync);
         return app;

@@ -206,14 +206,45 @@ public sealed class AlertStoreContractTests : IAsyncLifetime
 
     [Theory]
     [MemberData(nameof(Kinds))]
-    public async Task Lease_OneHolderAtATime_TakenOverAfterExpiry(string kind)
+    public async Task Lease_OneHolderAtATime_TakenOverAfterExpiry_TokenRaisedOnEveryAcquisition(string kind)
     {
         await using var store = await NewStoreAsync(kind);
-        Assert.True(await store.TryAcquireLeaseAsync("alerting", "a", T0, T0.AddSeconds(15), CancellationToken.None));
-        Assert.False(await store.TryAcquireLeaseAsync("alerting", "b", T0.AddSeconds(5), T0.AddSeconds(20), CancellationToken.None));
-        Assert.True(await store.TryAcquireLeaseAsync("alerting", "a", T0.AddSeconds(10), T0.AddSeconds(25), CancellationToken.None));
-        Assert.False(await store.TryAcquireLeaseAsync("alerting", "b", T0.AddSeconds(24), T0.AddSeconds(39), CancellationToken.None));
-        Assert.True(await store.TryAcquireLeaseAsync("alerting", "b", T0.AddSeconds(26), T0.AddSeconds(41), CancellationToken.None));
-        Assert.False(await store.TryAcquireLeaseAsync("alerting", "a", T0.AddSeconds(27), T0.AddSeconds(42), CancellationToken.None));
+        Assert.Equal(1, await store.AcquireLeaseAsync("alerting", "a", T0, T0.AddSeconds(15), CancellationToken.None));
+        Assert.Null(await store.AcquireLeaseAsync("alerting", "b", T0.AddSeconds(5), T0.AddSeconds(20), CancellationToken.None));
+        Assert.Equal(1, await store.AcquireLeaseAsync("alerting", "a", T0.AddSeconds(10), T0.AddSeconds(25), CancellationToken.None)); // a renewal
+        Assert.Null(await store.AcquireLeaseAsync("alerting", "b", T0.AddSeconds(24), T0.AddSeconds(39), CancellationToken.None));
+        Assert.Equal(2, await store.AcquireLeaseAsync("alerting", "b", T0.AddSeconds(26), T0.AddSeconds(41), CancellationToken.None)); // a takeover
+        Assert.Null(await store.AcquireLeaseAsync("alerting", "a", T0.AddSeconds(27), T0.AddSeconds(42), CancellationToken.None));
+        // b's lease ran out and b takes it again: a new acquisition, so whatever b started under token 2 is fenced.
+        Assert.Equal(3, await store.AcquireLeaseAsync("alerting", "b", T0.AddSeconds(50), T0.AddSeconds(65), CancellationToken.None));
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public async Task Fence_AWriteUnderAnOldTokenChangesNothing(string kind)
+    {
+        await using var store = await NewStoreAsync(kind);
+        Assert.Equal(1, await store.AcquireLeaseAsync("alerting", "a", T0, T0.AddSeconds(15), CancellationToken.None));
+        var note = Note("hook", Severity.P1, T0, id: "n1");
+        var first = new StoreChanges { At = T0 };
+        first.Notifications.Add(note);
+        store.Fence = new LeaseFence("a", 1);
+        await store.SaveAsync(first, CancellationToken.None);
+
+        // a is paused past its lease; b takes over.
+        Assert.Equal(2, await store.AcquireLeaseAsync("alerting", "b", T0.AddSeconds(20), T0.AddSeconds(35), CancellationToken.None));
+
+        // a wakes: its delivered mark, its failure mark and its state writes are refused and change nothing.
+        await Assert.ThrowsAsync<LeaseFencedException>(() => store.MarkDeliveredAsync("n1", 1, T0.AddSeconds(21), CancellationToken.None));
+        await Assert.ThrowsAsync<LeaseFencedException>(() => store.MarkFailedAsync("n1", 1, null, "late", CancellationToken.None));
+        var late = new StoreChanges { At = T0.AddSeconds(21) };
+        late.Notifications.Add(Note("hook", Severity.P1, T0.AddSeconds(21), id: "n2"));
+        await Assert.ThrowsAsync<LeaseFencedException>(() => store.SaveAsync(late, CancellationToken.None));
+        Assert.Equal(["n1"], (await store.PendingAsync(DateTimeOffset.MaxValue, 10, CancellationToken.None)).Select(e => e.Notification.Id));
+
+        // b writes under its own token.
+        store.Fence = new LeaseFence("b", 2);
+        await store.MarkDeliveredAsync("n1", 1, T0.AddSeconds(22), CancellationToken.None);
+        Assert.Empty(await store.PendingAsync(DateTimeOffset.MaxValue, 10, CancellationToken.None));
     }
 }

@@ -111,7 +111,9 @@ internal sealed class MemoryAlertStore : IAlertStore
         }
     }
 
-    public Task<bool> TryAcquireLeaseAsync(string name, string owner, DateTimeOffset now, DateTimeOffset expiresAt, CancellationToken cancellationToken) => Task.FromResult(true);
+    public Task<long?> AcquireLeaseAsync(string name, string owner, DateTimeOffset now, DateTimeOffset expiresAt, CancellationToken cancellationToken) => Task.FromResult<long?>(1);
+
+    public LeaseFence? Fence { get; set; }
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 

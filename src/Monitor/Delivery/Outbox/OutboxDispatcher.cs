@@ -41,8 +41,22 @@ internal sealed class OutboxDispatcher : BackgroundService
         _logger = logger;
         _queueLength = series.Gauge("monitor_notification_queue_length", "Notifications in the outbox not yet delivered.", []);
         alerting.Committed += Enqueue;
+        alerting.LeadershipLost += () =>
+        {
+            // Another replica sends now; what this one held may be delivered by it long before this one leads again.
+            lock (_lock)
+            {
+                _queue.Clear();
+                _queueLength.Set(0);
+            }
+        };
         alerting.LeadershipAcquired += told =>
         {
+            lock (_lock)
+            {
+                _queue.Clear(); // read again from the store only
+            }
+
             _reload = true;
             lock (_lock)
             {
@@ -118,7 +132,7 @@ internal sealed class OutboxDispatcher : BackgroundService
                 }
             }
 
-            var wait = _alerting.IsLeader ? Dispatch(stoppingToken) : TimeSpan.FromSeconds(1);
+            var wait = _alerting.MaySend ? Dispatch(stoppingToken) : TimeSpan.FromSeconds(1);
             using var timeout = new CancellationTokenSource(wait, _time);
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, stoppingToken);
             try
@@ -178,6 +192,18 @@ internal sealed class OutboxDispatcher : BackgroundService
         {
             using var timeout = new CancellationTokenSource(SendTimeout, _time);
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, stoppingToken);
+            if (!_alerting.MaySend)
+            {
+                // The lease ran out (or moved on) since the entry was taken: not sent; the store still has it pending.
+                lock (_lock)
+                {
+                    _queue.Abandon(entry);
+                }
+
+                Interlocked.Decrement(ref _inFlight);
+                return;
+            }
+
             result = await notifier.SendAsync(entry.Notification, linked.Token);
         }
         catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)

@@ -25,11 +25,22 @@ public sealed class OutboxDispatcherTests
 
         public event Action<IReadOnlyDictionary<string, List<AlertSnapshot>>>? LeadershipAcquired;
 
-        public bool IsLeader => true;
+        public event Action? LeadershipLost;
+
+        public bool IsLeader => MaySend;
+
+        /// <summary>Whether the lease is held and has not run out; a test sets it false to play a paused leader waking.</summary>
+        public bool MaySend { get; set; } = true;
 
         public IAlertStore? Store => store;
 
         public string NewNotificationId() => GuidIds.Instance.NewId();
+
+        public void Lose()
+        {
+            MaySend = false;
+            LeadershipLost?.Invoke();
+        }
 
         public void Commit(IReadOnlyList<Notification> notes) => Committed?.Invoke(notes);
 

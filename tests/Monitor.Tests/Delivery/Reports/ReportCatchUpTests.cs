@@ -35,7 +35,15 @@ public sealed class ReportCatchUpTests : IDisposable
 
         public event Action<IReadOnlyDictionary<string, List<AlertSnapshot>>>? LeadershipAcquired;
 
+        public event Action? LeadershipLost
+        {
+            add { }
+            remove { }
+        }
+
         public bool IsLeader { get; set; } = true;
+
+        public bool MaySend => IsLeader;
 
         public IAlertStore? Store => store;
 
