@@ -9,7 +9,10 @@ internal sealed class MemoryAlertStore : IAlertStore
     private readonly Dictionary<string, OutboxEntry> _outbox = new(StringComparer.Ordinal);
     private readonly Dictionary<string, DateTimeOffset> _reports = new(StringComparer.Ordinal);
 
-    public string Kind => "sqlite";
+    public string Kind { get; set; } = "sqlite";
+
+    /// <summary>What <see cref="AcquireLeaseAsync"/> answers (a shared store's lease, played by the test).</summary>
+    public Func<long?> Lease { get; set; } = () => 1;
 
     public List<(string Id, int Attempts, DateTimeOffset? NextAttempt, string Error)> Failed { get; } = [];
 
@@ -111,7 +114,7 @@ internal sealed class MemoryAlertStore : IAlertStore
         }
     }
 
-    public Task<long?> AcquireLeaseAsync(string name, string owner, DateTimeOffset now, DateTimeOffset expiresAt, CancellationToken cancellationToken) => Task.FromResult<long?>(1);
+    public Task<long?> AcquireLeaseAsync(string name, string owner, DateTimeOffset now, DateTimeOffset expiresAt, CancellationToken cancellationToken) => Task.FromResult(Lease());
 
     public LeaseFence? Fence { get; set; }
 

@@ -99,4 +99,55 @@ public sealed class OutboxDispatcherTests
         Assert.Null(failed.NextAttempt);
         Assert.StartsWith("internal error in Monitor: InvalidOperationException: collection was modified", failed.Error, StringComparison.Ordinal);
     }
+
+    private sealed class RecordingNotifier : INotifier
+    {
+        public System.Collections.Concurrent.ConcurrentQueue<string> Sent { get; } = new();
+
+        public TimeSpan MinInterval => TimeSpan.Zero;
+
+        public int Concurrency => 1;
+
+        public Task<DeliveryResult> SendAsync(Notification notification, CancellationToken cancellationToken)
+        {
+            Sent.Enqueue(notification.Id);
+            return Task.FromResult(new DeliveryResult(DeliveryOutcome.Delivered, "ok"));
+        }
+    }
+
+    [Fact]
+    public async Task ADeposedReplica_DropsWhatItHeld_AndOnLeadingAgainSendsOnlyWhatTheStoreStillHasPending()
+    {
+        var store = new MemoryAlertStore();
+        var alerting = new Alerting(store);
+        var time = new FakeTimeProvider(T0);
+        var notifier = new RecordingNotifier();
+        var recording = new NotifierKind("recording", _ => new NoSettings(), (_, _, _) => notifier);
+        var options = ConfigLoader.Parse("""
+            receivers:
+              - { name: hook, recording: {} }
+            """, "t.yaml", new ConfigSchema(CheckRegistry.Kinds, [recording])).Options!;
+        using var dispatcher = new OutboxDispatcher(alerting, new NotifierFactory(new HttpClient(), time, [recording]), new OutboxPolicy(() => 0.5), new SeriesStore(), time, NullLogger<OutboxDispatcher>.Instance);
+        dispatcher.Apply(options);
+        await dispatcher.StartAsync(CancellationToken.None);
+
+        // Committed just as the lease runs out: this replica may not send it.
+        alerting.Lose();
+        var first = Note("n1");
+        await store.SaveAsync(new StoreChanges { Notifications = { first } }, CancellationToken.None);
+        alerting.Commit([first]);
+
+        // The replica that took over delivers it.
+        await store.MarkDeliveredAsync("n1", 1, T0.AddSeconds(5), CancellationToken.None);
+
+        // This one leads again: it reads the store, where only n2 is pending.
+        var second = Note("n2");
+        await store.SaveAsync(new StoreChanges { Notifications = { second } }, CancellationToken.None);
+        var marked = store.Marked.Task;
+        alerting.MaySend = true;
+        alerting.Lead();
+        await marked.WaitAsync(TimeSpan.FromSeconds(30));
+        await dispatcher.StopAsync(CancellationToken.None);
+        Assert.Equal(["n2"], notifier.Sent);
+    }
 }
