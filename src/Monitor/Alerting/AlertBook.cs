@@ -53,6 +53,9 @@ internal sealed class Decision
 
     public List<(Configuration.Severity Severity, SlaKind Kind)> SlaBreaches { get; } = [];
 
+    /// <summary>Escalation steps groups reached in this decision: the group's severity and the step (1 = the first).</summary>
+    public List<(Configuration.Severity Severity, int Step)> Escalations { get; } = [];
+
     /// <summary>Firing alerts that are silenced or inhibited now, or held outside their route's time intervals.</summary>
     public HashSet<string> Suppressed { get; } = new(StringComparer.Ordinal);
 

@@ -70,6 +70,10 @@ internal sealed class AlertMetrics
         }
     }
 
+    /// <summary>A group reached escalation step <paramref name="step"/> (1 = the first step after the first notice).</summary>
+    public void Escalated(Severity severity, int step) =>
+        _store.Counter("monitor_alert_escalations_total", "Escalation steps reached by alert groups, by severity and step (1 = the first).", [new("severity", severity.ToString()), new("step", step.ToString(System.Globalization.CultureInfo.InvariantCulture))]).Inc();
+
     public void Breached(Severity severity, SlaKind kind)
     {
         lock (_gate)

@@ -276,6 +276,11 @@ internal sealed class AlertPipeline : BackgroundService, IAlertSink, IAlertingOu
             _metrics.Breached(severity, kind);
         }
 
+        foreach (var (severity, reached) in decision.Escalations)
+        {
+            _metrics.Escalated(severity, reached);
+        }
+
         _metrics.Count(_book, decision.Suppressed);
         Suppressed = decision.Suppressed;
         if (_unsaved.IsEmpty && _afterSave.Count == 0)

@@ -180,6 +180,7 @@ internal static class DecisionCore
             while (group.EscalationStep < steps.Count && now >= since + steps[group.EscalationStep].After && steps[group.EscalationStep].OpenAt(now))
             {
                 group.EscalationStep++;
+                decision.Escalations.Add((group.Severity, group.EscalationStep));
                 changed = true;
             }
         }

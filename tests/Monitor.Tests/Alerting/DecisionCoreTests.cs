@@ -162,13 +162,17 @@ public class DecisionCoreTests
         At(book, policy, T0);
         At(book, policy, T0.AddSeconds(30));
         Assert.Equal(["pager:Firing:Repeat:Down=Firing", "slack:Firing:Repeat:Down=Firing"], Sent(At(book, policy, T0.AddSeconds(30).AddMinutes(15))));
-        Assert.Equal(["lead:Firing:Escalation:Down=Firing"], Sent(At(book, policy, T0.AddMinutes(30))));
+        var escalation = At(book, policy, T0.AddMinutes(30));
+        Assert.Equal(["lead:Firing:Escalation:Down=Firing"], Sent(escalation));
         Assert.Equal(1, book.Groups.Values.Single().EscalationStep);
+        Assert.Equal([(book.Groups.Values.Single().Severity, 1)], escalation.Escalations); // counted once, when reached
         var repeat = Sent(At(book, policy, T0.AddSeconds(30).AddMinutes(30)));
         Assert.Equal(["pager:Firing:Repeat:Down=Firing", "slack:Firing:Repeat:Down=Firing"], repeat);
         Assert.Equal(["lead:Firing:Repeat:Down=Firing"], Sent(At(book, policy, T0.AddMinutes(45))));
-        var twoHours = Sent(At(book, policy, T0.AddHours(2)));
+        var twoHoursDecision = At(book, policy, T0.AddHours(2));
+        var twoHours = Sent(twoHoursDecision);
         Assert.Contains("cto:Firing:Escalation:Down=Firing", twoHours);
+        Assert.Equal([2], twoHoursDecision.Escalations.Select(e => e.Step));
         Assert.Equal(2, book.Groups.Values.Single().EscalationStep);
     }
 
