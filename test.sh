@@ -16,6 +16,8 @@ command -v prometheus-redis-exporter >/dev/null 2>&1 || missing+=(prometheus-red
 # Debian's aiosmtpd is importable only by Debian's own python3, not one earlier on PATH.
 /usr/bin/python3 -c 'import aiosmtpd' >/dev/null 2>&1 || missing+=(python3-aiosmtpd)
 command -v df >/dev/null 2>&1 || missing+=(coreutils)
+# The mail tests start a private Postfix of their own; the system's Postfix is left unconfigured and not run.
+[ -x /usr/sbin/postfix ] || missing+=(postfix)
 # The image tests: build the Dockerfile with buildah over local base images, run it with podman and runc.
 for tool in buildah podman runc debootstrap podman-compose; do
   command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
@@ -26,6 +28,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq
+  # Postfix's package asks for a mail configuration unless told there is none.
+  echo "postfix postfix/main_mailer_type select No configuration" | $sudo debconf-set-selections
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 

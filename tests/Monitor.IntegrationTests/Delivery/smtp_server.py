@@ -1,12 +1,14 @@
 """A real SMTP server for the email tests (python3-aiosmtpd): STARTTLS or implicit TLS, AUTH required.
 
-Usage: smtp_server.py starttls|implicit PORT CERT KEY OUTDIR USER PASSWORD [strict]
+Usage: smtp_server.py starttls|implicit|relay PORT CERT KEY OUTDIR USER PASSWORD [strict]
 Each accepted message is written to OUTDIR/N.eml with the envelope in OUTDIR/N.json; every connection's
 EHLO name is appended to OUTDIR/ehlo.log.
 With "strict", the server behaves as a Postfix with reject_non_fqdn_helo_hostname and one unknown mailbox:
 an EHLO name that is neither a dotted name nor an address literal gets 504; RCPT TO:<nobody@...> gets 550;
 SMTPUTF8 is offered; and besides PLAIN/LOGIN, XOAUTH2 is accepted when its SASL string is
 "user=USER\\x01auth=Bearer PASSWORD\\x01\\x01" (PASSWORD then being the access token).
+"relay" is the next hop of the Postfix tests: plain SMTP from loopback, no AUTH, SMTPUTF8 offered, every
+recipient accepted; it captures what Postfix passed on.
 """
 import base64
 import json
@@ -79,7 +81,9 @@ def authenticate(server, session, envelope, mechanism, auth_data):
 context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
 context.load_cert_chain(cert, key)
 common = dict(hostname="127.0.0.1", port=int(port), authenticator=authenticate, auth_required=True, enable_SMTPUTF8=strict)
-if mode == "starttls":
+if mode == "relay":
+    controller = Controller(Handler(), hostname="127.0.0.1", port=int(port), auth_require_tls=False, enable_SMTPUTF8=True)
+elif mode == "starttls":
     controller = Controller(Handler(), tls_context=context, require_starttls=True, **common)
 else:
     controller = Controller(Handler(), ssl_context=context, auth_require_tls=False, **common)

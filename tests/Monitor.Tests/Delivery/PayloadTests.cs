@@ -174,6 +174,33 @@ public class PayloadTests
         Assert.Equal("id-1", parsed.Headers["X-Monitor-Notification-Id"]);
     }
 
+    [Theory]
+    [InlineData("[P1] DiskFull on primär-db-07 primär-db-07 primär-db-07 primär-db-07 primär-db-07 primär-db-07 primär-db-07 primär-db-07 primär-db-07 primär-db-07 primär-db-07 primär-db-07 primär-db-07 primär-db-07 primär-db-07 primär-db-07 primär-db-07 primär-db-07 primär-db-07 primär-db-07 primär-db-07 primär-db-")]
+    [InlineData("[P1] FIRING: 디스크 사용률 90% 초과 디스크 사용률 90% 초과 디스크 사용률 90% 초과 디스크 사용률 90% 초과 디스크 사용률 90% 초과 디스크 사용률 90% 초과 디스크 사용률 90% 초과 디스크 사용률 90% 초과 디스크 사용률 90% 초과")]
+    [InlineData("Überlauf  zwei  Leerzeichen 🔥🔥🔥 =?utf-8?q?not_encoded?= https://grafana.example.org/d/abcdefghijklmnopqrstuvwxyz0123456789/a-very-long-dashboard-name?orgId=1 Ende")]
+    [InlineData("[P2] FIRING: ApiDown (service=api, instance=api-0.example.org:8080, job=api, namespace=production, cluster=eu-west-1, team=platform, region=eu) and 3 more of the same kind for a long time now")]
+    [InlineData("[P3] a-single-ascii-token-longer-than-a-line-" + "0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz")]
+    public void Email_LongSubject_EncodedWordsWithin75_LinesWithin78_AndReadBack(string subject)
+    {
+        var message = EmailNotifier.Compose("monitor@example.test", ["ops@example.test"], subject, "text", "<p>html</p>", "id-1", DateTimeOffset.UnixEpoch);
+        string wire = EmailNotifier.Wire(message);
+        var lines = wire[..wire.IndexOf("\r\n\r\n", StringComparison.Ordinal)].Split("\r\n");
+        int start = Array.FindIndex(lines, l => l.StartsWith("Subject:", StringComparison.Ordinal));
+        var subjectLines = lines.Skip(start).TakeWhile((l, i) => i == 0 || l.StartsWith(' ')).ToList();
+        Assert.All(subjectLines, line => Assert.True(line.Length <= 78, $"a line of {line.Length}: {line}"));
+        Assert.All(subjectLines, line => Assert.DoesNotContain(line, c => c > 127));
+        var words = System.Text.RegularExpressions.Regex.Matches(string.Join("\n", subjectLines), @"=\?utf-8\?[qb]\?[^?]*\?=").Select(m => m.Value).ToList();
+        Assert.All(words, w => Assert.True(w.Length <= 75, $"an encoded-word of {w.Length}: {w}"));
+        if (subject.All(c => c < 128) && !subject.Contains("=?", StringComparison.Ordinal) && subject.Split(' ').All(w => w.Length <= 69))
+        {
+            Assert.Empty(words); // plain ASCII words stay readable
+        }
+
+        using var stream = new MemoryStream(Encoding.UTF8.GetBytes(wire));
+        Assert.Equal(subject, MimeKit.MimeMessage.Load(stream).Subject);
+        Assert.Equal(subject, message.Subject);
+    }
+
     [Fact]
     public void Webhook_IsAlertmanagersVersion4Payload()
     {

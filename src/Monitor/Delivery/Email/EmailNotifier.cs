@@ -52,14 +52,15 @@ internal sealed class EmailNotifier(EmailReceiverOptions options, NotifierContex
 
     /// <summary>
     /// A multipart/alternative message; MimeKit encodes and folds the headers (RFC 2047, 78-column lines) and
-    /// writes display names and international addresses.
+    /// writes display names and international addresses; the subject is encoded and folded by
+    /// <see cref="SubjectHeader"/>, as MimeKit's encoded-words of a long non-ASCII one run past 75 characters.
     /// </summary>
     public static MimeMessage Compose(string from, IReadOnlyList<string> to, string subject, string text, string html, string id, DateTimeOffset date)
     {
         var message = new MimeMessage();
         message.From.Add(MailboxAddress.Parse(from));
         message.To.AddRange(to.Select(MailboxAddress.Parse));
-        message.Subject = HeaderValue(subject);
+        SubjectHeader.Set(message, HeaderValue(subject));
         message.Date = date;
         message.MessageId = $"{id}@monitor";
         message.Headers.Add("X-Monitor-Notification-Id", id);
