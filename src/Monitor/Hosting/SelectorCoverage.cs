@@ -8,7 +8,8 @@ namespace Monitor.Hosting;
 /// check-config's warning about rule selectors whose metric nothing configured can produce: no check kind of the
 /// configuration publishes the name (each kind knows its <see cref="MetricFamilies"/>), Monitor does not publish
 /// it about itself, and no recording rule records it. Such a rule never fires — usually a rule copied from a
-/// setup with another exporter (<c>cpu_usage_rate</c>, <c>http_request_duration_seconds</c>).
+/// setup with another exporter (<c>cpu_usage_rate</c>, <c>http_request_duration_seconds</c>). A whole file of
+/// such rules (the shipped GPU rules on a machine without a GPU check) is one warning, not one per rule.
 /// </summary>
 internal static class SelectorCoverage
 {
@@ -24,39 +25,81 @@ internal static class SelectorCoverage
         "ALERTS", "ALERTS_FOR_STATE",
     ]);
 
-    /// <summary>One warning per rule and metric name that no check, self-metric or recording rule produces.</summary>
+    /// <summary>
+    /// One warning per rule and metric name that no check, self-metric or recording rule produces; a rule file none
+    /// of whose selectors anything produces (PostgreSQL rules without a postgres check) gets one warning for the file.
+    /// </summary>
     public static List<ConfigError> Warnings(MonitorOptions options, IReadOnlyList<RuleGroup> groups)
     {
         var recorded = groups.SelectMany(g => g.Rules).Select(r => r.Record).OfType<string>().ToHashSet(StringComparer.Ordinal);
         var warnings = new List<ConfigError>();
-        foreach (var rule in groups.SelectMany(g => g.Rules))
+        foreach (var file in groups.GroupBy(g => g.File, StringComparer.Ordinal))
         {
-            var seen = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var use in rule.Selectors)
+            var perRule = new List<ConfigError>();
+            var unproduced = new List<string>();
+            bool anyProduced = false;
+            bool anyPossibly = false;
+            int rules = 0;
+            foreach (var rule in file.SelectMany(g => g.Rules))
             {
-                if (!seen.Add(use.Metric) || Self.Contains(use.Metric) || recorded.Contains(use.Metric))
+                rules++;
+                var seen = new HashSet<string>(StringComparer.Ordinal);
+                foreach (var use in rule.Selectors)
                 {
-                    continue;
-                }
+                    if (!seen.Add(use.Metric))
+                    {
+                        continue;
+                    }
 
-                var answers = options.Checks
-                    .Select(c => (Check: c, Answer: c.Kind is CheckKind kind ? kind.CanProduce(c.Settings, use.Metric) : Production.Yes))
-                    .ToList();
-                if (answers.Any(a => a.Answer == Production.Yes))
-                {
-                    continue;
-                }
+                    var possibly = Sources(options, recorded, use.Metric, out bool produced);
+                    if (produced)
+                    {
+                        anyProduced = true;
+                        continue;
+                    }
 
-                var possibly = answers.Where(a => a.Answer == Production.Possibly).Select(a => a.Check.Name).ToList();
-                string unless = possibly.Count == 0
-                    ? string.Empty
-                    : $", unless a scrape target (prometheus.io/scrape) that kubernetes check {string.Join(", ", possibly)} discovers exposes it";
-                string kind = rule.Alert is not null ? "rule" : "recording rule";
-                warnings.Add(new ConfigError(use.File, use.Line, use.Column, $"{use.Field}: {kind} {rule.Name} selects {use.Metric}, which no configured check produces{unless}"));
+                    anyPossibly |= possibly.Count > 0;
+                    if (!unproduced.Contains(use.Metric, StringComparer.Ordinal))
+                    {
+                        unproduced.Add(use.Metric);
+                    }
+
+                    string unless = possibly.Count == 0
+                        ? string.Empty
+                        : $", unless a scrape target (prometheus.io/scrape) that kubernetes check {string.Join(", ", possibly)} discovers exposes it";
+                    string kind = rule.Alert is not null ? "rule" : "recording rule";
+                    perRule.Add(new ConfigError(use.File, use.Line, use.Column, $"{use.Field}: {kind} {rule.Name} selects {use.Metric}, which no configured check produces{unless}"));
+                }
+            }
+
+            if (!anyProduced && !anyPossibly && unproduced.Count > 0)
+            {
+                string names = string.Join(", ", unproduced.Take(5)) + (unproduced.Count > 5 ? $" and {unproduced.Count - 5} more" : string.Empty);
+                warnings.Add(new ConfigError(file.Key, 1, 1, $"none of the {rules} rules of this file can fire: no configured check produces what they select ({names})"));
+            }
+            else
+            {
+                warnings.AddRange(perRule);
             }
         }
 
         return warnings;
+    }
+
+    /// <summary>Whether anything produces <paramref name="metric"/>; if not, the kubernetes checks whose discovered scrape targets might.</summary>
+    private static List<string> Sources(MonitorOptions options, HashSet<string> recorded, string metric, out bool produced)
+    {
+        produced = Self.Contains(metric) || recorded.Contains(metric);
+        if (produced)
+        {
+            return [];
+        }
+
+        var answers = options.Checks
+            .Select(c => (Check: c, Answer: c.Kind is CheckKind kind ? kind.CanProduce(c.Settings, metric) : Production.Yes))
+            .ToList();
+        produced = answers.Any(a => a.Answer == Production.Yes);
+        return produced ? [] : [.. answers.Where(a => a.Answer == Production.Possibly).Select(a => a.Check.Name)];
     }
 
     private static string[] Histogram(string name) => [name + "_bucket", name + "_sum", name + "_count"];

@@ -58,11 +58,24 @@ public sealed partial class SelectorCoverageTests
     [Fact]
     public void AKindThatIsNotConfigured_DoesNotCount()
     {
-        const string rules = "groups:\n- name: db\n  rules:\n  - alert: PostgresDown\n    expr: pg_up == 0\n";
+        const string rules = "groups:\n- name: db\n  rules:\n  - alert: PostgresDown\n    expr: pg_up == 0\n  - alert: ServiceDown\n    expr: probe_success == 0\n";
         Assert.Equal(
             ["team.rules.yml:5:11: groups[0].rules[0].expr: rule PostgresDown selects pg_up, which no configured check produces"],
             Warnings("  - name: web\n    http: { url: \"http://x/\" }\n", rules));
-        Assert.Empty(Warnings("  - name: db\n    postgres: { dsn: \"postgres://monitor@db:5432/postgres\" }\n", rules));
+        Assert.Empty(Warnings("  - name: web\n    http: { url: \"http://x/\" }\n  - name: db\n    postgres: { dsn: \"postgres://monitor@db:5432/postgres\" }\n", rules));
+    }
+
+    /// <summary>The shipped GPU rules on a machine without a GPU check: one warning for the file, not one per rule.</summary>
+    [Fact]
+    public void AFileNoneOfWhoseRulesCanFire_IsOneWarning()
+    {
+        var load = RuleFileLoader.Load(Repository.File("alerts/gpu.rules.yml"));
+        Assert.Empty(load.Errors);
+        var warning = Assert.Single(SelectorCoverage.Warnings(Options("  - name: disk\n    disk: {}\n"), load.Groups));
+        Assert.Equal(
+            $"{Repository.File("alerts/gpu.rules.yml")}:1:1: none of the 5 rules of this file can fire: no configured check produces what they select (nvidia_smi_temperature_gpu, nvidia_smi_utilization_gpu_ratio, nvidia_smi_memory_used_bytes, nvidia_smi_memory_total_bytes, nvidia_smi_ecc_errors_uncorrected_volatile_total)",
+            warning.ToString());
+        Assert.Empty(SelectorCoverage.Warnings(Options("  - name: gpus\n    nvidia_smi: {}\n"), load.Groups));
     }
 
     [Fact]
@@ -105,7 +118,7 @@ public sealed partial class SelectorCoverageTests
     [Fact]
     public void OneWarningPerRuleAndName_AndRecordingRulesAreNamedAsSuch()
     {
-        const string rules = "groups:\n- name: g\n  rules:\n  - record: r:x\n    expr: sum(cpu_usage_rate) / count(cpu_usage_rate)\n  - record: r:y\n    expr: '{__name__=\"cpu_usage_rate\"}'\n";
+        const string rules = "groups:\n- name: g\n  rules:\n  - record: r:x\n    expr: sum(cpu_usage_rate) / count(cpu_usage_rate)\n  - record: r:y\n    expr: '{__name__=\"cpu_usage_rate\"}'\n  - alert: Load\n    expr: node_load1 > 100\n";
         Assert.Equal(
             [
                 "team.rules.yml:5:15: groups[0].rules[0].expr: recording rule r:x selects cpu_usage_rate, which no configured check produces",
@@ -134,11 +147,11 @@ public sealed partial class SelectorCoverageTests
         Assert.Equal(
             ["team.rules.yml:5:11: groups[0].rules[0].expr: rule FsFull selects container_fs_usage_bytes, which no configured check produces, unless a scrape target (prometheus.io/scrape) that kubernetes check cluster discovers exposes it"],
             Warnings("  - name: cluster\n    kubernetes: {}\n", rules));
-        // Without discovery there are no discovered http checks either.
-        Assert.Equal(2, Warnings("  - name: cluster\n    kubernetes: { discovery: false }\n", rules).Count);
+        // Without discovery there are no discovered http checks either: neither rule can fire.
+        Assert.Contains("none of the 2 rules of this file can fire", Assert.Single(Warnings("  - name: cluster\n    kubernetes: { discovery: false }\n", rules)));
         // usage_keep decides which of the kubelet's families come in.
         Assert.Single(Warnings("  - name: cluster\n    kubernetes: { discovery: false, usage_keep: \"container_fs_.*\" }\n", rules));
-        Assert.Equal(2, Warnings("  - name: cluster\n    kubernetes: { discovery: false, usage: false, usage_keep: \"container_fs_.*\" }\n", rules).Count);
+        Assert.Contains("(container_fs_usage_bytes, probe_success)", Assert.Single(Warnings("  - name: cluster\n    kubernetes: { discovery: false, usage: false, usage_keep: \"container_fs_.*\" }\n", rules)));
     }
 
     [Fact]
