@@ -163,7 +163,7 @@ internal static class CommandLine
             return 2;
         }
 
-        var errors = LoadAll(configPath, out _, out var warnings);
+        var errors = LoadAll(configPath, out _, out var warnings, coverage: true);
         foreach (var warning in warnings)
         {
             await stderr.WriteLineAsync($"warning: {warning}");
@@ -232,8 +232,11 @@ internal static class CommandLine
         return 0;
     }
 
-    /// <summary>The configuration and every rule file it names, with all their errors.</summary>
-    private static List<ConfigError> LoadAll(string configPath, out MonitorOptions? options, out List<ConfigError> warnings)
+    /// <summary>
+    /// The configuration and every rule file it names, with all their errors; with <paramref name="coverage"/> the
+    /// warnings include the selectors no configured check produces (check-config).
+    /// </summary>
+    private static List<ConfigError> LoadAll(string configPath, out MonitorOptions? options, out List<ConfigError> warnings, bool coverage = false)
     {
         var result = MonitorConfig.Load(configPath);
         options = result.Options;
@@ -244,6 +247,10 @@ internal static class CommandLine
             var rules = Rules.Engine.RuleEngine.Load(result.Options);
             errors.AddRange(rules.Errors);
             warnings.AddRange(rules.Warnings);
+            if (coverage && rules.Errors.Count == 0)
+            {
+                warnings.AddRange(SelectorCoverage.Warnings(result.Options, rules.Groups));
+            }
         }
 
         return errors;

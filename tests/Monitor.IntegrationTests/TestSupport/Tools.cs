@@ -24,6 +24,8 @@ internal static class Tools
 
     public static string Prometheus => Require("prometheus", "prometheus");
 
+    public static string Amtool => Require("amtool", "prometheus-alertmanager");
+
     public static string MonitorDll
     {
         get

@@ -13,7 +13,10 @@ namespace Monitor.Checks.Disk;
 internal sealed class DiskCheck : ICheck
 {
     /// <summary>The <c>disk</c> kind: filesystems as node_exporter reports them.</summary>
-    public static readonly CheckKind Kind = new("disk", DiskCheckOptions.Read, (options, context) => new DiskCheck(options, context.Scope, context.Time, LinuxFileSystemStats.Instance, DefaultMountTable));
+    /// <summary>The metric families a disk check publishes (docs/metrics.md).</summary>
+    public static readonly MetricFamilies Families = new(["node_filesystem_size_bytes", "node_filesystem_free_bytes", "node_filesystem_avail_bytes", "node_filesystem_files", "node_filesystem_files_free", "node_filesystem_readonly", "node_filesystem_device_error"]);
+
+    public static readonly CheckKind Kind = new("disk", DiskCheckOptions.Read, (options, context) => new DiskCheck(options, context.Scope, context.Time, LinuxFileSystemStats.Instance, DefaultMountTable), Families);
 
     public const string DefaultMountTable = "/proc/self/mounts";
 

@@ -16,7 +16,10 @@ namespace Monitor.Checks.Docker;
 internal sealed class DockerCheck : ICheck
 {
     /// <summary>The <c>docker</c> kind: containers under cAdvisor's and Monitor's names.</summary>
-    public static readonly CheckKind Kind = new("docker", DockerCheckOptions.Read, (options, context) => new DockerCheck(options, context.Scope, context.Time));
+    /// <summary>The metric families a docker check publishes (docs/metrics.md).</summary>
+    public static readonly MetricFamilies Families = new(["container_last_seen", "monitor_container_state", "monitor_container_health", "monitor_container_restarts_total", "monitor_container_oom_killed", "monitor_container_exit_code", "container_start_time_seconds", "container_spec_memory_limit_bytes", "container_cpu_usage_seconds_total", "container_memory_usage_bytes", "container_memory_working_set_bytes", "container_network_receive_bytes_total", "container_network_transmit_bytes_total"]);
+
+    public static readonly CheckKind Kind = new("docker", DockerCheckOptions.Read, (options, context) => new DockerCheck(options, context.Scope, context.Time), Families);
 
     /// <summary>Inspect and stats requests in flight at once: a host with a hundred containers is read in about a tenth of the time, and the daemon is not flooded.</summary>
     public const int Concurrency = 8;

@@ -12,7 +12,10 @@ namespace Monitor.Checks.FileStat;
 internal sealed class FileStatCheck : ICheck
 {
     /// <summary>The <c>file</c> kind: the newest file matching a glob.</summary>
-    public static readonly CheckKind Kind = new("file", FileStatCheckOptions.Read, (options, context) => new FileStatCheck(options, context.Scope));
+    /// <summary>The metric families a file check publishes (docs/metrics.md).</summary>
+    public static readonly MetricFamilies Families = new(["file_stat_modif_time_seconds", "file_stat_size_bytes", "monitor_file_count", "monitor_file_previous_size_bytes"]);
+
+    public static readonly CheckKind Kind = new("file", FileStatCheckOptions.Read, (options, context) => new FileStatCheck(options, context.Scope), Families);
 
     private readonly FileStatCheckOptions _file;
     private readonly SeriesScope _scope;

@@ -12,7 +12,10 @@ namespace Monitor.Checks.Gpu;
 internal sealed class NvidiaSmiCheck : ICheck
 {
     /// <summary>The <c>nvidia_smi</c> kind: nvidia-smi's query output under nvidia_gpu_exporter's names.</summary>
-    public static readonly CheckKind Kind = new("nvidia_smi", NvidiaSmiCheckOptions.Read, (options, context) => new NvidiaSmiCheck(options, context.Scope));
+    /// <summary>The metric families a nvidia_smi check publishes (docs/metrics.md).</summary>
+    public static readonly MetricFamilies Families = new(["nvidia_smi_gpu_info"], "nvidia_smi_");
+
+    public static readonly CheckKind Kind = new("nvidia_smi", NvidiaSmiCheckOptions.Read, (options, context) => new NvidiaSmiCheck(options, context.Scope), Families);
 
     private readonly NvidiaSmiCheckOptions _gpu;
     private readonly SeriesScope _scope;

@@ -12,7 +12,24 @@ namespace Monitor.Checks.Host;
 internal sealed partial class HostCheck : ICheck
 {
     /// <summary>The <c>host</c> kind: the machine as node_exporter reports it.</summary>
-    public static readonly CheckKind Kind = new("host", HostCheckOptions.Read, (options, context) => new HostCheck(options, context.Scope, context.Time, UnameInfo.Read));
+    /// <summary>The metric families a host check publishes (docs/metrics.md).</summary>
+    public static readonly MetricFamilies Families = new([
+        "node_cpu_seconds_total", "node_cpu_guest_seconds_total", "node_boot_time_seconds", "node_context_switches_total", "node_forks_total", "node_intr_total",
+        "node_procs_running", "node_procs_blocked", "node_load1", "node_load5", "node_load15",
+        .. NetDev.Names.Select(n => $"node_network_{n}_total"), "node_network_receive_nohandler_total",
+        "node_disk_reads_completed_total", "node_disk_writes_completed_total", "node_disk_reads_merged_total", "node_disk_writes_merged_total",
+        "node_disk_read_bytes_total", "node_disk_written_bytes_total", "node_disk_read_time_seconds_total", "node_disk_write_time_seconds_total",
+        "node_disk_io_time_seconds_total", "node_disk_io_time_weighted_seconds_total", "node_disk_io_now",
+        "node_disk_discards_completed_total", "node_disk_discards_merged_total", "node_disk_discarded_sectors_total", "node_disk_discard_time_seconds_total",
+        "node_disk_flush_requests_total", "node_disk_flush_requests_time_seconds_total",
+        "node_disk_info", "node_disk_filesystem_info", "node_disk_device_mapper_info", "node_disk_ata_write_cache", "node_disk_ata_write_cache_enabled", "node_disk_ata_rotation_rate_rpm",
+        "node_filefd_allocated", "node_filefd_maximum",
+        "node_pressure_cpu_waiting_seconds_total", "node_pressure_io_waiting_seconds_total", "node_pressure_io_stalled_seconds_total",
+        "node_pressure_memory_waiting_seconds_total", "node_pressure_memory_stalled_seconds_total",
+        "node_uname_info", "node_time_seconds", "node_time_clocksource_available_info", "node_time_clocksource_current_info",
+    ], "node_memory_");
+
+    public static readonly CheckKind Kind = new("host", HostCheckOptions.Read, (options, context) => new HostCheck(options, context.Scope, context.Time, UnameInfo.Read), Families);
 
     private readonly HostCheckOptions _host;
     private readonly HostSeries _series;

@@ -17,7 +17,13 @@ namespace Monitor.Checks.Http;
 internal sealed partial class HttpCheck : ICheck
 {
     /// <summary>The <c>http</c> kind: a probe with blackbox_exporter's series.</summary>
-    public static readonly CheckKind Kind = new("http", HttpCheckOptions.Read, (options, context) => new HttpCheck(options, context.Scope, context.Time));
+    /// <summary>The metric families a http check publishes (docs/metrics.md).</summary>
+    public static readonly MetricFamilies Families = new([
+        "probe_success", "probe_duration_seconds", "probe_dns_lookup_time_seconds", "probe_http_status_code", "probe_http_duration_seconds",
+        "probe_http_content_length", "probe_http_redirects", "probe_http_ssl", "probe_http_version", "probe_ssl_earliest_cert_expiry", "probe_failed_due_to_regex",
+    ]);
+
+    public static readonly CheckKind Kind = new("http", HttpCheckOptions.Read, (options, context) => new HttpCheck(options, context.Scope, context.Time), Families);
 
     private const int MaxRedirects = 10;
     private const int MaxBodyBytes = 4 * 1024 * 1024;

@@ -16,7 +16,51 @@ namespace Monitor.Checks.Kubernetes;
 internal sealed class KubernetesCheck : ICheck
 {
     /// <summary>The <c>kubernetes</c> kind: kube-state-metrics' series, and discovery of annotated pods and services.</summary>
-    public static readonly CheckKind Kind = new("kubernetes", KubernetesCheckOptions.Read, (options, context) => new KubernetesCheck(options, context.Scope, context.Time, discovered: context.Discovered.SetDiscovered));
+    /// <summary>The metric families a kubernetes check publishes (docs/metrics.md).</summary>
+    public static readonly MetricFamilies Families = new([
+        "kube_pod_status_phase", "kube_pod_status_ready", "kube_pod_container_status_restarts_total", "kube_pod_container_status_waiting",
+        "kube_pod_container_status_running", "kube_pod_container_status_terminated", "kube_pod_container_status_ready",
+        "kube_pod_container_status_waiting_reason", "kube_pod_container_status_last_terminated_reason", "kube_node_status_condition",
+        "kube_node_spec_unschedulable", "kube_persistentvolumeclaim_status_phase", "kube_deployment_spec_replicas", "kube_deployment_status_replicas_available",
+        "kube_pod_owner", "kube_pod_info", "kube_pod_container_info", "kube_pod_container_resource_requests", "kube_pod_container_resource_limits",
+        "kube_node_status_capacity", "kube_node_status_allocatable",
+        "kube_horizontalpodautoscaler_spec_min_replicas", "kube_horizontalpodautoscaler_spec_max_replicas", "kube_horizontalpodautoscaler_status_current_replicas",
+        "kube_horizontalpodautoscaler_status_desired_replicas", "kube_horizontalpodautoscaler_status_condition",
+        "kube_job_status_succeeded", "kube_job_status_failed", "kube_job_status_active", "kube_job_status_completion_time", "kube_job_failed", "kube_job_owner",
+        "kube_cronjob_status_last_schedule_time", "kube_cronjob_status_last_successful_time", "kube_cronjob_spec_suspend", "kube_cronjob_next_schedule_time",
+        "kube_statefulset_replicas", "kube_statefulset_status_replicas_ready", "kube_daemonset_status_desired_number_scheduled", "kube_daemonset_status_number_ready",
+        "monitor_kubernetes_events_total", "monitor_kubernetes_usage_success", "monitor_kubernetes_usage_series_dropped",
+    ]);
+
+    public static readonly CheckKind Kind = new("kubernetes", KubernetesCheckOptions.Read, (options, context) => new KubernetesCheck(options, context.Scope, context.Time, discovered: context.Discovered.SetDiscovered), Families)
+    {
+        Produces = ProducesMetric,
+    };
+
+    /// <summary>
+    /// kube-state-metrics' families, the kubelet's that <c>usage_keep</c> keeps, and with discovery the HTTP series
+    /// of annotated services; a discovered scrape target (<c>prometheus.io/scrape</c>) may expose anything.
+    /// </summary>
+    private static Production ProducesMetric(ICheckSettings settings, string metric)
+    {
+        if (Families.Contains(metric))
+        {
+            return Production.Yes;
+        }
+
+        var options = (KubernetesCheckOptions)settings;
+        if (options.Usage && (options.UsageKeep ?? KubeletUsage.DefaultKeep).IsMatch(metric))
+        {
+            return Production.Yes;
+        }
+
+        if (!options.Discovery)
+        {
+            return Production.No;
+        }
+
+        return HttpCheck.Families.Contains(metric) || ScrapeCheck.Families.Contains(metric) ? Production.Yes : Production.Possibly;
+    }
 
     private static readonly string[] PodPhases = ["Pending", "Running", "Succeeded", "Failed", "Unknown"];
     private static readonly string[] PvcPhases = ["Lost", "Bound", "Pending"];

@@ -15,7 +15,10 @@ namespace Monitor.Checks.Logs;
 internal sealed partial class LogsCheck : ICheck
 {
     /// <summary>The <c>logs</c> kind: pattern counts over log files or a container's logs.</summary>
-    public static readonly CheckKind Kind = new("logs", LogsCheckOptions.Read, (options, context) => new LogsCheck(options, context.Scope, context.Time));
+    /// <summary>The metric families a logs check publishes (docs/metrics.md).</summary>
+    public static readonly MetricFamilies Families = new(["monitor_log_read_lines_total", "monitor_log_lines_total", "monitor_log_read_bytes_total"]);
+
+    public static readonly CheckKind Kind = new("logs", LogsCheckOptions.Read, (options, context) => new LogsCheck(options, context.Scope, context.Time), Families);
 
     private readonly LogsCheckOptions _logs;
     private readonly SeriesScope _scope;

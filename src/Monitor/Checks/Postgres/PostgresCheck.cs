@@ -13,7 +13,14 @@ namespace Monitor.Checks.Postgres;
 internal sealed class PostgresCheck : ICheck
 {
     /// <summary>The <c>postgres</c> kind: pg_stat_* views under postgres_exporter's names.</summary>
-    public static readonly CheckKind Kind = new("postgres", PostgresCheckOptions.Read, (options, context) => new PostgresCheck(options, context.Scope));
+    /// <summary>The metric families a postgres check publishes (docs/metrics.md).</summary>
+    public static readonly MetricFamilies Families = new([
+        "pg_up", "pg_static", "pg_stat_activity_count", "pg_stat_activity_max_tx_duration", "pg_database_size_bytes", "pg_database_connection_limit",
+        "pg_settings_max_connections", "pg_replication_is_replica", "pg_replication_lag_seconds", "pg_locks_count",
+        "pg_stat_statements_calls_total", "pg_stat_statements_seconds_total", "pg_stat_statements_rows_total",
+    ], "pg_stat_database_");
+
+    public static readonly CheckKind Kind = new("postgres", PostgresCheckOptions.Read, (options, context) => new PostgresCheck(options, context.Scope), Families);
 
     private static readonly string[] StatDatabaseColumns =
     [

@@ -15,8 +15,6 @@ namespace Monitor.Checks.Redis;
 internal sealed class RedisCheck : ICheck
 {
     /// <summary>The <c>redis</c> kind: INFO under redis_exporter's names.</summary>
-    public static readonly CheckKind Kind = new("redis", RedisCheckOptions.Read, (options, context) => new RedisCheck(options, context.Scope));
-
     /// <summary>Redis' default <c>databases</c>, which redis_exporter also assumes when CONFIG is not allowed.</summary>
     public const int DefaultDatabases = 16;
 
@@ -37,6 +35,13 @@ internal sealed class RedisCheck : ICheck
         ("keyspace_hits", "redis_keyspace_hits_total", true),
         ("keyspace_misses", "redis_keyspace_misses_total", true),
     ];
+
+    /// <summary>The metric families a redis check publishes (docs/metrics.md).</summary>
+    public static readonly MetricFamilies Families = new([
+        "redis_up", "redis_instance_info", "redis_db_keys", "redis_master_link_up", .. Mapped.Select(m => m.Name),
+    ]);
+
+    public static readonly CheckKind Kind = new("redis", RedisCheckOptions.Read, (options, context) => new RedisCheck(options, context.Scope), Families);
 
     private static readonly string[] InstanceInfoLabels = ["role", "redis_version", "redis_build_id", "redis_mode", "os", "maxmemory_policy", "tcp_port", "run_id", "process_id"];
 

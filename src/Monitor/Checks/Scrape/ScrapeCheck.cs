@@ -16,7 +16,16 @@ namespace Monitor.Checks.Scrape;
 internal sealed class ScrapeCheck : ICheck
 {
     /// <summary>The <c>scrape</c> kind: any Prometheus endpoint's series, re-exposed.</summary>
-    public static readonly CheckKind Kind = new("scrape", ScrapeCheckOptions.Read, (options, context) => new ScrapeCheck(options, context.Store, context.Scope));
+    /// <summary>The metric families a scrape check publishes (docs/metrics.md).</summary>
+    public static readonly MetricFamilies Families = new(["monitor_scrape_samples"]);
+
+    public static readonly CheckKind Kind = new("scrape", ScrapeCheckOptions.Read, (options, context) => new ScrapeCheck(options, context.Store, context.Scope), Families)
+    {
+        // Whatever the endpoint exposes, less what keep and drop leave out.
+        Produces = (settings, metric) => Families.Contains(metric) || (settings is ScrapeCheckOptions s && (s.Keep?.IsMatch(metric) ?? true) && !(s.Drop?.IsMatch(metric) ?? false))
+            ? Production.Yes
+            : Production.No,
+    };
 
     private const string Accept = "application/openmetrics-text;version=1.0.0;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
 

@@ -9,7 +9,10 @@ namespace Monitor.Checks.Tcp;
 internal sealed class TcpCheck : ICheck
 {
     /// <summary>The <c>tcp</c> kind: a connect (and optional TLS handshake) probe with blackbox_exporter's series.</summary>
-    public static readonly CheckKind Kind = new("tcp", TcpCheckOptions.Read, (options, context) => new TcpCheck(options, context.Scope, context.Time));
+    /// <summary>The metric families a tcp check publishes (docs/metrics.md).</summary>
+    public static readonly MetricFamilies Families = new(["probe_success", "probe_duration_seconds", "probe_dns_lookup_time_seconds", "probe_ssl_earliest_cert_expiry"]);
+
+    public static readonly CheckKind Kind = new("tcp", TcpCheckOptions.Read, (options, context) => new TcpCheck(options, context.Scope, context.Time), Families);
 
     private readonly TcpCheckOptions _tcp;
     private readonly TimeProvider _time;

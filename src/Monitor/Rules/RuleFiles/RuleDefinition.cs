@@ -27,5 +27,11 @@ internal sealed record RuleDefinition
     /// <summary>Whether a template runs a query it builds (printf ... | query): its selectors are unknown until then.</summary>
     public bool ComputedTemplateQuery { get; init; }
 
+    /// <summary>The metric names its expression selects, each where it is written, for check-config's coverage warning.</summary>
+    public IReadOnlyList<SelectorUse> Selectors { get; init; } = [];
+
     public string Name => Alert ?? Record ?? string.Empty;
 }
+
+/// <summary>A metric name a rule's expression selects, at <c>FILE:LINE:COL</c> of the selector; <paramref name="Field"/> is the rule's <c>expr</c> path.</summary>
+internal sealed record SelectorUse(string Metric, string File, long Line, long Column, string Field);

@@ -134,6 +134,7 @@ internal static partial class RuleFileLoader
 
         string? exprText = map.String("expr", required: true);
         Expr? expr = null;
+        var selectors = new List<SelectorUse>();
         if (exprText is not null)
         {
             var node = map.Get("expr")!;
@@ -149,6 +150,11 @@ internal static partial class RuleFileLoader
                 foreach (var (selector, reach) in HistoryPlan.Reaches(expr, 0))
                 {
                     var at = ExprPosition(node, text, selector.Range.Start);
+                    if (MetricName(selector) is { } metric)
+                    {
+                        selectors.Add(new SelectorUse(metric, ctx.File, at.Line, at.Column, map.Field("expr")));
+                    }
+
                     if (HistoryPlan.ReadsFixedTime(expr, selector))
                     {
                         warnings.Add(new ConfigError(ctx.File, at.Line, at.Column, $"{map.Field("expr")}: this selector reads at the fixed time of an @ modifier; Monitor has only the history it recorded since it started (at most {PromDuration.Format(TimeSpan.FromMilliseconds(HistoryPlan.MaxRetentionMs))}), so it reads nothing from before that"));
@@ -228,8 +234,14 @@ internal static partial class RuleFileLoader
             Annotations = annotations,
             TemplateQueries = templateQueries,
             ComputedTemplateQuery = computedQuery,
+            Selectors = selectors,
         };
     }
+
+    /// <summary>The metric a selector names (<c>x{…}</c> or <c>{__name__="x"}</c>); null when a regex or nothing picks it.</summary>
+    private static string? MetricName(VectorSelector selector) =>
+        selector.Name.Length > 0 ? selector.Name
+        : selector.Matchers.FirstOrDefault(m => m.Name == "__name__" && m.Type == MatcherType.Equal)?.Value;
 
     /// <summary>
     /// Where a character of an expression is in the file: exact for one-line plain and quoted scalars (quoted ones

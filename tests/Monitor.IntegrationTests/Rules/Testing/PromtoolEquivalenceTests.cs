@@ -1,5 +1,7 @@
 using Monitor.IntegrationTests.TestSupport;
+using Monitor.Rules.RuleFiles;
 using Monitor.Tests.TestSupport;
+using YamlDotNet.RepresentationModel;
 
 namespace Monitor.IntegrationTests.Rules.Testing;
 
@@ -35,6 +37,63 @@ public sealed class PromtoolEquivalenceTests
         Assert.True(monitorCode == 0, $"monitor test-rules {relativePath} failed:\n{monitorOutput}");
         Assert.Contains("SUCCESS", monitorOutput);
     }
+
+    /// <summary>
+    /// Every alerting rule under alerts/ fires in at least one test case: some <c>alert_rule_test</c> of a test file
+    /// that loads its rule file expects it with a non-empty <c>exp_alerts</c>. With the test above (each file passes
+    /// promtool and monitor test-rules) no shipped alert is untested or can never fire.
+    /// </summary>
+    [Fact]
+    public void ShippedRules_EachAlertFiresInItsTestFiles()
+    {
+        var fired = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
+        foreach (string test in Directory.EnumerateFiles(Path.Combine(Repository.Root, "alerts", "tests"), "*.test.yml"))
+        {
+            var yaml = new YamlStream();
+            yaml.Load(new StringReader(File.ReadAllText(test)));
+            var root = (YamlMappingNode)yaml.Documents[0].RootNode;
+            var expected = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var testCase in Children(root, "tests").OfType<YamlMappingNode>())
+            {
+                foreach (var alertTest in Children(testCase, "alert_rule_test").OfType<YamlMappingNode>())
+                {
+                    if (Children(alertTest, "exp_alerts").Any() && alertTest.Children.TryGetValue(new YamlScalarNode("alertname"), out var name))
+                    {
+                        expected.Add(((YamlScalarNode)name).Value!);
+                    }
+                }
+            }
+
+            foreach (var ruleFile in Children(root, "rule_files").OfType<YamlScalarNode>())
+            {
+                string path = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(test)!, ruleFile.Value!));
+                fired.TryAdd(path, new HashSet<string>(StringComparer.Ordinal));
+                fired[path].UnionWith(expected);
+            }
+        }
+
+        var problems = new List<string>();
+        foreach (string rules in Directory.EnumerateFiles(Path.Combine(Repository.Root, "alerts"), "*.rules.yml").Order(StringComparer.Ordinal))
+        {
+            string name = Path.GetFileName(rules);
+            if (!fired.TryGetValue(Path.GetFullPath(rules), out var names))
+            {
+                problems.Add($"{name}: no test file under alerts/tests loads it");
+                continue;
+            }
+
+            var load = RuleFileLoader.Load(rules);
+            Assert.Empty(load.Errors);
+            problems.AddRange(load.Groups.SelectMany(g => g.Rules).Select(r => r.Alert).OfType<string>()
+                .Where(alert => !names.Contains(alert))
+                .Select(alert => $"{name}: {alert} fires in no test case"));
+        }
+
+        Assert.True(problems.Count == 0, string.Join('\n', problems));
+    }
+
+    private static IEnumerable<YamlNode> Children(YamlMappingNode map, string key) =>
+        map.Children.TryGetValue(new YamlScalarNode(key), out var node) && node is YamlSequenceNode sequence ? sequence.Children : [];
 
     [Fact]
     public async Task TestRules_WrongExpectations_FailInBothWithTheSameReport()

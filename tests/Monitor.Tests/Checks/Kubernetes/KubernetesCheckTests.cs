@@ -101,14 +101,15 @@ public sealed class KubernetesCheckTests : IAsyncLifetime
 
         var firing = Assert.Single(sink.Firing, f => f.Rule == "KubePodCrashLooping");
         Assert.Contains(firing.Alert.Labels, l => l is { Name: "pod", Value: "api-7d9f8b6c5d-x2k4p" });
-        Assert.Contains(firing.Alert.Labels, l => l is { Name: "severity", Value: "warning" });
+        Assert.Contains(firing.Alert.Labels, l => l is { Name: "severity", Value: "P2" });
         Assert.Equal("Pod shop/api-7d9f8b6c5d-x2k4p (api) is in waiting state (reason: \"CrashLoopBackOff\").", firing.Alert.Annotations["description"]);
     }
 
     /// <summary>
     /// The rules shipped in alerts/kubernetes.rules.yml fire on the fixtures (a throttled container near its CPU
     /// limit, one near its memory limit and OOM-killed, a full PVC, an HPA at max, a CronJob whose last job
-    /// failed) through the check and the rule engine, each on the object it is about.
+    /// failed, pods not ready, an image that cannot be pulled, a NotReady node, a pending claim) through the check
+    /// and the rule engine, each on the object it is about.
     /// </summary>
     [Fact]
     public async Task ShippedRules_FireOnTheFixtures()
@@ -131,7 +132,7 @@ public sealed class KubernetesCheckTests : IAsyncLifetime
         string Label(Monitor.Rules.Alerting.AlertTransition t, string name) => t.Alert.Labels.Single(l => l.Name == name).Value;
         var fired = sink.Firing.Where(f => f.Rule != "KubePodCrashLooping").ToList();
         Assert.Equal(
-            ["KubeContainerCPUNearLimit", "KubeContainerCPUThrottled", "KubeContainerMemoryNearLimit", "KubeContainerOOMKilled", "KubeCronJobNotSucceeded", "KubeHpaMaxedOut", "KubeJobFailed", "KubePersistentVolumeFillingUp"],
+            ["KubeContainerCPUNearLimit", "KubeContainerCPUThrottled", "KubeContainerImagePullFailing", "KubeContainerMemoryNearLimit", "KubeContainerOOMKilled", "KubeCronJobNotSucceeded", "KubeHpaMaxedOut", "KubeJobFailed", "KubeNodeNotReady", "KubePersistentVolumeClaimPending", "KubePersistentVolumeFillingUp", "KubePodNotReady"],
             fired.Select(f => f.Rule).Distinct().Order(StringComparer.Ordinal));
         Assert.All(fired.Where(f => f.Rule.StartsWith("KubeContainerCPU", StringComparison.Ordinal)), f => Assert.Equal("api", Label(f, "container")));
         Assert.All(fired.Where(f => f.Rule is "KubeContainerMemoryNearLimit" or "KubeContainerOOMKilled"), f => Assert.Equal("trainer", Label(f, "container")));
@@ -140,6 +141,12 @@ public sealed class KubernetesCheckTests : IAsyncLifetime
         Assert.Equal("pg-dump", Label(Assert.Single(fired, f => f.Rule == "KubeCronJobNotSucceeded"), "cronjob"));
         Assert.Equal("pg-dump-29401440", Label(Assert.Single(fired, f => f.Rule == "KubeJobFailed"), "job_name"));
         Assert.Equal("P2", Assert.Single(fired, f => f.Rule == "KubeContainerMemoryNearLimit").Alert.Labels.Single(l => l.Name == "severity").Value);
+        // The pending pod pulls an image that does not exist, the crash-looping one is Running but not Ready, the
+        // cordoned node's Ready condition is Unknown, and the models claim is Pending.
+        Assert.Equal("web", Label(Assert.Single(fired, f => f.Rule == "KubeContainerImagePullFailing"), "container"));
+        Assert.Equal(["api-7d9f8b6c5d-x2k4p", "web-5c7d9-abcde"], fired.Where(f => f.Rule == "KubePodNotReady").Select(f => Label(f, "pod")).Order(StringComparer.Ordinal));
+        Assert.Equal("gpu-node-02", Label(Assert.Single(fired, f => f.Rule == "KubeNodeNotReady"), "node"));
+        Assert.Equal("models", Label(Assert.Single(fired, f => f.Rule == "KubePersistentVolumeClaimPending"), "persistentvolumeclaim"));
     }
 
     private sealed class Sink : Monitor.Rules.Engine.IAlertSink
