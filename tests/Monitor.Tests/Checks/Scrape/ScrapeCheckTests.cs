@@ -125,4 +125,44 @@ public sealed class ScrapeCheckTests : IAsyncLifetime
         Assert.Contains("text 0.0.4 from", result.Error);
         Assert.Contains("line 1, column", result.Error);
     }
+    [Fact]
+    public async Task Run_ScrapedLabelsCollidingWithCheckLabels_AreRenamedUniquelyLikePrometheus()
+    {
+        // The target exposes check, exported_check, exported_exported_check and team (a check label too): Prometheus'
+        // honor_labels: false keeps the target's (here: the check's) labels and prefixes exported_ until the name is
+        // free, so exported_check takes the third exported_ prefix and team its first.
+        var store = new SeriesStore();
+        Body = "# TYPE g gauge\n"
+            + "g{check=\"c1\",exported_check=\"c2\",exported_exported_check=\"c3\",team=\"t1\",exported_team=\"t2\",zone=\"z\"} 1\n"
+            + "g{check=\"\",exported_check=\"only\"} 2\n";
+        using var check = Check(store);
+        var result = await check.RunAsync(CancellationToken.None);
+        Assert.True(result.Success, result.Error);
+
+        foreach (var format in new[] { ExpositionFormat.Text004, ExpositionFormat.OpenMetrics100 })
+        {
+            // Monitor's own output read back by the strict parser (a label name twice is an error there).
+            string text = Exposition.Text(store, format);
+            var parsed = ExpositionParser.Parse(text, format == ExpositionFormat.OpenMetrics100).Single(f => f.Name == "g");
+            Assert.Equal(2, parsed.Samples.Count);
+            var first = parsed.Samples.Single(s => s.Value == 1).Labels.ToDictionary(l => l.Name, l => l.Value);
+            Assert.Equal(
+                new Dictionary<string, string>
+                {
+                    ["check"] = "exp",
+                    ["team"] = "gpu",
+                    ["exported_check"] = "c2",
+                    ["exported_exported_check"] = "c3",
+                    ["exported_exported_exported_check"] = "c1",
+                    ["exported_team"] = "t2",
+                    ["exported_exported_team"] = "t1",
+                    ["zone"] = "z",
+                },
+                first);
+
+            // An empty check="" is no label to Prometheus: it is dropped, not renamed onto exported_check.
+            var second = parsed.Samples.Single(s => s.Value == 2).Labels.ToDictionary(l => l.Name, l => l.Value);
+            Assert.Equal(new Dictionary<string, string> { ["check"] = "exp", ["team"] = "gpu", ["exported_check"] = "only" }, second);
+        }
+    }
 }
