@@ -273,6 +273,12 @@ internal sealed class YamlMap
             return null;
         }
 
+        if (duration > PromDuration.MaxConfig)
+        {
+            _ctx.Error(node.Start, $"{Field(key)}: duration \"{text}\" is longer than the maximum {PromDuration.Format(PromDuration.MaxConfig)}");
+            return null;
+        }
+
         return duration;
     }
 
