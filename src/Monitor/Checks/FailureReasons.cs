@@ -29,5 +29,6 @@ internal static class FailureReasons
     public const string InvalidGzip = "invalid_gzip";
     public const string PermissionDenied = "permission_denied";
     public const string NoSocket = "no_socket";
+    public const string RegexTimeout = "regex_timeout";
     public const string Internal = "internal";
 }

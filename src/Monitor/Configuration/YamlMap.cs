@@ -495,8 +495,11 @@ internal sealed class YamlMap
         return null;
     }
 
-    /// <summary>A regular expression, fully anchored like Prometheus' relabel regexes.</summary>
-    public System.Text.RegularExpressions.Regex? AnchoredRegex(string key)
+    /// <summary>
+    /// A regular expression, fully anchored like Prometheus' relabel regexes, built by <see cref="SafeRegex"/>;
+    /// <paramref name="linearOnly"/> where a backtracking fallback (and so a match timeout) is not acceptable.
+    /// </summary>
+    public System.Text.RegularExpressions.Regex? AnchoredRegex(string key, bool linearOnly = false)
     {
         string? text = String(key);
         if (text is null)
@@ -506,7 +509,7 @@ internal sealed class YamlMap
 
         try
         {
-            return new System.Text.RegularExpressions.Regex($"^(?:{text})$", System.Text.RegularExpressions.RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+            return SafeRegex.Anchored(text, linearOnly);
         }
         catch (ArgumentException e)
         {

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Security;
+using System.Text.RegularExpressions;
 using Monitor.Configuration;
 using Monitor.Metrics;
 
@@ -97,9 +98,18 @@ internal sealed class ScrapeCheck : ICheck
         int count = 0;
         foreach (var parsed in families)
         {
-            if (!Kept(parsed.Name))
+            try
             {
-                continue;
+                if (!Kept(parsed.Name))
+                {
+                    continue;
+                }
+            }
+            catch (RegexMatchTimeoutException e)
+            {
+                // Only a keep/drop pattern the linear engine cannot run backtracks (see SafeRegex); one that runs
+                // out of time fails this scrape, and the series of the last good one stay.
+                return CheckResult.Fail(FailureReasons.RegexTimeout, $"keep/drop regex {e.Pattern} ran longer than {(int)e.MatchTimeout.TotalMilliseconds} ms on \"{parsed.Name}\"");
             }
 
             var existing = _store.Find(parsed.Name);

@@ -165,4 +165,16 @@ public sealed class ScrapeCheckTests : IAsyncLifetime
             Assert.Equal(new Dictionary<string, string> { ["check"] = "exp", ["team"] = "gpu", ["exported_check"] = "only" }, second);
         }
     }
+
+    [Fact]
+    public async Task Run_KeepRegexThatRunsOutOfTime_FailsTheScrapeWithItsReason()
+    {
+        // Only a pattern the linear engine cannot run (here a lookahead) backtracks, and then with a time limit.
+        var store = new SeriesStore();
+        Body = "# TYPE " + new string('a', 5000) + "c gauge\n" + new string('a', 5000) + "c 1\n";
+        using var check = Check(store, new ScrapeCheckOptions { Url = new Uri(_base, "/metrics"), Keep = SafeRegex.Anchored("(?=a)(a|aa)+b") });
+        var result = await check.RunAsync(CancellationToken.None);
+        Assert.Equal(FailureReasons.RegexTimeout, result.Reason);
+        Assert.Contains("keep/drop regex", result.Error);
+    }
 }
