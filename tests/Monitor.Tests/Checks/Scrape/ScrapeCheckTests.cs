@@ -264,5 +264,7 @@ public sealed class ScrapeCheckTests : IAsyncLifetime
         var result = CheckResult.Fail(FailureReasons.Parse, new string('e', 5000));
         Assert.Equal(new string('e', CheckResult.MaxErrorLength) + "… (3976 more characters)", result.Error);
         Assert.Equal("short", CheckResult.Fail(FailureReasons.Parse, "short").Error);
+        var details = (CheckResult.Ok with { Details = ["line", new string('l', 2000)] }).Details;
+        Assert.Equal(["line", new string('l', CheckResult.MaxErrorLength) + "… (976 more characters)"], details);
     }
 }
