@@ -6,14 +6,19 @@ namespace Monitor.Alerting;
 internal sealed record SilenceMatcher(string Name, string Value, bool IsRegex, bool IsEqual = true)
 {
     private Regex? _regex;
+    private bool _invalid;
 
     public bool Matches(IReadOnlyDictionary<string, string> labels)
     {
         string actual = labels.GetValueOrDefault(Name, "");
-        bool match = IsRegex
-            ? (_regex ??= new Regex("^(?:" + Value + ")$", RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1))).IsMatch(actual)
-            : string.Equals(actual, Value, StringComparison.Ordinal);
-        return match == IsEqual;
+        if (!IsRegex)
+        {
+            return string.Equals(actual, Value, StringComparison.Ordinal) == IsEqual;
+        }
+
+        // A regex that does not compile (a silence stored before matchers were validated as they are now)
+        // matches nothing: it can never mute an alert, whichever way it is negated.
+        return Compiled() is { } regex && regex.IsMatch(actual) == IsEqual;
     }
 
     /// <summary>Null when the matcher is valid, else what is wrong with it.</summary>
@@ -26,9 +31,14 @@ internal sealed record SilenceMatcher(string Name, string Value, bool IsRegex, b
 
         if (IsRegex)
         {
+            // Compiled exactly as Matches uses it: anchored, on the linear engine (Alertmanager's RE2 has no
+            // backtracking either), so what passes here can neither fail nor stall later; "(?x)a#" is valid
+            // alone but comments out the anchoring's ")$". It must compile alone too: "a)(b" anchored is
+            // "^(?:a)(b)$", which is not what it says.
             try
             {
-                _ = new Regex(Value, RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+                _ = Monitor.Configuration.SafeRegex.Create(Value, linearOnly: true);
+                _ = Anchored(Value);
             }
             catch (ArgumentException e)
             {
@@ -37,6 +47,25 @@ internal sealed record SilenceMatcher(string Name, string Value, bool IsRegex, b
         }
 
         return null;
+    }
+
+    private static Regex Anchored(string value) => Monitor.Configuration.SafeRegex.Anchored(value, linearOnly: true);
+
+    private Regex? Compiled()
+    {
+        if (_regex is null && !_invalid)
+        {
+            try
+            {
+                _regex = Anchored(Value);
+            }
+            catch (ArgumentException)
+            {
+                _invalid = true;
+            }
+        }
+
+        return _regex;
     }
 }
 

@@ -90,6 +90,12 @@ internal static class SilenceRequest
             return (null, "endsAt: must be in the future");
         }
 
+        // Bounded like every duration Monitor takes, so no time computed from a silence can overflow.
+        if (endsAt - now > Monitor.Configuration.PromDuration.MaxConfig)
+        {
+            return (null, $"endsAt: at most {Monitor.Configuration.PromDuration.Format(Monitor.Configuration.PromDuration.MaxConfig)} from now");
+        }
+
         if (!TryText(body, "createdBy", required: true, out string createdBy, out error) || !TryText(body, "comment", required: false, out string comment, out error))
         {
             return (null, error);

@@ -29,5 +29,9 @@ internal static class FailureReasons
     public const string InvalidGzip = "invalid_gzip";
     public const string PermissionDenied = "permission_denied";
     public const string NoSocket = "no_socket";
+    public const string BodySizeLimit = "body_size_limit";
+    public const string SampleLimit = "sample_limit";
+    public const string OutputLimit = "output_limit";
+    public const string RegexTimeout = "regex_timeout";
     public const string Internal = "internal";
 }

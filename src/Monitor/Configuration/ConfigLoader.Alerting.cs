@@ -502,7 +502,7 @@ internal static partial class ConfigLoader
                         continue;
                     }
 
-                    if (reMap.AnchoredRegex(label) is { } regex)
+                    if (reMap.AnchoredRegex(label, linearOnly: true) is { } regex)
                     {
                         matchRe[label] = regex;
                     }

@@ -17,6 +17,12 @@ internal static class PromDuration
         ("ms", TimeSpan.FromMilliseconds(1)),
     ];
 
+    /// <summary>
+    /// The longest duration a configuration or rule file may give (10y): far beyond any real interval, timeout,
+    /// <c>for</c> or window, and small enough that now plus any sum of them stays a valid time.
+    /// </summary>
+    public static readonly TimeSpan MaxConfig = TimeSpan.FromDays(3650);
+
     public static bool TryParse(string text, out TimeSpan duration)
     {
         duration = TimeSpan.Zero;

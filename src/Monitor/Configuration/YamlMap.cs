@@ -273,6 +273,12 @@ internal sealed class YamlMap
             return null;
         }
 
+        if (duration > PromDuration.MaxConfig)
+        {
+            _ctx.Error(node.Start, $"{Field(key)}: duration \"{text}\" is longer than the maximum {PromDuration.Format(PromDuration.MaxConfig)}");
+            return null;
+        }
+
         return duration;
     }
 
@@ -285,6 +291,54 @@ internal sealed class YamlMap
         }
 
         return IntegerOf(node, Field(key), min, max);
+    }
+
+    /// <summary>
+    /// A size in bytes as Prometheus writes one (<c>body_size_limit: 10MB</c>): a whole number with <c>B</c>,
+    /// <c>KB</c>/<c>KiB</c>, <c>MB</c>/<c>MiB</c>, <c>GB</c>/<c>GiB</c> (all powers of 1024, as in Prometheus) or none.
+    /// </summary>
+    public long? ByteSize(string key, long min, long max)
+    {
+        var node = Get(key, required: false);
+        if (node is null)
+        {
+            return null;
+        }
+
+        string? text = Scalar(node, Field(key));
+        if (text is null)
+        {
+            return null;
+        }
+
+        int digits = 0;
+        while (digits < text.Length && char.IsAsciiDigit(text[digits]))
+        {
+            digits++;
+        }
+
+        int shift = text[digits..] switch
+        {
+            "" or "B" => 0,
+            "KB" or "KiB" => 10,
+            "MB" or "MiB" => 20,
+            "GB" or "GiB" => 30,
+            _ => -1,
+        };
+        if (digits == 0 || digits > 12 || shift < 0)
+        {
+            _ctx.Error(node.Start, $"{Field(key)}: invalid size \"{text}\" (use e.g. 512KiB, 16MiB, 1GiB)");
+            return null;
+        }
+
+        long value = long.Parse(text.AsSpan(0, digits), NumberStyles.None, CultureInfo.InvariantCulture) << shift;
+        if (value < min || value > max)
+        {
+            _ctx.Error(node.Start, $"{Field(key)}: \"{text}\" is out of range ({min}-{max} bytes)");
+            return null;
+        }
+
+        return value;
     }
 
     public long? IntegerOf(YamlNode node, string field, long min, long max)
@@ -489,8 +543,11 @@ internal sealed class YamlMap
         return null;
     }
 
-    /// <summary>A regular expression, fully anchored like Prometheus' relabel regexes.</summary>
-    public System.Text.RegularExpressions.Regex? AnchoredRegex(string key)
+    /// <summary>
+    /// A regular expression, fully anchored like Prometheus' relabel regexes, built by <see cref="SafeRegex"/>;
+    /// <paramref name="linearOnly"/> where a backtracking fallback (and so a match timeout) is not acceptable.
+    /// </summary>
+    public System.Text.RegularExpressions.Regex? AnchoredRegex(string key, bool linearOnly = false)
     {
         string? text = String(key);
         if (text is null)
@@ -500,7 +557,7 @@ internal sealed class YamlMap
 
         try
         {
-            return new System.Text.RegularExpressions.Regex($"^(?:{text})$", System.Text.RegularExpressions.RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+            return SafeRegex.Anchored(text, linearOnly);
         }
         catch (ArgumentException e)
         {

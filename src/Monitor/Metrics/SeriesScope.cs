@@ -102,18 +102,69 @@ internal sealed class SeriesScope : IDisposable
         return series;
     }
 
-    /// <summary>Prometheus' honor_labels: false: a scraped label that collides with a check label is renamed.</summary>
+    /// <summary>
+    /// Prometheus' <c>honor_labels: false</c> (scrape.go, resolveConflictingExposedLabels): check labels win; a
+    /// scraped label whose name is a check label's is renamed <c>exported_NAME</c>, or <c>exported_exported_NAME</c>
+    /// and so on while that name is taken too (by another scraped label, a check label or an earlier rename;
+    /// shortest names first, as Prometheus does), so the result never holds a name twice. A scraped label with an
+    /// empty value is no label at all to Prometheus: one that collides is dropped.
+    /// </summary>
     private Label[] MergeExported(Label[] scraped)
     {
+        if (!Array.Exists(scraped, s => IsBase(s.Name)))
+        {
+            return [.. _baseLabels, .. scraped];
+        }
+
+        var taken = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var label in _baseLabels)
+        {
+            taken.Add(label.Name);
+        }
+
+        var conflicting = new List<int>();
+        for (int i = 0; i < scraped.Length; i++)
+        {
+            if (!IsBase(scraped[i].Name))
+            {
+                taken.Add(scraped[i].Name);
+            }
+            else if (scraped[i].Value.Length > 0)
+            {
+                conflicting.Add(i);
+            }
+        }
+
+        var renamed = new string?[scraped.Length];
+        foreach (int i in conflicting.OrderBy(i => scraped[i].Name.Length))
+        {
+            string name = scraped[i].Name;
+            do
+            {
+                name = "exported_" + name;
+            }
+            while (!taken.Add(name));
+            renamed[i] = name;
+        }
+
         var merged = new List<Label>(_baseLabels.Length + scraped.Length);
         merged.AddRange(_baseLabels);
-        foreach (var label in scraped)
+        for (int i = 0; i < scraped.Length; i++)
         {
-            merged.Add(Array.Exists(_baseLabels, b => b.Name == label.Name) ? new Label("exported_" + label.Name, label.Value) : label);
+            if (renamed[i] is { } name)
+            {
+                merged.Add(new Label(name, scraped[i].Value));
+            }
+            else if (!IsBase(scraped[i].Name))
+            {
+                merged.Add(scraped[i]);
+            }
         }
 
         return [.. merged];
     }
+
+    private bool IsBase(string name) => Array.Exists(_baseLabels, b => b.Name == name);
 
     /// <summary>A series' own labels win over a check label of the same name (Prometheus' honor_labels).</summary>
     private Label[] Merge(Label[] own)

@@ -87,6 +87,46 @@ public sealed class ReloadAndCommandLineTests
     }
 
     [Fact]
+    public async Task Reload_HostileFiles_AreA400WithThePlace_AndTheProcessAndItsConfigStay()
+    {
+        const string first = """
+            server:
+              api_token: ${TEST_API_TOKEN}
+            checks:
+              - name: self
+                tcp: { address: "127.0.0.1:1" }
+                interval: 1s
+
+            """;
+        await using var monitor = await MonitorProcess.StartAsync(first, new Dictionary<string, string> { ["TEST_API_TOKEN"] = Token });
+        var laughs = new System.Text.StringBuilder("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for (int i = 1; i < 10; i++)
+        {
+            laughs.Append($"a{i}: &a{i} [{string.Join(", ", Enumerable.Repeat($"*a{i - 1}", 10))}]\n");
+        }
+
+        var hostile = new (string Yaml, string Error)[]
+        {
+            (first + "x: " + new string('[', 100_000) + new string(']', 100_000) + "\n", "invalid YAML: nested more than 64 levels deep"),
+            (first + "x: &a\n  y: *a\n", "invalid YAML: alias *a is inside the node &a it refers to (a cycle)"),
+            (first + laughs, "invalid YAML: aliases expand the document to more than 1000000 nodes"),
+            (first.Replace("interval: 1s", "interval: 20000y", StringComparison.Ordinal), "checks[0].interval: duration \\\"20000y\\\" is longer than the maximum 10y"),
+        };
+        foreach (var (yaml, error) in hostile)
+        {
+            await File.WriteAllTextAsync(monitor.ConfigPath, MonitorProcess.ConfigWithListen(yaml, monitor.Port));
+            using var rejected = await ReloadAsync(monitor, Token);
+            string body = await rejected.Content.ReadAsStringAsync();
+            Assert.True(rejected.StatusCode == HttpStatusCode.BadRequest, $"{rejected.StatusCode}: {body}");
+            Assert.Contains(error, body);
+            Assert.Matches(@"monitor\.yaml:\d+:\d+: ", body);
+            Assert.Equal(["self"], await CheckNamesAsync(monitor));
+        }
+
+        Assert.Contains("\"interval_seconds\":1,", await monitor.GetStringAsync("/api/v1/checks"));
+    }
+
+    [Fact]
     public async Task Reload_WithoutApiToken_IsForbidden()
     {
         await using var monitor = await MonitorProcess.StartAsync("checks: []\n");

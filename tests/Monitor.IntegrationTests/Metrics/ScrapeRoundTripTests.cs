@@ -79,4 +79,33 @@ public sealed partial class ScrapeRoundTripTests
             }
         }
     }
+
+    [Fact]
+    public async Task Scrape_TargetWithCheckAndExportedCheck_PrometheusScrapingMonitorStaysUp()
+    {
+        // Before: exported_check came out twice and Prometheus rejected Monitor's whole scrape (up 0).
+        await using var targets = await TargetServer.StartAsync();
+        await using var monitor = await MonitorProcess.StartAsync($$"""
+            checks:
+              - name: collide
+                scrape: { url: "{{targets.Url("/colliding-labels")}}" }
+                interval: 1s
+            """);
+        using var prometheus = await PrometheusServer.StartAsync($$"""
+              - job_name: monitor
+                static_configs: [ { targets: ["{{monitor.BaseUri.Authority}}"] } ]
+            """);
+        await Eventually.HoldsAsync(
+            async () =>
+            {
+                var up = await prometheus.QueryAsync("up{job=\"monitor\"}");
+                var series = await prometheus.QueryAsync("collide{job=\"monitor\"}");
+                return up.Count == 1 && up[0].Value == "1" && series.Count == 1
+                    && series[0].Labels.GetValueOrDefault("check") == "collide"
+                    && series[0].Labels.GetValueOrDefault("exported_check") == "older"
+                    && series[0].Labels.GetValueOrDefault("exported_exported_check") == "theirs";
+            },
+            TimeSpan.FromSeconds(60),
+            () => $"Prometheus:\n{prometheus.Output}\nMonitor:\n{monitor.Output}");
+    }
 }

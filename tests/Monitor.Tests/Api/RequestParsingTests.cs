@@ -33,6 +33,7 @@ public sealed class RequestParsingTests
     [InlineData("""{"matchers":{"a":"b"},"endsAt":"tomorrow","createdBy":"k"}""", "endsAt: expected an RFC 3339 time, got \"tomorrow\"")]
     [InlineData("""{"matchers":{"a":"b"},"endsAt":"2026-11-22T09:00:00Z","createdBy":"k"}""", "endsAt: must be after startsAt")]
     [InlineData("""{"matchers":{"a":"b"},"endsAt":"2026-11-22T12:00:00Z"}""", "createdBy: required")]
+    [InlineData("""{"matchers":{"a":"b"},"endsAt":"9999-12-31T23:59:59Z","createdBy":"k"}""", "endsAt: at most 10y from now")]
     public void Silence_Refused_NamesTheField(string body, string expected)
     {
         var (silence, error) = SilenceRequest.Parse(Json(body), T0);

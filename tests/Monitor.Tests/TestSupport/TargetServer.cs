@@ -39,6 +39,9 @@ internal sealed class TargetServer : IAsyncDisposable
         app.MapGet("/fail", () => Results.Text("boom", statusCode: 500));
         app.MapGet("/unhealthy", () => Results.Text("""{"status":"degraded"}""", "application/json"));
         app.MapGet("/text", () => Results.Text("all systems ok"));
+        app.MapGet("/colliding-labels", () => Results.Text(
+            "# TYPE collide gauge\ncollide{check=\"theirs\",exported_check=\"older\",zone=\"a\"} 1\n",
+            "text/plain; version=0.0.4"));
         app.MapGet("/hang", async (CancellationToken ct) =>
         {
             await Task.Delay(Timeout.Infinite, ct);

@@ -196,7 +196,7 @@ internal sealed class FileGlob
 
         try
         {
-            return new Regex(sb.Append('$').ToString(), RegexOptions.CultureInvariant | RegexOptions.Singleline, TimeSpan.FromSeconds(1));
+            return Monitor.Configuration.SafeRegex.Create(sb.Append('$').ToString(), options: RegexOptions.Singleline);
         }
         catch (ArgumentException e)
         {

@@ -45,6 +45,10 @@ internal sealed class NvidiaSmiCheck : ICheck
         {
             return CheckResult.Fail(FailureReasons.Exec, $"cannot run {_gpu.Path}: {e.Message}");
         }
+        catch (OutputTooLargeException e)
+        {
+            return CheckResult.Fail(FailureReasons.OutputLimit, e.Message);
+        }
         catch (InvalidOperationException e)
         {
             return CheckResult.Fail(FailureReasons.Exec, e.Message);
@@ -111,13 +115,21 @@ internal sealed class NvidiaSmiCheck : ICheck
         using var process = Process.Start(info) ?? throw new InvalidOperationException($"cannot start {_gpu.Path}");
         try
         {
-            var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
-            var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
+            // Both streams are read at most to their limits: a runaway nvidia-smi is killed, not buffered.
+            var stdout = BoundedRead.ReadAsync(process.StandardOutput.BaseStream, _gpu.OutputLimit, cancellationToken);
+            var stderr = BoundedRead.ReadAsync(process.StandardError.BaseStream, NvidiaSmiCheckOptions.StderrLimit, cancellationToken);
+            string? output = await stdout;
+            if (output is null)
+            {
+                process.Kill(entireProcessTree: true);
+                throw new OutputTooLargeException($"{_gpu.Path} wrote more than {BoundedRead.Format(_gpu.OutputLimit)} to stdout; killed");
+            }
+
+            string? errors = await stderr;
             await process.WaitForExitAsync(cancellationToken);
-            string output = await stdout;
             if (process.ExitCode != 0)
             {
-                throw new InvalidOperationException($"{_gpu.Path} exited with {process.ExitCode}: {(await stderr).Trim()} {output.Trim()}".Trim());
+                throw new InvalidOperationException($"{_gpu.Path} exited with {process.ExitCode}: {(errors ?? "(stderr over its limit)").Trim()} {output.Trim()}".Trim());
             }
 
             return output;
@@ -132,4 +144,6 @@ internal sealed class NvidiaSmiCheck : ICheck
     public void Dispose()
     {
     }
+
+    private sealed class OutputTooLargeException(string message) : Exception(message);
 }

@@ -14,6 +14,9 @@ internal static class ExpositionParser
 {
     private static readonly System.Buffers.SearchValues<char> NumberChars = System.Buffers.SearchValues.Create("0123456789+-.eE");
 
+    /// <summary>The longest line accepted (1 MiB of characters): no real series or HELP text comes near it.</summary>
+    public const int MaxLineLength = 1 << 20;
+
     public static List<ParsedFamily> Parse(string text, bool openMetrics)
     {
         var families = new List<ParsedFamily>();
@@ -25,6 +28,11 @@ internal static class ExpositionParser
         foreach (string rawLine in lines)
         {
             lineNumber++;
+            if (rawLine.Length > MaxLineLength)
+            {
+                throw new ExpositionParseException(lineNumber, MaxLineLength + 1, $"line longer than {MaxLineLength} characters");
+            }
+
             string line = rawLine.EndsWith('\r') ? rawLine[..^1] : rawLine;
             bool last = lineNumber == lines.Length;
             if (sawEof)

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Security;
+using System.Text.RegularExpressions;
 using Monitor.Configuration;
 using Monitor.Metrics;
 
@@ -77,14 +78,26 @@ internal sealed class ScrapeCheck : ICheck
                 request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token.Reveal());
             }
 
-            using var response = await _client.SendAsync(request, cancellationToken);
+            // Headers first: the body is read (and decompressed) only up to body_size_limit, never buffered whole.
+            using var response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
             if (!response.IsSuccessStatusCode)
             {
                 return CheckResult.Fail(FailureReasons.Status, $"{_scrape.Url} answered {(int)response.StatusCode}");
             }
 
             openMetrics = response.Content.Headers.ContentType?.MediaType == "application/openmetrics-text";
-            body = await response.Content.ReadAsStringAsync(cancellationToken);
+            if (response.Content.Headers.ContentLength > _scrape.BodySizeLimit)
+            {
+                return BodyTooLarge();
+            }
+
+            await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
+            if (await BoundedRead.ReadAsync(stream, _scrape.BodySizeLimit, cancellationToken) is not { } text)
+            {
+                return BodyTooLarge();
+            }
+
+            body = text;
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
@@ -102,13 +115,22 @@ internal sealed class ScrapeCheck : ICheck
         }
 
         var conflicts = new List<string>();
-        var owned = SeriesGeneration.NewSet();
-        int count = 0;
+        var kept = new List<(ParsedFamily Parsed, MetricFamily? Existing)>();
+        long count = 0;
         foreach (var parsed in families)
         {
-            if (!Kept(parsed.Name))
+            try
             {
-                continue;
+                if (!Kept(parsed.Name))
+                {
+                    continue;
+                }
+            }
+            catch (RegexMatchTimeoutException e)
+            {
+                // Only a keep/drop pattern the linear engine cannot run backtracks (see SafeRegex); one that runs
+                // out of time fails this scrape, and the series of the last good one stay.
+                return CheckResult.Fail(FailureReasons.RegexTimeout, $"keep/drop regex {e.Pattern} ran longer than {(int)e.MatchTimeout.TotalMilliseconds} ms on \"{parsed.Name}\"");
             }
 
             var existing = _store.Find(parsed.Name);
@@ -118,13 +140,27 @@ internal sealed class ScrapeCheck : ICheck
                 continue;
             }
 
+            kept.Add((parsed, existing));
+            count += parsed.Samples.Count;
+        }
+
+        if (_scrape.SampleLimit > 0 && count > _scrape.SampleLimit)
+        {
+            // As Prometheus: the whole scrape is refused before any of it is stored, and the last one's series go.
+            _generation.Retain(SeriesGeneration.NewSet());
+            _samples.Set(count);
+            return CheckResult.Fail(FailureReasons.SampleLimit, $"{_scrape.Url} exposed {count} samples, more than sample_limit {_scrape.SampleLimit}");
+        }
+
+        var owned = SeriesGeneration.NewSet();
+        foreach (var (parsed, existing) in kept)
+        {
             var family = existing ?? _store.Family(parsed.Name, parsed.Type, parsed.Help);
             foreach (var sample in parsed.Samples)
             {
                 var series = _scope.Sample(family, sample.Name, sample.Labels);
                 series.Set(sample.Value);
                 owned.Add(series);
-                count++;
             }
         }
 
@@ -134,6 +170,9 @@ internal sealed class ScrapeCheck : ICheck
             ? CheckResult.Ok
             : CheckResult.Fail(FailureReasons.Conflict, "left out, the type differs from Monitor's family of that name: " + string.Join("; ", conflicts));
     }
+
+    private CheckResult BodyTooLarge() =>
+        CheckResult.Fail(FailureReasons.BodySizeLimit, $"{_scrape.Url}: body larger than body_size_limit {BoundedRead.Format(_scrape.BodySizeLimit)}");
 
     private bool Kept(string family) =>
         (_scrape.Keep is null || _scrape.Keep.IsMatch(family)) && (_scrape.Drop is null || !_scrape.Drop.IsMatch(family));

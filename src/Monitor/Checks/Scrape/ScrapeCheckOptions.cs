@@ -21,6 +21,20 @@ internal sealed record ScrapeCheckOptions : ICheckSettings
 
     public bool InsecureSkipVerify { get; init; }
 
+    /// <summary>
+    /// The largest body accepted, counted after decompression; a larger one fails the scrape (reason
+    /// <c>body_size_limit</c>) as Prometheus' <c>body_size_limit</c> does. <value>Default 64 MiB.</value>
+    /// </summary>
+    public long BodySizeLimit { get; init; } = DefaultBodySizeLimit;
+
+    /// <summary>
+    /// At most this many samples (after <c>keep</c>/<c>drop</c>); more fail the scrape and drop all of its samples
+    /// (reason <c>sample_limit</c>), as Prometheus' <c>sample_limit</c>. <value>Default 0: no limit.</value>
+    /// </summary>
+    public long SampleLimit { get; init; }
+
+    public const long DefaultBodySizeLimit = 64L << 20;
+
     public string Target => Url.ToString();
 
     public static ScrapeCheckOptions? Read(YamlMap? map)
@@ -36,7 +50,9 @@ internal sealed record ScrapeCheckOptions : ICheckSettings
         var headers = map.StringMap("headers") ?? [];
         var token = map.Secret("bearer_token");
         bool insecure = map.Bool("insecure_skip_verify") ?? false;
+        long bodyLimit = map.ByteSize("body_size_limit", 1, 1L << 30) ?? DefaultBodySizeLimit;
+        long sampleLimit = map.Integer("sample_limit", 0, int.MaxValue) ?? 0;
         map.Finish();
-        return url is null ? null : new ScrapeCheckOptions { Url = url, Keep = keep, Drop = drop, Headers = headers, BearerToken = token, InsecureSkipVerify = insecure };
+        return url is null ? null : new ScrapeCheckOptions { Url = url, Keep = keep, Drop = drop, Headers = headers, BearerToken = token, InsecureSkipVerify = insecure, BodySizeLimit = bodyLimit, SampleLimit = sampleLimit };
     }
 }

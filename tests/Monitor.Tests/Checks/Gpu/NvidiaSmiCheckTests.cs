@@ -143,4 +143,26 @@ public sealed class NvidiaSmiCheckTests : IDisposable
         Assert.Empty(rows);
         Assert.StartsWith("nvidia-smi header has no uuid column", Assert.Single(errors));
     }
+
+    [Fact]
+    public async Task Run_EndlessOutput_IsCutAtTheLimit_AndTheProcessKilled()
+    {
+        // "yes" never stops writing: without a cap the check would buffer until memory runs out.
+        string path = StandIn("exec yes 0123456789abcdef");
+        var store = new SeriesStore();
+        var options = new CheckOptions { Name = "gpus", Kind = NvidiaSmiCheck.Kind, Settings = new NvidiaSmiCheckOptions { Path = path, OutputLimit = 1 << 20 }, Interval = TimeSpan.FromSeconds(30), Timeout = TimeSpan.FromSeconds(60) };
+        var check = new NvidiaSmiCheck(options, new SeriesScope(store, "gpus", new Dictionary<string, string>()));
+        var result = await check.RunAsync(CancellationToken.None);
+        Assert.Equal(FailureReasons.OutputLimit, result.Reason);
+        Assert.Contains("more than 1MiB", result.Error);
+    }
+
+    [Fact]
+    public async Task Run_HugeErrorText_IsTruncatedInTheResult()
+    {
+        var (result, _) = await RunAsync(StandIn("head -c 50000 /dev/zero | tr '\\0' x >&2; exit 3"));
+        Assert.Equal(FailureReasons.Exec, result.Reason);
+        Assert.True(result.Error!.Length <= CheckResult.MaxErrorLength + 40, result.Error.Length.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.EndsWith("more characters)", result.Error);
+    }
 }
