@@ -20,7 +20,8 @@ internal static class SelectorCoverage
         "monitor_rule_history_series", "monitor_rule_history_samples", "monitor_rule_history_bytes", "monitor_rule_evaluation_failures_total",
         "monitor_config_last_reload_successful", "monitor_config_last_reload_success_timestamp_seconds",
         "monitor_alerts", "monitor_alert_sla_breaches_total", .. Histogram("monitor_alert_time_to_ack_seconds"), .. Histogram("monitor_alert_time_to_resolve_seconds"),
-        "monitor_notifications_total", "monitor_notification_queue_length",
+        "monitor_notifications_total", "monitor_notification_queue_length", "monitor_alert_escalations_total",
+        "monitor_alerting_leader", "monitor_alerting_lease_fencing_token",
         "process_cpu_seconds_total", "process_resident_memory_bytes", "process_virtual_memory_bytes", "process_open_fds", "process_start_time_seconds",
         "ALERTS", "ALERTS_FOR_STATE",
     ]);

@@ -51,6 +51,7 @@ public sealed class RestartEpisodeTests(ITestOutputHelper output)
 
         var random = new Random(20261202);
         var recoveries = new List<DateTimeOffset>();
+        var logs = new System.Text.StringBuilder();
         MonitorProcess? monitor = null;
         try
         {
@@ -75,6 +76,7 @@ public sealed class RestartEpisodeTests(ITestOutputHelper output)
                     // start) has seen the phase before the next begins; it is restarted at once.
                     await Task.Delay(TimeSpan.FromMilliseconds(random.Next(200, (int)Phase.TotalMilliseconds - 3000)), TimeProvider.System);
                     await monitor.KillAsync();
+                    logs.Append(CultureInfo.InvariantCulture, $"--- killed at {TimeProvider.System.GetUtcNow():HH:mm:ss.fff} ({(down ? "outage" : "recovery")} {episode})\n").Append(monitor.Output);
                     await monitor.DisposeAsync();
                     monitor = await MonitorProcess.StartAsync(config, directory: dir, port: port, waitReady: false);
                     monitor.KeepDirectory = true;
@@ -98,6 +100,7 @@ public sealed class RestartEpisodeTests(ITestOutputHelper output)
         {
             if (monitor is not null)
             {
+                logs.Append("--- last process\n").Append(monitor.Output);
                 monitor.KeepDirectory = false;
                 await monitor.DisposeAsync();
             }
@@ -114,7 +117,7 @@ public sealed class RestartEpisodeTests(ITestOutputHelper output)
         output.WriteLine("recovery → resolution (ms): " + string.Join(", ", delays.Select(d => d.ToString("0", CultureInfo.InvariantCulture))));
         output.WriteLine(Describe(requests));
 
-        Assert.Equal(Episodes, episodes.Count);
+        Assert.True(episodes.Count == Episodes, $"{episodes.Count} episodes, not {Episodes}:\n{Describe(requests)}\n{logs}");
         foreach (var (startsAt, e) in episodes)
         {
             Assert.True(e.Firing.Count == 1, $"episode {startsAt}: firing sent under {e.Firing.Count} keys\n{Describe(requests)}");
