@@ -21,6 +21,7 @@ internal sealed class AlertPipeline : BackgroundService, IAlertSink, IAlertingOu
     private readonly TimeProvider _time;
     private readonly ILogger<AlertPipeline> _logger;
     private readonly AlertMetrics _metrics;
+    private readonly SeriesStore _series;
     private readonly IAlertStoreFactory _stores;
     private readonly IIdSource _ids;
     private readonly AlertingLease _lease;
@@ -46,6 +47,7 @@ internal sealed class AlertPipeline : BackgroundService, IAlertSink, IAlertingOu
         _time = timeProvider;
         _logger = logger;
         _metrics = new AlertMetrics(series);
+        _series = series;
         _stores = stores;
         _ids = ids;
         _lease = lease;
@@ -224,7 +226,15 @@ internal sealed class AlertPipeline : BackgroundService, IAlertSink, IAlertingOu
                 }
             }
 
-            await TickAsync(_time.GetUtcNow(), stoppingToken);
+            try
+            {
+                await TickAsync(_time.GetUtcNow(), stoppingToken);
+            }
+            catch (Exception e) when (InternalErrors.Unexpected(e, stoppingToken))
+            {
+                // The turn is lost; queued work not yet taken stays queued, the next turn decides again.
+                InternalErrors.Record(_series, _logger, "alerting", e);
+            }
         }
     }
 

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Monitor.Api;
 using Monitor.Configuration;
@@ -228,8 +229,34 @@ internal static class CommandLine
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Monitor");
         Log.Listening(logger, SelfMetrics.Version, options.Server.Listen);
         await app.WaitForShutdownAsync();
+        string? fault = FatalFault(app.Services.GetServices<IHostedService>());
+        if (fault is not null)
+        {
+            // The host stopped because a loop died: a failure, so that systemd's Restart=on-failure restarts it.
+            await stderr.WriteLineAsync($"monitor: stopping after a fatal error: {fault}");
+            return 1;
+        }
+
         Log.Stopped(logger);
         return 0;
+    }
+
+    /// <summary>
+    /// Why the process stops on an error, or null for an ordinary shutdown: a background service whose loop ended
+    /// with an exception (the host then stops itself, and the exit must not look like a clean stop).
+    /// </summary>
+    internal static string? FatalFault(IEnumerable<IHostedService> services)
+    {
+        foreach (var service in services.OfType<BackgroundService>())
+        {
+            if (service.ExecuteTask is { IsFaulted: true } task)
+            {
+                var error = task.Exception!.GetBaseException();
+                return $"{service.GetType().Name} failed: {error.GetType().Name}: {error.Message}";
+            }
+        }
+
+        return null;
     }
 
     /// <summary>The configuration and every rule file it names, with all their errors.</summary>
