@@ -103,7 +103,12 @@ internal static class AlertLifecycle
         var step = new LifecycleStep(book);
         foreach (var incoming in alerts)
         {
-            var existing = step.Alert(incoming.Fingerprint);
+            var existing = step.Alert(incoming.Fingerprint) ?? EarlierWebhookAlert(book, incoming.Labels);
+            if (existing is not null && existing.Origin != AlertOrigin.Alertmanager)
+            {
+                continue; // never a rule's alert: a webhook may neither rewrite nor resolve it
+            }
+
             if (incoming.Resolved)
             {
                 if (existing is null || existing.Status == AlertStatus.Resolved)
@@ -136,7 +141,7 @@ internal static class AlertLifecycle
             var startsAt = incoming.StartsAt is { } s && s <= now ? s : now;
             var alert = new AlertRecord
             {
-                Fingerprint = incoming.Fingerprint,
+                Fingerprint = existing?.Fingerprint ?? incoming.Fingerprint,
                 Origin = AlertOrigin.Alertmanager,
                 Labels = new SortedDictionary<string, string>(incoming.Labels.ToDictionary(), StringComparer.Ordinal),
                 Annotations = new Dictionary<string, string>(incoming.Annotations, StringComparer.Ordinal),
@@ -153,6 +158,15 @@ internal static class AlertLifecycle
 
         return step;
     }
+
+    /// <summary>
+    /// A webhook alert held under another fingerprint with these labels (one stored before webhook fingerprints had a
+    /// namespace of their own, or under its sender's fingerprint): it is still the same alert.
+    /// </summary>
+    private static AlertRecord? EarlierWebhookAlert(AlertBook book, IReadOnlyDictionary<string, string> labels) =>
+        book.Alerts.Values.FirstOrDefault(a => a.Origin == AlertOrigin.Alertmanager
+            && a.Labels.Count == labels.Count
+            && a.Labels.All(l => labels.TryGetValue(l.Key, out var v) && v == l.Value));
 
     public static LifecycleStep Acknowledge(AlertBook book, string fingerprint, string by, string comment, DateTimeOffset now, out AckResult result)
     {

@@ -53,7 +53,8 @@ public sealed class RequestParsingTests
         Assert.False(alerts[0].Resolved);
         Assert.Null(alerts[0].EndsAt); // Alertmanager's zero time means "not ended"
         Assert.Equal("http://prom/graph", alerts[0].GeneratorUrl);
-        Assert.Equal(Fingerprint.Of(new Dictionary<string, string> { ["alertname"] = "Down", ["service"] = "api" }), alerts[0].Fingerprint);
+        Assert.Equal(Fingerprint.OfWebhook(new Dictionary<string, string> { ["alertname"] = "Down", ["service"] = "api" }), alerts[0].Fingerprint);
+        Assert.NotEqual(Fingerprint.Of(new Dictionary<string, string> { ["alertname"] = "Down", ["service"] = "api" }), alerts[0].Fingerprint); // never a rule alert's
         Assert.True(alerts[1].Resolved);
         Assert.Equal(T0.AddMinutes(-2), alerts[1].EndsAt);
     }
