@@ -159,6 +159,9 @@ internal static class AlertLifecycle
         return step;
     }
 
+    /// <summary>When the alert's current firing episode began: what its notifications show as its start, and its ack links carry.</summary>
+    public static DateTimeOffset EpisodeStart(AlertRecord alert) => alert.FiredAt ?? alert.ActiveAt;
+
     /// <summary>
     /// A webhook alert held under another fingerprint with these labels (one stored before webhook fingerprints had a
     /// namespace of their own, or under its sender's fingerprint): it is still the same alert.
@@ -168,12 +171,22 @@ internal static class AlertLifecycle
             && a.Labels.Count == labels.Count
             && a.Labels.All(l => labels.TryGetValue(l.Key, out var v) && v == l.Value));
 
-    public static LifecycleStep Acknowledge(AlertBook book, string fingerprint, string by, string comment, DateTimeOffset now, out AckResult result)
+    /// <summary>
+    /// Acknowledges an alert. With <paramref name="episode"/> (an ack link's), only the firing episode it says: a
+    /// link of an earlier incident of the same alert is <see cref="AckResult.EarlierIncident"/> and changes nothing.
+    /// </summary>
+    public static LifecycleStep Acknowledge(AlertBook book, string fingerprint, string by, string comment, DateTimeOffset now, out AckResult result, Func<DateTimeOffset, bool>? episode = null)
     {
         var step = new LifecycleStep(book);
         if (!book.Alerts.TryGetValue(fingerprint, out var alert))
         {
             result = AckResult.NotFound;
+            return step;
+        }
+
+        if (episode is not null && !episode(EpisodeStart(alert)))
+        {
+            result = AckResult.EarlierIncident;
             return step;
         }
 

@@ -158,9 +158,9 @@ internal sealed class AlertPipeline : BackgroundService, IAlertSink, IAlertingOu
         return done.Task;
     }
 
-    public Task<AckResult> AcknowledgeAsync(string fingerprint, string by, string comment) => RunAsync((book, now) =>
+    public Task<AckResult> AcknowledgeAsync(string fingerprint, string by, string comment, Func<DateTimeOffset, bool>? episode = null) => RunAsync((book, now) =>
     {
-        Take(AlertLifecycle.Acknowledge(book, fingerprint, by, comment, now, out var result));
+        Take(AlertLifecycle.Acknowledge(book, fingerprint, by, comment, now, out var result, episode));
         if (result == AckResult.Acknowledged)
         {
             Log.Acknowledged(_logger, fingerprint, by);
@@ -436,6 +436,9 @@ internal enum AckResult
     AlreadyAcknowledged,
     NotFound,
     Resolved,
+
+    /// <summary>An ack link of an earlier firing episode (incident) of the alert: nothing was acknowledged.</summary>
+    EarlierIncident,
 }
 
 /// <summary>An alert of an Alertmanager webhook payload.</summary>

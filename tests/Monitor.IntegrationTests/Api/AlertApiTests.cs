@@ -126,9 +126,25 @@ public sealed class AlertApiTests
     {
         await using var sink = await RecordingSink.StartAsync();
         await using var monitor = await StartAsync(sink, FreePort.Get());
-        string fp = (await FiringAlertAsync(monitor)).GetProperty("fingerprint").GetString()!;
+        var firingAlert = await FiringAlertAsync(monitor);
+        string fp = firingAlert.GetProperty("fingerprint").GetString()!;
+        var episode = DateTimeOffset.Parse(firingAlert.GetProperty("fired_at").GetString()!, System.Globalization.CultureInfo.InvariantCulture);
         var tokens = AckTokens.FromSecret(AckSecret);
-        string token = tokens.Create(fp, TimeProvider.System.GetUtcNow().AddHours(1));
+        string token = tokens.Create(fp, episode, TimeProvider.System.GetUtcNow().AddHours(1));
+
+        // A link of an earlier incident of the same alert neither shows a form nor acknowledges.
+        string earlier = tokens.Create(fp, episode.AddHours(-1), TimeProvider.System.GetUtcNow().AddHours(1));
+        using (var old = await monitor.Http.GetAsync(new Uri(monitor.BaseUri, "/ack/" + earlier)))
+        {
+            Assert.Equal(HttpStatusCode.Gone, old.StatusCode);
+            Assert.Contains("earlier incident", await old.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        using (var oldForm = new FormUrlEncodedContent(new Dictionary<string, string> { ["by"] = "stale" }))
+        using (var oldPost = await monitor.Http.PostAsync(new Uri(monitor.BaseUri, "/ack/" + earlier), oldForm))
+        {
+            Assert.Equal(HttpStatusCode.Gone, oldPost.StatusCode);
+        }
 
         using (var page = await monitor.Http.GetAsync(new Uri(monitor.BaseUri, "/ack/" + token)))
         {
@@ -142,11 +158,11 @@ public sealed class AlertApiTests
         var alert = (await SendAsync(monitor, HttpMethod.Get, "/api/v1/alerts", token: null)).Body.GetProperty("alerts")[0];
         Assert.Equal(JsonValueKind.Null, alert.GetProperty("acked_by").ValueKind); // a GET never acknowledges
 
-        string forged = tokens.Create("0123456789abcdef", TimeProvider.System.GetUtcNow().AddHours(1));
+        string forged = tokens.Create("0123456789abcdef", episode, TimeProvider.System.GetUtcNow().AddHours(1));
         forged = forged[..^2] + (forged[^2] == 'A' ? "B" : "A") + forged[^1];
         Assert.Equal(HttpStatusCode.Forbidden, (await monitor.Http.GetAsync(new Uri(monitor.BaseUri, "/ack/" + forged))).StatusCode);
-        Assert.Equal(HttpStatusCode.Forbidden, (await monitor.Http.GetAsync(new Uri(monitor.BaseUri, "/ack/" + AckTokens.FromSecret("other").Create(fp, TimeProvider.System.GetUtcNow().AddHours(1))))).StatusCode);
-        Assert.Equal(HttpStatusCode.Gone, (await monitor.Http.GetAsync(new Uri(monitor.BaseUri, "/ack/" + tokens.Create(fp, TimeProvider.System.GetUtcNow().AddSeconds(-1))))).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await monitor.Http.GetAsync(new Uri(monitor.BaseUri, "/ack/" + AckTokens.FromSecret("other").Create(fp, episode, TimeProvider.System.GetUtcNow().AddHours(1))))).StatusCode);
+        Assert.Equal(HttpStatusCode.Gone, (await monitor.Http.GetAsync(new Uri(monitor.BaseUri, "/ack/" + tokens.Create(fp, episode, TimeProvider.System.GetUtcNow().AddSeconds(-1))))).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await monitor.Http.GetAsync(new Uri(monitor.BaseUri, "/ack/not-a-token"))).StatusCode);
 
         using var form = new FormUrlEncodedContent(new Dictionary<string, string> { ["by"] = "<b>park</b>", ["comment"] = "via mail" });

@@ -48,6 +48,34 @@ public sealed class AlertLifecycleTests
         Silences = book.Silences.Keys.Order().ToList(),
     });
 
+    /// <summary>An ack link of an earlier firing episode of the same alert acknowledges nothing; the current one's does.</summary>
+    [Fact]
+    public void Acknowledge_WithAnEarlierEpisode_IsEarlierIncident()
+    {
+        var book = new AlertBook();
+        book.Apply(AlertLifecycle.Transition(book, Change(AlertState.Firing, T0), new Dictionary<string, string>(), T0).Changes);
+        string fp = Assert.Single(book.Alerts.Keys);
+        var first = AlertLifecycle.EpisodeStart(book.Alerts[fp]);
+        var tokens = AckTokens.FromSecret("k");
+        var firstLink = tokens.Validate(tokens.Create(fp, first, T0.AddDays(7)), T0);
+
+        book.Apply(AlertLifecycle.Transition(book, Change(AlertState.Inactive), new Dictionary<string, string>(), T0.AddMinutes(10)).Changes);
+        var refire = new RuleAlertChange("g", new Dictionary<string, string> { ["alertname"] = "Down", ["severity"] = "P1" }, new Dictionary<string, string> { ["summary"] = "down" }, AlertState.Firing, T0.AddMinutes(20), T0.AddMinutes(20), 1);
+        book.Apply(AlertLifecycle.Transition(book, refire, new Dictionary<string, string>(), T0.AddMinutes(20)).Changes);
+        var second = AlertLifecycle.EpisodeStart(book.Alerts[fp]);
+        Assert.NotEqual(first, second);
+
+        var stale = AlertLifecycle.Acknowledge(book, fp, "kim", "", T0.AddMinutes(21), out var result, firstLink.IsFor);
+        Assert.Equal(AckResult.EarlierIncident, result);
+        Assert.Empty(stale.Changes.Alerts);
+        Assert.Null(book.Alerts[fp].AckedAt);
+
+        var secondLink = tokens.Validate(tokens.Create(fp, second, T0.AddDays(7)), T0.AddMinutes(21));
+        book.Apply(AlertLifecycle.Acknowledge(book, fp, "kim", "", T0.AddMinutes(21), out result, secondLink.IsFor).Changes);
+        Assert.Equal(AckResult.Acknowledged, result);
+        Assert.Equal("kim", book.Alerts[fp].AckedBy);
+    }
+
     /// <summary>A webhook payload naming a rule alert's fingerprint, with the same labels, can neither resolve nor rewrite it.</summary>
     [Fact]
     public void Webhook_NamingARuleAlertsFingerprint_NeverTouchesIt()
