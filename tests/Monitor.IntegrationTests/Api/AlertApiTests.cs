@@ -87,6 +87,33 @@ public sealed class AlertApiTests
         return alert;
     }
 
+    /// <summary>Invalid UTF-8 inside a JSON string is refused as 400 with the field named, on every JSON body, never an empty 500.</summary>
+    [Fact]
+    public async Task InvalidUtf8InAJsonString_Is400NamingTheField()
+    {
+        await using var sink = await RecordingSink.StartAsync();
+        await using var monitor = await StartAsync(sink, FreePort.Get());
+        static byte[] With(string before, string after) => [.. Encoding.UTF8.GetBytes(before), 0xff, 0xfe, .. Encoding.UTF8.GetBytes(after)];
+        var bodies = new (string Path, byte[] Body, string Field)[]
+        {
+            ("/api/v1/alerts/0123456789abcdef/ack", With("{\"by\":\"kim", "\"}"), "by"),
+            ("/api/v1/silences", With("{\"matchers\":{\"service\":\"api", "\"},\"endsAt\":\"2030-01-01T00:00:00Z\",\"createdBy\":\"kim\"}"), "matchers.service"),
+            ("/api/v1/alertmanager", With("{\"version\":\"4\",\"alerts\":[{\"status\":\"firing\",\"labels\":{\"alertname\":\"X\",\"service\":\"a", "\"}}]}"), "alerts[0].labels.service"),
+        };
+        foreach (var (path, body, field) in bodies)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(monitor.BaseUri, path)) { Content = new ByteArrayContent(body) };
+            request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Token);
+            using var response = await monitor.Http.SendAsync(request);
+            string text = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{path}: {(int)response.StatusCode} {text}");
+            using var answer = JsonDocument.Parse(text);
+            Assert.Equal("error", answer.RootElement.GetProperty("status").GetString());
+            Assert.Equal($"invalid JSON: {field}: string is not valid UTF-8 (or holds a lone surrogate escape)", answer.RootElement.GetProperty("error").GetString());
+        }
+    }
+
     [Fact]
     public async Task Ack_ByApi_ValidatesAndStopsRepeats()
     {

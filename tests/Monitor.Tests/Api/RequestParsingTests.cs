@@ -40,6 +40,25 @@ public sealed class RequestParsingTests
         Assert.Equal(expected, error);
     }
 
+    [Theory]
+    [InlineData("""{"by":"\ud800"}""", "by")]
+    [InlineData("""{"a":[1,{"b":"\udc00x"}]}""", "a[1].b")]
+    [InlineData("""["ok","\ud800"]""", "[1]")]
+    [InlineData("""{"\ud800":"v"}""", "body: a property name")]
+    public void InvalidText_LoneSurrogateEscape_IsFoundWithItsPath(string body, string where)
+    {
+        Assert.Equal(where, RequestJson.InvalidText(Json(body), ""));
+    }
+
+    [Fact]
+    public void InvalidText_InvalidUtf8Bytes_AreFound_ValidTextIsNot()
+    {
+        byte[] bytes = [.. "{\"labels\":{\"x\":\""u8.ToArray(), 0xc3, 0x28, .. "\"}}"u8.ToArray()];
+        using var document = JsonDocument.Parse(bytes);
+        Assert.Equal("labels.x", RequestJson.InvalidText(document.RootElement, ""));
+        Assert.Null(RequestJson.InvalidText(Json("""{"by":"Jürgen \u00e9 😀","n":[1,true,null]}"""), ""));
+    }
+
     [Fact]
     public void Webhook_VersionFour_FiringAndResolved()
     {
