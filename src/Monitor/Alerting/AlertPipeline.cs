@@ -35,6 +35,7 @@ internal sealed class AlertPipeline : BackgroundService, IAlertSink, IAlertingOu
     private IAlertStore? _store;
     private volatile bool _leader;
     private volatile bool _storeHealthy;
+    private volatile bool _storeOpen;
     private volatile string? _storeError;
 
     public AlertPipeline(SeriesStore series, TimeProvider timeProvider, ILogger<AlertPipeline> logger)
@@ -85,7 +86,25 @@ internal sealed class AlertPipeline : BackgroundService, IAlertSink, IAlertingOu
     {
         Apply(options);
         _store = _stores.Open(options.Storage);
-        await _store.MigrateAsync(cancellationToken);
+        try
+        {
+            await OpenStoreAsync(cancellationToken);
+        }
+        catch (Exception e) when (StoreFailure.Is(e) && _store.Kind == "postgres")
+        {
+            // A shared store that is down (or not up yet) is an outage, not a configuration error: the service
+            // starts, /readyz says why it is not ready, and the loop tries again every second until it answers.
+            _storeHealthy = false;
+            _storeError = e.Message;
+            Log.StoreUnreachableAtStart(_logger, e.Message);
+        }
+    }
+
+    /// <summary>Brings the store's schema up to date, then takes (or not) the lease; once per process.</summary>
+    private async Task OpenStoreAsync(CancellationToken cancellationToken)
+    {
+        await _store!.MigrateAsync(cancellationToken);
+        _storeOpen = true;
         _storeHealthy = true;
         await CheckLeaseAsync(_time.GetUtcNow(), cancellationToken);
         if (!_leader)
@@ -246,7 +265,24 @@ internal sealed class AlertPipeline : BackgroundService, IAlertSink, IAlertingOu
             return;
         }
 
-        await CheckLeaseAsync(now, cancellationToken);
+        if (!_storeOpen)
+        {
+            try
+            {
+                await OpenStoreAsync(cancellationToken);
+                Log.StoreReachable(_logger);
+            }
+            catch (Exception e) when (StoreFailure.Is(e))
+            {
+                _storeHealthy = false;
+                _storeError = e.Message;
+            }
+        }
+        else
+        {
+            await CheckLeaseAsync(now, cancellationToken);
+        }
+
         while (_work.TryDequeue(out var work))
         {
             if (work(now) is { } after)

@@ -50,7 +50,7 @@ internal sealed class PostgresCheck : ICheck
         catch (ArgumentException e)
         {
             // Say what is wrong with the DSN without repeating it: it holds the password.
-            _dsnError = $"invalid dsn: {e.Message.Split('\'')[0].Trim()}";
+            _dsnError = $"invalid dsn: {PostgresDsn.Problem(e)}";
         }
     }
 
