@@ -290,7 +290,7 @@ internal sealed class CheckScheduler : BackgroundService, IDiscoveredChecks
             bool? previous = entry.Complete(result, started, _time.GetElapsedTime(t0));
             if (!result.Success && previous != false)
             {
-                Log.CheckFailed(_logger, entry.Options.Name, result.Reason, result.Error);
+                Log.CheckFailed(_logger, entry.Options.Name, result.Reason, Redaction.Text(result.Error));
             }
             else if (result.Success && previous == false)
             {

@@ -63,6 +63,13 @@ internal sealed class ScheduledCheck
     /// <summary>Records a finished run; returns the previous success state, for logging transitions.</summary>
     public bool? Complete(CheckResult result, DateTimeOffset started, TimeSpan elapsed)
     {
+        // What a run says is shown (API, logs): a URL in it never shows its password.
+        result = result with
+        {
+            Error = result.Error is null ? null : Redaction.Text(result.Error),
+            Details = [.. result.Details.Select(Redaction.Text)],
+            Parts = [.. result.Parts.Select(p => p with { Error = Redaction.Text(p.Error) })],
+        };
         Duration.Observe(elapsed.TotalSeconds);
         (result.Success ? _runsSuccess : _runsFailure).Inc();
         bool? previous;

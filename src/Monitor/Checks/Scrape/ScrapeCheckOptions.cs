@@ -21,7 +21,7 @@ internal sealed record ScrapeCheckOptions : ICheckSettings
 
     public bool InsecureSkipVerify { get; init; }
 
-    public string Target => Url.ToString();
+    public string Target => Redaction.Url(Url);
 
     public static ScrapeCheckOptions? Read(YamlMap? map)
     {
