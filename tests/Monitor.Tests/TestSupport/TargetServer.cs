@@ -39,6 +39,17 @@ internal sealed class TargetServer : IAsyncDisposable
         app.MapGet("/fail", () => Results.Text("boom", statusCode: 500));
         app.MapGet("/unhealthy", () => Results.Text("""{"status":"degraded"}""", "application/json"));
         app.MapGet("/text", () => Results.Text("all systems ok"));
+
+        // A small chunk, a large one, then the text a body check looks for: a check that drops a chunk too large for
+        // its limit and keeps later ones would find "status: ok" across the gap.
+        app.MapGet("/chunks", async (HttpContext context) =>
+        {
+            foreach (string chunk in new[] { "head ", new string('x', 64 * 1024), "status: ok" })
+            {
+                await context.Response.WriteAsync(chunk, context.RequestAborted);
+                await context.Response.Body.FlushAsync(context.RequestAborted);
+            }
+        });
         app.MapGet("/hang", async (CancellationToken ct) =>
         {
             await Task.Delay(Timeout.Infinite, ct);
