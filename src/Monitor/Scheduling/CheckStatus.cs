@@ -18,5 +18,5 @@ internal sealed record CheckStatus(
     public IReadOnlyList<string> Details { get; init; } = [];
 
     /// <summary>The last run's failed parts (<c>CheckResult.Parts</c>).</summary>
-    public IReadOnlyList<Checks.PartFailure> Parts { get; init; } = [];
+    public IReadOnlyList<(string Part, string Reason, string Error)> Parts { get; init; } = [];
 }

@@ -84,7 +84,7 @@ internal sealed class ScheduledCheck
                 Reason = result.Reason,
                 Error = result.Error,
                 Details = result.Details,
-                Parts = result.Parts,
+                Parts = [.. result.Parts.Select(p => (p.Part, p.Reason, p.Error))],
                 Runs = _status.Runs + 1,
                 Failures = _status.Failures + (result.Success ? 0 : 1),
             };
