@@ -103,7 +103,12 @@ internal static class AlertLifecycle
         var step = new LifecycleStep(book);
         foreach (var incoming in alerts)
         {
-            var existing = step.Alert(incoming.Fingerprint);
+            var existing = step.Alert(incoming.Fingerprint) ?? EarlierWebhookAlert(book, incoming.Labels);
+            if (existing is not null && existing.Origin != AlertOrigin.Alertmanager)
+            {
+                continue; // never a rule's alert: a webhook may neither rewrite nor resolve it
+            }
+
             if (incoming.Resolved)
             {
                 if (existing is null || existing.Status == AlertStatus.Resolved)
@@ -136,7 +141,7 @@ internal static class AlertLifecycle
             var startsAt = incoming.StartsAt is { } s && s <= now ? s : now;
             var alert = new AlertRecord
             {
-                Fingerprint = incoming.Fingerprint,
+                Fingerprint = existing?.Fingerprint ?? incoming.Fingerprint,
                 Origin = AlertOrigin.Alertmanager,
                 Labels = new SortedDictionary<string, string>(incoming.Labels.ToDictionary(), StringComparer.Ordinal),
                 Annotations = new Dictionary<string, string>(incoming.Annotations, StringComparer.Ordinal),
@@ -154,12 +159,34 @@ internal static class AlertLifecycle
         return step;
     }
 
-    public static LifecycleStep Acknowledge(AlertBook book, string fingerprint, string by, string comment, DateTimeOffset now, out AckResult result)
+    /// <summary>When the alert's current firing episode began: what its notifications show as its start, and its ack links carry.</summary>
+    public static DateTimeOffset EpisodeStart(AlertRecord alert) => alert.FiredAt ?? alert.ActiveAt;
+
+    /// <summary>
+    /// A webhook alert held under another fingerprint with these labels (one stored before webhook fingerprints had a
+    /// namespace of their own, or under its sender's fingerprint): it is still the same alert.
+    /// </summary>
+    private static AlertRecord? EarlierWebhookAlert(AlertBook book, IReadOnlyDictionary<string, string> labels) =>
+        book.Alerts.Values.FirstOrDefault(a => a.Origin == AlertOrigin.Alertmanager
+            && a.Labels.Count == labels.Count
+            && a.Labels.All(l => labels.TryGetValue(l.Key, out var v) && v == l.Value));
+
+    /// <summary>
+    /// Acknowledges an alert. With <paramref name="episode"/> (an ack link's), only the firing episode it says: a
+    /// link of an earlier incident of the same alert is <see cref="AckResult.EarlierIncident"/> and changes nothing.
+    /// </summary>
+    public static LifecycleStep Acknowledge(AlertBook book, string fingerprint, string by, string comment, DateTimeOffset now, out AckResult result, Func<DateTimeOffset, bool>? episode = null)
     {
         var step = new LifecycleStep(book);
         if (!book.Alerts.TryGetValue(fingerprint, out var alert))
         {
             result = AckResult.NotFound;
+            return step;
+        }
+
+        if (episode is not null && !episode(EpisodeStart(alert)))
+        {
+            result = AckResult.EarlierIncident;
             return step;
         }
 

@@ -21,6 +21,7 @@ internal sealed class AlertPipeline : BackgroundService, IAlertSink, IAlertingOu
     private readonly TimeProvider _time;
     private readonly ILogger<AlertPipeline> _logger;
     private readonly AlertMetrics _metrics;
+    private readonly SeriesStore _series;
     private readonly IAlertStoreFactory _stores;
     private readonly IIdSource _ids;
     private readonly AlertingLease _lease;
@@ -34,6 +35,7 @@ internal sealed class AlertPipeline : BackgroundService, IAlertSink, IAlertingOu
     private IAlertStore? _store;
     private volatile bool _leader;
     private volatile bool _storeHealthy;
+    private volatile bool _storeOpen;
     private volatile string? _storeError;
 
     public AlertPipeline(SeriesStore series, TimeProvider timeProvider, ILogger<AlertPipeline> logger)
@@ -46,6 +48,7 @@ internal sealed class AlertPipeline : BackgroundService, IAlertSink, IAlertingOu
         _time = timeProvider;
         _logger = logger;
         _metrics = new AlertMetrics(series);
+        _series = series;
         _stores = stores;
         _ids = ids;
         _lease = lease;
@@ -100,7 +103,25 @@ internal sealed class AlertPipeline : BackgroundService, IAlertSink, IAlertingOu
     {
         Apply(options);
         _store = _stores.Open(options.Storage);
-        await _store.MigrateAsync(cancellationToken);
+        try
+        {
+            await OpenStoreAsync(cancellationToken);
+        }
+        catch (Exception e) when (StoreFailure.Is(e) && _store.Kind == "postgres")
+        {
+            // A shared store that is down (or not up yet) is an outage, not a configuration error: the service
+            // starts, /readyz says why it is not ready, and the loop tries again every second until it answers.
+            _storeHealthy = false;
+            _storeError = e.Message;
+            Log.StoreUnreachableAtStart(_logger, e.Message);
+        }
+    }
+
+    /// <summary>Brings the store's schema up to date, then takes (or not) the lease; once per process.</summary>
+    private async Task OpenStoreAsync(CancellationToken cancellationToken)
+    {
+        await _store!.MigrateAsync(cancellationToken);
+        _storeOpen = true;
         _storeHealthy = true;
         await CheckLeaseAsync(_time.GetUtcNow(), cancellationToken);
         if (!_leader)
@@ -173,9 +194,9 @@ internal sealed class AlertPipeline : BackgroundService, IAlertSink, IAlertingOu
         return done.Task;
     }
 
-    public Task<AckResult> AcknowledgeAsync(string fingerprint, string by, string comment) => RunAsync((book, now) =>
+    public Task<AckResult> AcknowledgeAsync(string fingerprint, string by, string comment, Func<DateTimeOffset, bool>? episode = null) => RunAsync((book, now) =>
     {
-        Take(AlertLifecycle.Acknowledge(book, fingerprint, by, comment, now, out var result));
+        Take(AlertLifecycle.Acknowledge(book, fingerprint, by, comment, now, out var result, episode));
         if (result == AckResult.Acknowledged)
         {
             Log.Acknowledged(_logger, fingerprint, by);
@@ -241,7 +262,15 @@ internal sealed class AlertPipeline : BackgroundService, IAlertSink, IAlertingOu
                 }
             }
 
-            await TickAsync(_time.GetUtcNow(), stoppingToken);
+            try
+            {
+                await TickAsync(_time.GetUtcNow(), stoppingToken);
+            }
+            catch (Exception e) when (InternalErrors.Unexpected(e, stoppingToken))
+            {
+                // The turn is lost; queued work not yet taken stays queued, the next turn decides again.
+                InternalErrors.Record(_series, _logger, "alerting", e);
+            }
         }
     }
 
@@ -253,7 +282,24 @@ internal sealed class AlertPipeline : BackgroundService, IAlertSink, IAlertingOu
             return;
         }
 
-        await CheckLeaseAsync(now, cancellationToken);
+        if (!_storeOpen)
+        {
+            try
+            {
+                await OpenStoreAsync(cancellationToken);
+                Log.StoreReachable(_logger);
+            }
+            catch (Exception e) when (StoreFailure.Is(e))
+            {
+                _storeHealthy = false;
+                _storeError = e.Message;
+            }
+        }
+        else
+        {
+            await CheckLeaseAsync(now, cancellationToken);
+        }
+
         while (_work.TryDequeue(out var work))
         {
             if (work(now) is { } after)
@@ -473,6 +519,9 @@ internal enum AckResult
     AlreadyAcknowledged,
     NotFound,
     Resolved,
+
+    /// <summary>An ack link of an earlier firing episode (incident) of the alert: nothing was acknowledged.</summary>
+    EarlierIncident,
 }
 
 /// <summary>An alert of an Alertmanager webhook payload.</summary>

@@ -27,6 +27,25 @@ internal static class Fingerprint
         return hash.ToString("x16", CultureInfo.InvariantCulture);
     }
 
+    /// <summary>
+    /// The fingerprint of an alert received on the Alertmanager webhook: always computed here from its labels (never
+    /// the sender's <c>fingerprint</c>), and in a namespace of its own, so that no payload can name, rewrite or resolve
+    /// an alert of Monitor's rules, even one with the very same labels.
+    /// </summary>
+    public static string OfWebhook(IReadOnlyDictionary<string, string> labels)
+    {
+        ulong hash = AddByte(Add(Offset, "alertmanager-webhook"), 0xfe);
+        foreach (var name in labels.Keys.Order(StringComparer.Ordinal))
+        {
+            hash = Add(hash, name);
+            hash = AddByte(hash, 0xff);
+            hash = Add(hash, labels[name]);
+            hash = AddByte(hash, 0xff);
+        }
+
+        return hash.ToString("x16", CultureInfo.InvariantCulture);
+    }
+
     /// <summary>A short stable hash of any text (group keys in dedup keys).</summary>
     public static string OfText(string text) => Add(Offset, text).ToString("x16", CultureInfo.InvariantCulture);
 

@@ -13,7 +13,8 @@ internal interface IAlertService
     /// <summary>Firing alerts that were silenced or inhibited at the last decision.</summary>
     IReadOnlySet<string> Suppressed { get; }
 
-    Task<AckResult> AcknowledgeAsync(string fingerprint, string by, string comment);
+    /// <summary>Acknowledges an alert; with <paramref name="episode"/>, only if its current firing episode passes it (an ack link's).</summary>
+    Task<AckResult> AcknowledgeAsync(string fingerprint, string by, string comment, Func<DateTimeOffset, bool>? episode = null);
 
     Task<Silence> AddSilenceAsync(Silence silence);
 

@@ -30,4 +30,10 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 4008, Level = LogLevel.Information, Message = "Resolved {Count} stored alerts whose rules no longer exist")]
     public static partial void OrphansResolved(ILogger logger, int count);
+
+    [LoggerMessage(EventId = 4090, Level = LogLevel.Error, Message = "Alert store unreachable at start, retrying every second (/readyz answers 503 until it answers): {Error}")]
+    public static partial void StoreUnreachableAtStart(ILogger logger, string error);
+
+    [LoggerMessage(EventId = 4091, Level = LogLevel.Information, Message = "Alert store reachable again: schema up to date, alerting resumes")]
+    public static partial void StoreReachable(ILogger logger);
 }

@@ -9,7 +9,7 @@ namespace Monitor.Api;
 
 /// <summary>
 /// The signed ack link of notifications: GET shows the alert and a confirm button (a mail scanner's prefetch
-/// acknowledges nothing), POST acknowledges. 404 when links are off, 400 malformed, 403 forged, 410 expired.
+/// acknowledges nothing), POST acknowledges. 404 when links are off, 400 malformed, 403 forged, 410 expired or of an earlier incident.
 /// </summary>
 internal static class AckPage
 {
@@ -22,8 +22,8 @@ internal static class AckPage
 
     private static async Task ShowAsync(HttpContext context, string token)
     {
-        var (fingerprint, problem) = CheckToken(context, token);
-        if (fingerprint is null)
+        var (check, problem) = CheckToken(context, token);
+        if (check is null)
         {
             await HtmlAsync(context, problem!.Value.Status, "Acknowledge alert", $"<p>{Html(problem.Value.Message)}</p>");
             return;
@@ -31,10 +31,16 @@ internal static class AckPage
 
         await AlertEndpoints.GuardAsync(context, async () =>
         {
-            var alert = (await AlertEndpoints.Alerts(context).ActiveAlertsAsync()).FirstOrDefault(a => a.Fingerprint == fingerprint);
+            var alert = (await AlertEndpoints.Alerts(context).ActiveAlertsAsync()).FirstOrDefault(a => a.Fingerprint == check.Fingerprint);
             if (alert is null)
             {
                 await HtmlAsync(context, StatusCodes.Status404NotFound, "Acknowledge alert", "<p>This alert is no longer active.</p>");
+                return;
+            }
+
+            if (!check.IsFor(AlertLifecycle.EpisodeStart(alert)))
+            {
+                await HtmlAsync(context, StatusCodes.Status410Gone, "Acknowledge alert", $"<p>{Html(EarlierIncident)}</p>");
                 return;
             }
 
@@ -59,8 +65,8 @@ internal static class AckPage
 
     private static async Task AcknowledgeAsync(HttpContext context, string token)
     {
-        var (fingerprint, problem) = CheckToken(context, token);
-        if (fingerprint is null)
+        var (check, problem) = CheckToken(context, token);
+        if (check is null)
         {
             await HtmlAsync(context, problem!.Value.Status, "Acknowledge alert", $"<p>{Html(problem.Value.Message)}</p>");
             return;
@@ -77,9 +83,10 @@ internal static class AckPage
 
         await AlertEndpoints.GuardAsync(context, async () =>
         {
-            var result = await AlertEndpoints.Alerts(context).AcknowledgeAsync(fingerprint, by, comment);
+            var result = await AlertEndpoints.Alerts(context).AcknowledgeAsync(check.Fingerprint!, by, comment, check.IsFor);
             var (status, message) = result switch
             {
+                AckResult.EarlierIncident => (StatusCodes.Status410Gone, EarlierIncident),
                 AckResult.Acknowledged => (StatusCodes.Status200OK, $"Acknowledged by {by}. Repeats and escalation are stopped."),
                 AckResult.AlreadyAcknowledged => (StatusCodes.Status200OK, "This alert was already acknowledged."),
                 AckResult.Resolved => (StatusCodes.Status409Conflict, "This alert is already resolved."),
@@ -89,7 +96,9 @@ internal static class AckPage
         });
     }
 
-    private static (string? Fingerprint, (int Status, string Message)? Problem) CheckToken(HttpContext context, string token)
+    private const string EarlierIncident = "This link is for an earlier incident of this alert, which has since resolved and fired again; it acknowledges nothing. Use the link of the latest notification.";
+
+    private static (AckTokenCheck? Check, (int Status, string Message)? Problem) CheckToken(HttpContext context, string token)
     {
         var secret = context.RequestServices.GetRequiredService<IRuntimeControl>().Current.Server.AckSecret;
         if (secret is null)
@@ -101,7 +110,7 @@ internal static class AckPage
         var check = AckTokens.FromSecret(secret.Reveal()).Validate(token, now);
         return check.Outcome switch
         {
-            AckTokenOutcome.Valid => (check.Fingerprint, null),
+            AckTokenOutcome.Valid => (check, null),
             AckTokenOutcome.Expired => (null, (StatusCodes.Status410Gone, "This link has expired.")),
             AckTokenOutcome.Forged => (null, (StatusCodes.Status403Forbidden, "This link is not valid.")),
             _ => (null, (StatusCodes.Status400BadRequest, "This link is malformed.")),

@@ -57,10 +57,8 @@ internal static class AlertmanagerWebhook
                 return (null, $"{at}.{error}");
             }
 
-            string fingerprint = item.TryGetProperty("fingerprint", out var f) && f.ValueKind == JsonValueKind.String
-                && f.GetString() is { Length: 16 } given && given.All(Uri.IsHexDigit)
-                ? given.ToLowerInvariant()
-                : Fingerprint.Of(labels);
+            // The sender's "fingerprint" is ignored: identity comes from the labels, in the webhook's own namespace.
+            string fingerprint = Fingerprint.OfWebhook(labels);
             string? generator = item.TryGetProperty("generatorURL", out var g) && g.ValueKind == JsonValueKind.String ? g.GetString() : null;
             alerts.Add(new IncomingAlert(fingerprint, status == "resolved", labels, annotations, startsAt, endsAt is { Year: > 1 } ? endsAt : null, generator));
             i++;

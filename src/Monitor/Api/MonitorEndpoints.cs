@@ -113,6 +113,21 @@ internal static class MonitorEndpoints
             w.WriteEndArray();
         }
 
+        if (status.Parts.Count > 0)
+        {
+            w.WriteStartArray("failed_parts");
+            foreach (var part in status.Parts)
+            {
+                w.WriteStartObject();
+                w.WriteString("part", part.Part);
+                w.WriteString("reason", part.Reason);
+                w.WriteString("error", part.Error);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+        }
+
         w.WriteEndObject();
         ApiResults.WriteNullable(w, "next_run", status.NextRun is { } next ? ApiResults.Timestamp(next) : null);
         w.WriteNumber("runs", status.Runs);

@@ -36,12 +36,82 @@ internal static class RequestJson
         try
         {
             using var document = await JsonDocument.ParseAsync(context.Request.Body, default, context.RequestAborted);
+            if (InvalidText(document.RootElement, "") is { } where)
+            {
+                await ApiResults.ErrorAsync(context.Response, StatusCodes.Status400BadRequest, $"invalid JSON: {where}: string is not valid UTF-8 (or holds a lone surrogate escape)");
+                return null;
+            }
+
             return document.RootElement.Clone();
         }
         catch (JsonException e)
         {
             await ApiResults.ErrorAsync(context.Response, StatusCodes.Status400BadRequest, "invalid JSON: " + e.Message);
             return null;
+        }
+    }
+
+    /// <summary>
+    /// Where the first string or property name that cannot be read as text is (<c>alerts[0].labels.service</c>;
+    /// <c>body</c> for the top level), or null when all can. The parser accepts invalid UTF-8 and lone surrogate
+    /// escapes inside strings; reading such a string later would throw, so the whole body is refused up front.
+    /// </summary>
+    internal static string? InvalidText(JsonElement element, string path)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.String:
+                return Readable(element) ? null : Where(path);
+            case JsonValueKind.Object:
+                foreach (var property in element.EnumerateObject())
+                {
+                    string name;
+                    try
+                    {
+                        name = property.Name;
+                    }
+                    catch (InvalidOperationException)
+                    {
+                        return $"{Where(path)}: a property name";
+                    }
+
+                    if (InvalidText(property.Value, path.Length == 0 ? name : $"{path}.{name}") is { } inner)
+                    {
+                        return inner;
+                    }
+                }
+
+                return null;
+            case JsonValueKind.Array:
+                int i = 0;
+                foreach (var item in element.EnumerateArray())
+                {
+                    if (InvalidText(item, $"{path}[{i.ToString(CultureInfo.InvariantCulture)}]") is { } inner)
+                    {
+                        return inner;
+                    }
+
+                    i++;
+                }
+
+                return null;
+            default:
+                return null;
+        }
+
+        static string Where(string path) => path.Length == 0 ? "body" : path;
+
+        static bool Readable(JsonElement s)
+        {
+            try
+            {
+                _ = s.GetString();
+                return true;
+            }
+            catch (InvalidOperationException)
+            {
+                return false;
+            }
         }
     }
 

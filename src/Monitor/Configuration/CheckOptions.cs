@@ -22,8 +22,8 @@ internal sealed record CheckOptions
     /// <summary>Where the check is defined, for messages.</summary>
     public string Origin { get; init; } = string.Empty;
 
-    /// <summary>What the check points at, for <c>/api/v1/checks</c>; never contains a secret.</summary>
-    public string Target => Settings.Target;
+    /// <summary>What the check points at, for <c>/api/v1/checks</c>; never contains a secret (a URL's password is masked).</summary>
+    public string Target => Redaction.Text(Settings.Target);
 
     /// <summary>
     /// A canonical description of everything that affects how the check runs, so a reload can tell an

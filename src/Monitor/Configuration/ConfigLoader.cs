@@ -181,6 +181,18 @@ internal static partial class ConfigLoader
             map.Context.Error(map.Get("sqlite")!.Start, $"{map.Field("sqlite")}: must not be empty");
         }
 
+        if (postgres is not null)
+        {
+            try
+            {
+                _ = PostgresDsn.Parse(postgres.Reveal());
+            }
+            catch (ArgumentException e)
+            {
+                map.Context.Error(map.Get("postgres")!.Start, $"{map.Field("postgres")}: {PostgresDsn.Problem(e)}");
+            }
+        }
+
         map.Finish();
         return postgres is not null ? new StorageOptions { Sqlite = null, Postgres = postgres } : new StorageOptions { Sqlite = sqlite ?? "data/monitor.db" };
     }

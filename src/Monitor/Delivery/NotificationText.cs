@@ -49,7 +49,7 @@ internal static class NotificationText
 
     /// <summary>The ack link of a firing, unacknowledged alert, when links are enabled.</summary>
     public static string? AckLink(AlertSnapshot a, NotifierContext context) =>
-        a.Status == AlertStatus.Resolved || a.AckedBy is not null ? null : context.AckLink(a.Fingerprint);
+        a.Status == AlertStatus.Resolved || a.AckedBy is not null ? null : context.AckLink(a.Fingerprint, a.StartsAt);
 
     /// <summary>The whole message as plain text (email's text part, test output).</summary>
     public static string PlainBody(Notification n, NotifierContext context)

@@ -26,7 +26,10 @@ internal sealed class NotifierContext
 
     public string AlertsLink => Link("api/v1/alerts");
 
-    /// <summary>The signed ack link of an alert, or null when <c>server.ack_secret</c> is not set.</summary>
-    public string? AckLink(string fingerprint) =>
-        Ack is null ? null : Link("ack/" + Ack.Create(fingerprint, Time.GetUtcNow() + AckTokens.Lifetime));
+    /// <summary>
+    /// The signed ack link of an alert's firing episode (begun at <paramref name="episode"/>), or null when
+    /// <c>server.ack_secret</c> is not set.
+    /// </summary>
+    public string? AckLink(string fingerprint, DateTimeOffset episode) =>
+        Ack is null ? null : Link("ack/" + Ack.Create(fingerprint, episode, Time.GetUtcNow() + AckTokens.Lifetime));
 }

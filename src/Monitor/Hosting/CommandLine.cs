@@ -1,8 +1,10 @@
 using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Monitor.Api;
 using Monitor.Configuration;
@@ -204,6 +206,45 @@ internal static class CommandLine
         }
 
         var options = loaded!;
+        try
+        {
+            return await ServeAsync(configPath, options, stderr);
+        }
+        catch (Exception e) when (StartupProblem(e, options) is { } problem)
+        {
+            // One line naming the setting, not a stack trace: the service cannot start as configured.
+            await stderr.WriteLineAsync($"monitor: cannot start: {problem}");
+            return 1;
+        }
+    }
+
+    /// <summary>
+    /// A start-up failure as one line naming the setting and value (the listen address busy, the SQLite file not
+    /// openable, an invalid DSN), or null for a fault of Monitor's own.
+    /// </summary>
+    internal static string? StartupProblem(Exception e, MonitorOptions options)
+    {
+        var inner = e is AggregateException { InnerExceptions.Count: 1 } aggregate ? aggregate.InnerException! : e;
+        string listen = options.Server.Listen;
+        return inner switch
+        {
+            IOException io when io.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase) || io.InnerException is AddressInUseException
+                => $"server.listen \"{listen}\": address already in use (another process listens there)",
+            IOException io when io.Message.StartsWith("Failed to bind", StringComparison.Ordinal)
+                => $"server.listen \"{listen}\": {io.Message}",
+            System.Net.Sockets.SocketException se => $"server.listen \"{listen}\": {se.Message}",
+            ArgumentException ae when options.Storage.Postgres is not null && ae is DsnException => $"storage.postgres: {PostgresDsn.Problem(ae)}",
+            System.Data.Common.DbException or IOException or UnauthorizedAccessException when options.Storage.Postgres is null
+                => $"storage.sqlite \"{options.Storage.Sqlite}\": {inner.Message}",
+            System.Data.Common.DbException when options.Storage.Postgres is not null => $"storage.postgres: {inner.Message}",
+            InvalidOperationException when inner.Message.StartsWith("invalid rule files", StringComparison.Ordinal) || inner.Message.Contains("schema version", StringComparison.Ordinal)
+                => inner.Message,
+            _ => null,
+        };
+    }
+
+    private static async Task<int> ServeAsync(string configPath, MonitorOptions options, TextWriter stderr)
+    {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o =>
@@ -214,6 +255,10 @@ internal static class CommandLine
         });
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
+
+        // The host logs a failed start and a crashed BackgroundService with their stacks; Monitor says both itself:
+        // a start-up failure as one line naming the setting, a crash with its stack (FatalFault below).
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
         builder.Logging.AddFilter("System.Net.Http.HttpClient", LogLevel.Warning);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
@@ -228,8 +273,39 @@ internal static class CommandLine
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Monitor");
         Log.Listening(logger, SelfMetrics.Version, options.Server.Listen);
         await app.WaitForShutdownAsync();
+        string? fault = FatalFault(app.Services.GetServices<IHostedService>());
+        if (fault is not null)
+        {
+            // The host stopped because a loop died: a failure, so that systemd's Restart=on-failure restarts it.
+            await stderr.WriteLineAsync($"monitor: stopping after a fatal error: {fault}");
+            foreach (var service in app.Services.GetServices<IHostedService>().OfType<BackgroundService>().Where(b => b.ExecuteTask is { IsFaulted: true }))
+            {
+                await stderr.WriteLineAsync(service.ExecuteTask!.Exception!.GetBaseException().ToString());
+            }
+
+            return 1;
+        }
+
         Log.Stopped(logger);
         return 0;
+    }
+
+    /// <summary>
+    /// Why the process stops on an error, or null for an ordinary shutdown: a background service whose loop ended
+    /// with an exception (the host then stops itself, and the exit must not look like a clean stop).
+    /// </summary>
+    internal static string? FatalFault(IEnumerable<IHostedService> services)
+    {
+        foreach (var service in services.OfType<BackgroundService>())
+        {
+            if (service.ExecuteTask is { IsFaulted: true } task)
+            {
+                var error = task.Exception!.GetBaseException();
+                return $"{service.GetType().Name} failed: {error.GetType().Name}: {error.Message}";
+            }
+        }
+
+        return null;
     }
 
     /// <summary>

@@ -69,6 +69,21 @@ internal sealed class MonitorRuntime : IRuntimeControl
 
     public ReloadOutcome Reload(string source)
     {
+        try
+        {
+            return ReloadCore(source);
+        }
+        catch (Exception e)
+        {
+            // A reload (SIGHUP, the API) must never end the process: the fault is counted and reported as a rejection.
+            _metrics.InternalError(_logger, "reload", e);
+            _metrics.ConfigReloaded(false, _time.GetUtcNow());
+            return new ReloadOutcome(false, [new ConfigError(_configPath, 0, 0, $"internal error while reloading: {e.GetType().Name}: {e.Message}")]);
+        }
+    }
+
+    private ReloadOutcome ReloadCore(string source)
+    {
         Log.ReloadRequested(_logger, source);
         lock (_reloadLock)
         {

@@ -21,7 +21,7 @@ internal static class SelectorCoverage
         "monitor_config_last_reload_successful", "monitor_config_last_reload_success_timestamp_seconds",
         "monitor_alerts", "monitor_alert_sla_breaches_total", .. Histogram("monitor_alert_time_to_ack_seconds"), .. Histogram("monitor_alert_time_to_resolve_seconds"),
         "monitor_notifications_total", "monitor_notification_queue_length", "monitor_alert_escalations_total",
-        "monitor_alerting_leader", "monitor_alerting_lease_fencing_token",
+        "monitor_alerting_leader", "monitor_alerting_lease_fencing_token", "monitor_internal_errors_total",
         "process_cpu_seconds_total", "process_resident_memory_bytes", "process_virtual_memory_bytes", "process_open_fds", "process_start_time_seconds",
         "ALERTS", "ALERTS_FOR_STATE",
     ]);

@@ -23,6 +23,7 @@ internal sealed class SelfMetrics
         _reloadSuccessful = store.Gauge("monitor_config_last_reload_successful", "Whether the last configuration reload attempt was successful.", []);
         _reloadTimestamp = store.Gauge("monitor_config_last_reload_success_timestamp_seconds", "Timestamp of the last successful configuration reload.", []);
         Process = new ProcessMetrics(store);
+        InternalErrors.Register(store);
     }
 
     public static string Version { get; } =
@@ -38,6 +39,10 @@ internal sealed class SelfMetrics
         "Duration of check runs in seconds, by check kind.",
         CheckDurationBuckets,
         [new("kind", k)]));
+
+    /// <summary>Logs and counts a fault a background loop caught (<see cref="InternalErrors"/>).</summary>
+    public void InternalError(Microsoft.Extensions.Logging.ILogger logger, string component, Exception error) =>
+        InternalErrors.Record(_store, logger, component, error);
 
     public void ConfigReloaded(bool success, DateTimeOffset at)
     {

@@ -319,7 +319,7 @@ internal sealed class CheckScheduler : BackgroundService, IDiscoveredChecks
             bool? previous = entry.Complete(result, started, _time.GetElapsedTime(t0));
             if (!result.Success && previous != false)
             {
-                Log.CheckFailed(_logger, entry.Options.Name, result.Reason, result.Error);
+                Log.CheckFailed(_logger, entry.Options.Name, result.Reason, Redaction.Text(result.Error));
             }
             else if (result.Success && previous == false)
             {
@@ -328,6 +328,11 @@ internal sealed class CheckScheduler : BackgroundService, IDiscoveredChecks
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
+        }
+        catch (Exception e)
+        {
+            // Recording the outcome failed: the run is lost, the check runs again on its next slot.
+            InternalErrors.Record(_store, _logger, "checks", e);
         }
         finally
         {
@@ -353,7 +358,18 @@ internal sealed class CheckScheduler : BackgroundService, IDiscoveredChecks
         while (!stoppingToken.IsCancellationRequested)
         {
             _wake.Reset();
-            var next = Tick(_time.GetUtcNow(), stoppingToken);
+            DateTimeOffset? next;
+            try
+            {
+                next = Tick(_time.GetUtcNow(), stoppingToken);
+            }
+            catch (Exception e) when (InternalErrors.Unexpected(e, stoppingToken))
+            {
+                // A fault of the dispatcher's own: counted, and the schedule is looked at again in a second.
+                InternalErrors.Record(_store, _logger, "scheduler", e);
+                next = _time.GetUtcNow() + TimeSpan.FromSeconds(1);
+            }
+
             var wait = next is { } n ? n - _time.GetUtcNow() : TimeSpan.FromHours(1);
             if (wait <= TimeSpan.Zero)
             {

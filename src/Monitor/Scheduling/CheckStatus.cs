@@ -16,4 +16,7 @@ internal sealed record CheckStatus(
 
     /// <summary>The last run's <c>CheckResult.Details</c>.</summary>
     public IReadOnlyList<string> Details { get; init; } = [];
+
+    /// <summary>The last run's failed parts (<c>CheckResult.Parts</c>).</summary>
+    public IReadOnlyList<(string Part, string Reason, string Error)> Parts { get; init; } = [];
 }

@@ -11,7 +11,7 @@ internal sealed class ScheduledCheck
     private readonly Sample _runsFailure;
     private readonly Sample _runsSkipped;
     private readonly Lock _lock = new();
-    private Sample? _failureInfo;
+    private readonly Dictionary<(string Part, string Reason), Sample> _failureInfo = [];
     private int _running;
     private CheckStatus _status = CheckStatus.Never;
 
@@ -63,6 +63,13 @@ internal sealed class ScheduledCheck
     /// <summary>Records a finished run; returns the previous success state, for logging transitions.</summary>
     public bool? Complete(CheckResult result, DateTimeOffset started, TimeSpan elapsed)
     {
+        // What a run says is shown (API, logs): a URL in it never shows its password.
+        result = result with
+        {
+            Error = result.Error is null ? null : Redaction.Text(result.Error),
+            Details = [.. result.Details.Select(Redaction.Text)],
+            Parts = [.. result.Parts.Select(p => p with { Error = Redaction.Text(p.Error) })],
+        };
         Duration.Observe(elapsed.TotalSeconds);
         (result.Success ? _runsSuccess : _runsFailure).Inc();
         bool? previous;
@@ -77,21 +84,30 @@ internal sealed class ScheduledCheck
                 Reason = result.Reason,
                 Error = result.Error,
                 Details = result.Details,
+                Parts = [.. result.Parts.Select(p => (p.Part, p.Reason, p.Error))],
                 Runs = _status.Runs + 1,
                 Failures = _status.Failures + (result.Success ? 0 : 1),
             };
 
-            // failure_info exists only while failing, with the current reason.
-            if (_failureInfo is not null && (result.Success || _failureInfo.Labels[^1].Value != result.Reason))
+            // failure_info exists only while failing, with the current reason: one series, or one per failed part
+            // ({part, reason}) when the run failed part by part and published the rest.
+            List<(string Part, string Reason)> wanted = result.Success
+                ? []
+                : result.Parts.Count > 0
+                    ? result.Parts.Select(p => (p.Part, p.Reason)).Distinct().ToList()
+                    : [(string.Empty, result.Reason ?? FailureReasons.Internal)];
+            foreach (var key in _failureInfo.Keys.Where(k => !wanted.Contains(k)).ToList())
             {
-                Scope.Remove(_failureInfo);
-                _failureInfo = null;
+                Scope.Remove(_failureInfo[key]);
+                _failureInfo.Remove(key);
             }
 
-            if (!result.Success && _failureInfo is null)
+            foreach (var key in wanted.Where(k => !_failureInfo.ContainsKey(k)))
             {
-                _failureInfo = Scope.Gauge("monitor_check_failure_info", "Present with value 1 while a check fails, with the reason of the failure.", new Label("reason", result.Reason ?? FailureReasons.Internal));
-                _failureInfo.Set(1);
+                Label[] labels = key.Part.Length == 0 ? [new("reason", key.Reason)] : [new("part", key.Part), new("reason", key.Reason)];
+                var info = Scope.Gauge("monitor_check_failure_info", "Present with value 1 while a check fails, with the reason of the failure.", labels);
+                info.Set(1);
+                _failureInfo[key] = info;
             }
         }
 

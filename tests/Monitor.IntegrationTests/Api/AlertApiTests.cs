@@ -87,6 +87,33 @@ public sealed class AlertApiTests
         return alert;
     }
 
+    /// <summary>Invalid UTF-8 inside a JSON string is refused as 400 with the field named, on every JSON body, never an empty 500.</summary>
+    [Fact]
+    public async Task InvalidUtf8InAJsonString_Is400NamingTheField()
+    {
+        await using var sink = await RecordingSink.StartAsync();
+        await using var monitor = await StartAsync(sink, FreePort.Get());
+        static byte[] With(string before, string after) => [.. Encoding.UTF8.GetBytes(before), 0xff, 0xfe, .. Encoding.UTF8.GetBytes(after)];
+        var bodies = new (string Path, byte[] Body, string Field)[]
+        {
+            ("/api/v1/alerts/0123456789abcdef/ack", With("{\"by\":\"kim", "\"}"), "by"),
+            ("/api/v1/silences", With("{\"matchers\":{\"service\":\"api", "\"},\"endsAt\":\"2030-01-01T00:00:00Z\",\"createdBy\":\"kim\"}"), "matchers.service"),
+            ("/api/v1/alertmanager", With("{\"version\":\"4\",\"alerts\":[{\"status\":\"firing\",\"labels\":{\"alertname\":\"X\",\"service\":\"a", "\"}}]}"), "alerts[0].labels.service"),
+        };
+        foreach (var (path, body, field) in bodies)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(monitor.BaseUri, path)) { Content = new ByteArrayContent(body) };
+            request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Token);
+            using var response = await monitor.Http.SendAsync(request);
+            string text = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{path}: {(int)response.StatusCode} {text}");
+            using var answer = JsonDocument.Parse(text);
+            Assert.Equal("error", answer.RootElement.GetProperty("status").GetString());
+            Assert.Equal($"invalid JSON: {field}: string is not valid UTF-8 (or holds a lone surrogate escape)", answer.RootElement.GetProperty("error").GetString());
+        }
+    }
+
     [Fact]
     public async Task Ack_ByApi_ValidatesAndStopsRepeats()
     {
@@ -126,9 +153,25 @@ public sealed class AlertApiTests
     {
         await using var sink = await RecordingSink.StartAsync();
         await using var monitor = await StartAsync(sink, FreePort.Get());
-        string fp = (await FiringAlertAsync(monitor)).GetProperty("fingerprint").GetString()!;
+        var firingAlert = await FiringAlertAsync(monitor);
+        string fp = firingAlert.GetProperty("fingerprint").GetString()!;
+        var episode = DateTimeOffset.Parse(firingAlert.GetProperty("fired_at").GetString()!, System.Globalization.CultureInfo.InvariantCulture);
         var tokens = AckTokens.FromSecret(AckSecret);
-        string token = tokens.Create(fp, TimeProvider.System.GetUtcNow().AddHours(1));
+        string token = tokens.Create(fp, episode, TimeProvider.System.GetUtcNow().AddHours(1));
+
+        // A link of an earlier incident of the same alert neither shows a form nor acknowledges.
+        string earlier = tokens.Create(fp, episode.AddHours(-1), TimeProvider.System.GetUtcNow().AddHours(1));
+        using (var old = await monitor.Http.GetAsync(new Uri(monitor.BaseUri, "/ack/" + earlier)))
+        {
+            Assert.Equal(HttpStatusCode.Gone, old.StatusCode);
+            Assert.Contains("earlier incident", await old.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        using (var oldForm = new FormUrlEncodedContent(new Dictionary<string, string> { ["by"] = "stale" }))
+        using (var oldPost = await monitor.Http.PostAsync(new Uri(monitor.BaseUri, "/ack/" + earlier), oldForm))
+        {
+            Assert.Equal(HttpStatusCode.Gone, oldPost.StatusCode);
+        }
 
         using (var page = await monitor.Http.GetAsync(new Uri(monitor.BaseUri, "/ack/" + token)))
         {
@@ -142,11 +185,11 @@ public sealed class AlertApiTests
         var alert = (await SendAsync(monitor, HttpMethod.Get, "/api/v1/alerts", token: null)).Body.GetProperty("alerts")[0];
         Assert.Equal(JsonValueKind.Null, alert.GetProperty("acked_by").ValueKind); // a GET never acknowledges
 
-        string forged = tokens.Create("0123456789abcdef", TimeProvider.System.GetUtcNow().AddHours(1));
+        string forged = tokens.Create("0123456789abcdef", episode, TimeProvider.System.GetUtcNow().AddHours(1));
         forged = forged[..^2] + (forged[^2] == 'A' ? "B" : "A") + forged[^1];
         Assert.Equal(HttpStatusCode.Forbidden, (await monitor.Http.GetAsync(new Uri(monitor.BaseUri, "/ack/" + forged))).StatusCode);
-        Assert.Equal(HttpStatusCode.Forbidden, (await monitor.Http.GetAsync(new Uri(monitor.BaseUri, "/ack/" + AckTokens.FromSecret("other").Create(fp, TimeProvider.System.GetUtcNow().AddHours(1))))).StatusCode);
-        Assert.Equal(HttpStatusCode.Gone, (await monitor.Http.GetAsync(new Uri(monitor.BaseUri, "/ack/" + tokens.Create(fp, TimeProvider.System.GetUtcNow().AddSeconds(-1))))).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await monitor.Http.GetAsync(new Uri(monitor.BaseUri, "/ack/" + AckTokens.FromSecret("other").Create(fp, episode, TimeProvider.System.GetUtcNow().AddHours(1))))).StatusCode);
+        Assert.Equal(HttpStatusCode.Gone, (await monitor.Http.GetAsync(new Uri(monitor.BaseUri, "/ack/" + tokens.Create(fp, episode, TimeProvider.System.GetUtcNow().AddSeconds(-1))))).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await monitor.Http.GetAsync(new Uri(monitor.BaseUri, "/ack/not-a-token"))).StatusCode);
 
         using var form = new FormUrlEncodedContent(new Dictionary<string, string> { ["by"] = "<b>park</b>", ["comment"] = "via mail" });

@@ -175,6 +175,34 @@ public sealed class PostgresCheckTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Run_OneQueryRefused_TheOthersArePublishedAndItFailsOnItsOwn()
+    {
+        var (check, store) = Check(_pg.Dsn("app"));
+        using var _ = check;
+        var first = await check.RunAsync(CancellationToken.None);
+        Assert.True(first.Success, first.Error);
+        Assert.Contains(Exposition.Samples(store).Keys, k => k.StartsWith("pg_locks_count{", StringComparison.Ordinal));
+
+        // The role loses pg_locks: that query fails with its own reason, every other query still publishes.
+        await using (var admin = _pg.Connect())
+        {
+            await admin.OpenAsync();
+            await Exec(admin, "REVOKE SELECT ON pg_catalog.pg_locks FROM PUBLIC");
+        }
+
+        var result = await check.RunAsync(CancellationToken.None);
+        Assert.False(result.Success);
+        var part = Assert.Single(result.Parts);
+        Assert.Equal(("pg_locks", FailureReasons.Query), (part.Part, part.Reason));
+        Assert.Contains("42501", part.Error, StringComparison.Ordinal);
+        var s = Exposition.Samples(store);
+        Assert.Equal("1", s["pg_up{check=\"db\"}"]);
+        Assert.Contains(s.Keys, k => k.StartsWith("pg_stat_activity_count{", StringComparison.Ordinal));
+        Assert.Contains("pg_database_size_bytes{check=\"db\",datname=\"app\"}", s.Keys);
+        Assert.Contains(s.Keys, k => k.StartsWith("pg_locks_count{", StringComparison.Ordinal)); // its last good values, kept
+    }
+
+    [Fact]
     public async Task Run_WrongPasswordOrServerDown_IsPgUpZeroWithReason()
     {
         var (badAuth, store) = Check(_pg.Dsn("app", password: "wrong"));

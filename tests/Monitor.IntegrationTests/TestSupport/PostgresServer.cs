@@ -38,7 +38,8 @@ internal sealed class PostgresServer : IAsyncDisposable
             ? ExternalProcess.RunAsync("runuser", ["-u", "postgres", "--", Path.Combine(Bin, tool), .. args], timeout: TimeSpan.FromMinutes(2))
             : ExternalProcess.RunAsync(Path.Combine(Bin, tool), args, timeout: TimeSpan.FromMinutes(2));
 
-    public static async Task<PostgresServer> StartAsync()
+    /// <summary>Starts a server on <paramref name="port"/> (a free one when not given).</summary>
+    public static async Task<PostgresServer> StartAsync(int? port = null)
     {
         if (!File.Exists(Path.Combine(Bin, "initdb")))
         {
@@ -53,21 +54,21 @@ internal sealed class PostgresServer : IAsyncDisposable
             await ExternalProcess.RunAsync("chown", ["-R", "postgres:postgres", dir]);
         }
 
-        int port = FreePort.Get();
+        int listenPort = port ?? FreePort.Get();
         var (code, output) = await AsPostgres("initdb", "-D", Path.Combine(dir, "data"), "-U", "postgres", "--pwfile", Path.Combine(dir, "pw"), "--auth-local=trust", "--auth-host=scram-sha-256", "--no-sync");
         if (code != 0)
         {
             throw new InvalidOperationException($"initdb failed:\n{output}");
         }
 
-        string options = string.Create(CultureInfo.InvariantCulture, $"-p {port} -c listen_addresses=127.0.0.1 -k {dir} -c shared_preload_libraries=pg_stat_statements -c fsync=off -c deadlock_timeout=200ms");
+        string options = string.Create(CultureInfo.InvariantCulture, $"-p {listenPort} -c listen_addresses=127.0.0.1 -k {dir} -c shared_preload_libraries=pg_stat_statements -c fsync=off -c deadlock_timeout=200ms");
         (code, output) = await AsPostgres("pg_ctl", "-D", Path.Combine(dir, "data"), "-o", options, "-l", Path.Combine(dir, "log"), "-w", "start");
         if (code != 0)
         {
             throw new InvalidOperationException($"pg_ctl start failed:\n{output}\n{(File.Exists(Path.Combine(dir, "log")) ? await File.ReadAllTextAsync(Path.Combine(dir, "log")) : string.Empty)}");
         }
 
-        var server = new PostgresServer(dir, port);
+        var server = new PostgresServer(dir, listenPort);
         await using (var connection = server.Connect("postgres"))
         {
             await connection.OpenAsync();

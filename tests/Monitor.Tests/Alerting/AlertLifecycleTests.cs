@@ -48,6 +48,86 @@ public sealed class AlertLifecycleTests
         Silences = book.Silences.Keys.Order().ToList(),
     });
 
+    /// <summary>An ack link of an earlier firing episode of the same alert acknowledges nothing; the current one's does.</summary>
+    [Fact]
+    public void Acknowledge_WithAnEarlierEpisode_IsEarlierIncident()
+    {
+        var book = new AlertBook();
+        book.Apply(AlertLifecycle.Transition(book, Change(AlertState.Firing, T0), new Dictionary<string, string>(), T0).Changes);
+        string fp = Assert.Single(book.Alerts.Keys);
+        var first = AlertLifecycle.EpisodeStart(book.Alerts[fp]);
+        var tokens = AckTokens.FromSecret("k");
+        var firstLink = tokens.Validate(tokens.Create(fp, first, T0.AddDays(7)), T0);
+
+        book.Apply(AlertLifecycle.Transition(book, Change(AlertState.Inactive), new Dictionary<string, string>(), T0.AddMinutes(10)).Changes);
+        var refire = new RuleAlertChange("g", new Dictionary<string, string> { ["alertname"] = "Down", ["severity"] = "P1" }, new Dictionary<string, string> { ["summary"] = "down" }, AlertState.Firing, T0.AddMinutes(20), T0.AddMinutes(20), 1);
+        book.Apply(AlertLifecycle.Transition(book, refire, new Dictionary<string, string>(), T0.AddMinutes(20)).Changes);
+        var second = AlertLifecycle.EpisodeStart(book.Alerts[fp]);
+        Assert.NotEqual(first, second);
+
+        var stale = AlertLifecycle.Acknowledge(book, fp, "kim", "", T0.AddMinutes(21), out var result, firstLink.IsFor);
+        Assert.Equal(AckResult.EarlierIncident, result);
+        Assert.Empty(stale.Changes.Alerts);
+        Assert.Null(book.Alerts[fp].AckedAt);
+
+        var secondLink = tokens.Validate(tokens.Create(fp, second, T0.AddDays(7)), T0.AddMinutes(21));
+        book.Apply(AlertLifecycle.Acknowledge(book, fp, "kim", "", T0.AddMinutes(21), out result, secondLink.IsFor).Changes);
+        Assert.Equal(AckResult.Acknowledged, result);
+        Assert.Equal("kim", book.Alerts[fp].AckedBy);
+    }
+
+    /// <summary>A webhook payload naming a rule alert's fingerprint, with the same labels, can neither resolve nor rewrite it.</summary>
+    [Fact]
+    public void Webhook_NamingARuleAlertsFingerprint_NeverTouchesIt()
+    {
+        var book = new AlertBook();
+        book.Apply(AlertLifecycle.Transition(book, Change(AlertState.Firing, T0), new Dictionary<string, string>(), T0).Changes);
+        var rule = Assert.Single(book.Alerts.Values);
+        Assert.Equal(AlertStatus.Firing, rule.Status);
+
+        string payload = $$"""
+            { "version": "4", "alerts": [
+              { "status": "resolved", "fingerprint": "{{rule.Fingerprint}}", "labels": { "alertname": "Down", "severity": "P1" }, "annotations": { "summary": "rewritten" },
+                "startsAt": "2026-11-22T09:00:00Z", "endsAt": "2026-11-22T10:00:00Z" } ] }
+            """;
+        var (alerts, error) = Monitor.Api.AlertmanagerWebhook.Parse(System.Text.Json.JsonDocument.Parse(payload).RootElement);
+        Assert.Null(error);
+        var incoming = Assert.Single(alerts!);
+        Assert.NotEqual(rule.Fingerprint, incoming.Fingerprint); // derived from the labels, in the webhook's namespace
+        Assert.Equal(Fingerprint.OfWebhook(incoming.Labels), incoming.Fingerprint);
+
+        var resolved = AlertLifecycle.Ingest(book, alerts!, T0.AddMinutes(1));
+        Assert.Equal(0, resolved.Count);
+        book.Apply(resolved.Changes);
+        Assert.Equal(AlertStatus.Firing, book.Alerts[rule.Fingerprint].Status);
+
+        // The same labels firing on the webhook are an alert of their own, beside the rule's, which keeps its annotations.
+        var firing = AlertLifecycle.Ingest(book, [incoming with { Resolved = false }], T0.AddMinutes(2));
+        book.Apply(firing.Changes);
+        Assert.Equal(2, book.Alerts.Count);
+        Assert.Equal("down", book.Alerts[rule.Fingerprint].Annotations["summary"]);
+        Assert.Equal(AlertOrigin.Alertmanager, book.Alerts[incoming.Fingerprint].Origin);
+
+        // And its resolution resolves only itself.
+        book.Apply(AlertLifecycle.Ingest(book, [incoming], T0.AddMinutes(3)).Changes);
+        Assert.Equal(AlertStatus.Resolved, book.Alerts[incoming.Fingerprint].Status);
+        Assert.Equal(AlertStatus.Firing, book.Alerts[rule.Fingerprint].Status);
+    }
+
+    /// <summary>A webhook alert stored under its sender's fingerprint (before this release) is still found by its labels.</summary>
+    [Fact]
+    public void Webhook_AlertHeldUnderAnEarlierFingerprint_IsResolvedByItsLabels()
+    {
+        var book = new AlertBook();
+        var labels = new Dictionary<string, string> { ["alertname"] = "DiskFull", ["service"] = "db" };
+        book.Apply(AlertLifecycle.Ingest(book, [new IncomingAlert("c4a1f0e2b3d49e87", false, labels, new Dictionary<string, string>(), T0, null, null)], T0).Changes);
+        Assert.True(book.Alerts.ContainsKey("c4a1f0e2b3d49e87"));
+        var step = AlertLifecycle.Ingest(book, [new IncomingAlert(Fingerprint.OfWebhook(labels), true, labels, new Dictionary<string, string>(), T0, T0.AddMinutes(1), null)], T0.AddMinutes(2));
+        Assert.Equal(1, step.Count);
+        book.Apply(step.Changes);
+        Assert.Equal(AlertStatus.Resolved, book.Alerts["c4a1f0e2b3d49e87"].Status);
+    }
+
     [Fact]
     public void EveryFunction_LeavesTheBookItIsGiven_AsItWas()
     {

@@ -41,6 +41,25 @@ public sealed class RequestParsingTests
         Assert.Equal(expected, error);
     }
 
+    [Theory]
+    [InlineData("""{"by":"\ud800"}""", "by")]
+    [InlineData("""{"a":[1,{"b":"\udc00x"}]}""", "a[1].b")]
+    [InlineData("""["ok","\ud800"]""", "[1]")]
+    [InlineData("""{"\ud800":"v"}""", "body: a property name")]
+    public void InvalidText_LoneSurrogateEscape_IsFoundWithItsPath(string body, string where)
+    {
+        Assert.Equal(where, RequestJson.InvalidText(Json(body), ""));
+    }
+
+    [Fact]
+    public void InvalidText_InvalidUtf8Bytes_AreFound_ValidTextIsNot()
+    {
+        byte[] bytes = [.. "{\"labels\":{\"x\":\""u8.ToArray(), 0xc3, 0x28, .. "\"}}"u8.ToArray()];
+        using var document = JsonDocument.Parse(bytes);
+        Assert.Equal("labels.x", RequestJson.InvalidText(document.RootElement, ""));
+        Assert.Null(RequestJson.InvalidText(Json("""{"by":"Jürgen \u00e9 😀","n":[1,true,null]}"""), ""));
+    }
+
     [Fact]
     public void Webhook_VersionFour_FiringAndResolved()
     {
@@ -54,7 +73,8 @@ public sealed class RequestParsingTests
         Assert.False(alerts[0].Resolved);
         Assert.Null(alerts[0].EndsAt); // Alertmanager's zero time means "not ended"
         Assert.Equal("http://prom/graph", alerts[0].GeneratorUrl);
-        Assert.Equal(Fingerprint.Of(new Dictionary<string, string> { ["alertname"] = "Down", ["service"] = "api" }), alerts[0].Fingerprint);
+        Assert.Equal(Fingerprint.OfWebhook(new Dictionary<string, string> { ["alertname"] = "Down", ["service"] = "api" }), alerts[0].Fingerprint);
+        Assert.NotEqual(Fingerprint.Of(new Dictionary<string, string> { ["alertname"] = "Down", ["service"] = "api" }), alerts[0].Fingerprint); // never a rule alert's
         Assert.True(alerts[1].Resolved);
         Assert.Equal(T0.AddMinutes(-2), alerts[1].EndsAt);
     }

@@ -239,6 +239,24 @@ public class PayloadTests
         Assert.Equal(AckTokenOutcome.Valid, check.Outcome);
         Assert.Equal("1c780bb4e2bb2e43", check.Fingerprint);
         Assert.Equal(T0 + AckTokens.Lifetime, check.Expires);
+        Assert.Equal(Note().Alerts[0].StartsAt.ToUnixTimeSeconds(), check.Episode!.Value.ToUnixTimeSeconds());
+        Assert.True(check.IsFor(Note().Alerts[0].StartsAt));
+        Assert.False(check.IsFor(Note().Alerts[0].StartsAt.AddMinutes(-30))); // an earlier incident
+        Assert.False(check.IsFor(Note().Alerts[0].StartsAt.AddMinutes(30))); // a later one
+    }
+
+    /// <summary>A link of the earlier layout (no episode) counts for the episode under way when it was issued, never a later one.</summary>
+    [Fact]
+    public void AckLinkWithoutEpisode_CountsForTheEpisodeItWasIssuedIn()
+    {
+        var tokens = AckTokens.FromSecret("s3cret");
+        var issued = T0;
+        var check = tokens.Validate(tokens.CreateWithoutEpisode("1c780bb4e2bb2e43", issued + AckTokens.Lifetime), T0.AddHours(1));
+        Assert.Equal(AckTokenOutcome.Valid, check.Outcome);
+        Assert.Null(check.Episode);
+        Assert.True(check.IsFor(issued.AddMinutes(-5)));
+        Assert.False(check.IsFor(issued.AddMinutes(5))); // fired again after the link was sent
+        Assert.Equal(AckTokenOutcome.Malformed, tokens.Validate(tokens.Create("1c780bb4e2bb2e43", T0, T0.AddDays(1))[..^4], T0).Outcome);
     }
 }
 

@@ -203,6 +203,32 @@ public class CheckSchedulerTests
     }
 
     [Fact]
+    public void Complete_FailedParts_OneFailureInfoPerPart()
+    {
+        var store = new SeriesStore();
+        var scope = new SeriesScope(store, "k", new Dictionary<string, string>());
+        var entry = new ScheduledCheck(new FakeCheck(Check("k"), new FakeTimeProvider(Start), _ => Task.FromResult(CheckResult.Ok)), scope, new SelfMetrics(store).CheckDuration("tcp"));
+        var twoParts = CheckResult.FromParts([new PartFailure("services", "auth", "403"), new PartFailure("persistentvolumeclaims", "status", "404")], partsTried: 10);
+        entry.Complete(twoParts, Start, TimeSpan.Zero);
+        string text = Exposition.Text(store);
+        Assert.Contains("monitor_check_failure_info{check=\"k\",part=\"services\",reason=\"auth\"} 1", text);
+        Assert.Contains("monitor_check_failure_info{check=\"k\",part=\"persistentvolumeclaims\",reason=\"status\"} 1", text);
+        Assert.Equal(2, entry.Status.Parts.Count);
+
+        // One part recovers: its series goes, the other stays; a whole-check failure has the one series without part.
+        entry.Complete(CheckResult.FromParts([new PartFailure("services", "auth", "403")], partsTried: 10), Start, TimeSpan.Zero);
+        text = Exposition.Text(store);
+        Assert.Contains("part=\"services\"", text);
+        Assert.DoesNotContain("part=\"persistentvolumeclaims\"", text);
+        entry.Complete(CheckResult.Fail("timeout", "t"), Start, TimeSpan.Zero);
+        text = Exposition.Text(store);
+        Assert.Contains("monitor_check_failure_info{check=\"k\",reason=\"timeout\"} 1", text);
+        Assert.DoesNotContain("part=", text);
+        entry.Complete(CheckResult.Ok, Start, TimeSpan.Zero);
+        Assert.DoesNotContain("monitor_check_failure_info", Exposition.Text(store));
+    }
+
+    [Fact]
     public async Task Run_FailureInfo_FollowsTheReasonAndDisappearsOnRecovery()
     {
         var h = new Harness();

@@ -42,6 +42,17 @@ internal sealed class TargetServer : IAsyncDisposable
         app.MapGet("/colliding-labels", () => Results.Text(
             "# TYPE collide gauge\ncollide{check=\"theirs\",exported_check=\"older\",zone=\"a\"} 1\n",
             "text/plain; version=0.0.4"));
+
+        // A small chunk, a large one, then the text a body check looks for: a check that drops a chunk too large for
+        // its limit and keeps later ones would find "status: ok" across the gap.
+        app.MapGet("/chunks", async (HttpContext context) =>
+        {
+            foreach (string chunk in new[] { "head ", new string('x', 64 * 1024), "status: ok" })
+            {
+                await context.Response.WriteAsync(chunk, context.RequestAborted);
+                await context.Response.Body.FlushAsync(context.RequestAborted);
+            }
+        });
         app.MapGet("/hang", async (CancellationToken ct) =>
         {
             await Task.Delay(Timeout.Infinite, ct);

@@ -26,7 +26,6 @@ internal sealed partial class HttpCheck : ICheck
     public static readonly CheckKind Kind = new("http", HttpCheckOptions.Read, (options, context) => new HttpCheck(options, context.Scope, context.Time), Families);
 
     private const int MaxRedirects = 10;
-    private const int MaxBodyBytes = 4 * 1024 * 1024;
 
     private static readonly string[] Phases = ["resolve", "connect", "tls", "processing", "transfer"];
 
@@ -99,7 +98,7 @@ internal sealed partial class HttpCheck : ICheck
                             break;
                         }
 
-                        await DrainAsync(response, null, cancellationToken);
+                        await DrainAsync(response, null, 0, cancellationToken);
                         trace.Transfer += _time.GetElapsedTime(headersAt);
                         url = location.IsAbsoluteUri ? location : new Uri(url, location);
                         if (response.StatusCode == HttpStatusCode.SeeOther || (method == HttpMethod.Post && response.StatusCode is HttpStatusCode.MovedPermanently or HttpStatusCode.Found))
@@ -112,9 +111,9 @@ internal sealed partial class HttpCheck : ICheck
                     }
 
                     var buffer = _http.Expect.ReadsBody ? new ArrayBufferWriter<byte>(4096) : null;
-                    await DrainAsync(response, buffer, cancellationToken);
+                    long bodyBytes = await DrainAsync(response, buffer, _http.Expect.MaxBodyBytes, cancellationToken);
                     trace.Transfer += _time.GetElapsedTime(headersAt);
-                    result = Evaluate(response.StatusCode, buffer, _time.GetElapsedTime(start), trace, out failedBody);
+                    result = Evaluate(response.StatusCode, buffer, bodyBytes, _time.GetElapsedTime(start), trace, out failedBody);
                 }
 
                 break;
@@ -171,19 +170,25 @@ internal sealed partial class HttpCheck : ICheck
     private static bool IsRedirect(HttpStatusCode code) => code is HttpStatusCode.MovedPermanently or HttpStatusCode.Found
         or HttpStatusCode.SeeOther or HttpStatusCode.TemporaryRedirect or HttpStatusCode.PermanentRedirect;
 
-    /// <summary>Reads the body to the end (transfer time is part of the probe); keeps up to 4 MiB when expectations need it.</summary>
-    private static async Task DrainAsync(HttpResponseMessage response, ArrayBufferWriter<byte>? keep, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads the body to the end (transfer time is part of the probe) and keeps its first <paramref name="limit"/>
+    /// bytes when expectations need it: a contiguous prefix, never a chunk after one that was dropped, so a match
+    /// can never span a gap. Returns how many bytes the body had.
+    /// </summary>
+    private static async Task<long> DrainAsync(HttpResponseMessage response, ArrayBufferWriter<byte>? keep, int limit, CancellationToken cancellationToken)
     {
         await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
         byte[] buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
+        long total = 0;
         try
         {
             int read;
             while ((read = await stream.ReadAsync(buffer, cancellationToken)) > 0)
             {
-                if (keep is not null && keep.WrittenCount + read <= MaxBodyBytes)
+                total += read;
+                if (keep is not null && keep.WrittenCount < limit)
                 {
-                    keep.Write(buffer.AsSpan(0, read));
+                    keep.Write(buffer.AsSpan(0, Math.Min(read, limit - keep.WrittenCount)));
                 }
             }
         }
@@ -191,10 +196,16 @@ internal sealed partial class HttpCheck : ICheck
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
+
+        return total;
     }
 
-    private CheckResult Evaluate(HttpStatusCode statusCode, ArrayBufferWriter<byte>? body, TimeSpan elapsed, HttpProbeTrace trace, out bool failedBody)
+    private CheckResult Evaluate(HttpStatusCode statusCode, ArrayBufferWriter<byte>? body, long bodyBytes, TimeSpan elapsed, HttpProbeTrace trace, out bool failedBody)
     {
+        // A body longer than max_body_bytes is looked at only in its first max_body_bytes; a failure says so.
+        string cut = body is not null && bodyBytes > body.WrittenCount
+            ? $" (only the first {body.WrittenCount} of the body's {bodyBytes} bytes were searched: expect.max_body_bytes)"
+            : string.Empty;
         failedBody = false;
         int status = (int)statusCode;
         var expect = _http.Expect;
@@ -207,13 +218,13 @@ internal sealed partial class HttpCheck : ICheck
         if (expect.BodyJson.Count > 0 && CheckJson(body!.WrittenSpan, expect.BodyJson) is { } jsonError)
         {
             failedBody = true;
-            return CheckResult.Fail(FailureReasons.BodyJson, jsonError);
+            return CheckResult.Fail(FailureReasons.BodyJson, jsonError + cut);
         }
 
         if (expect.BodyContains is { } needle && !Encoding.UTF8.GetString(body!.WrittenSpan).Contains(needle, StringComparison.Ordinal))
         {
             failedBody = true;
-            return CheckResult.Fail(FailureReasons.BodyContains, $"body does not contain \"{needle}\"");
+            return CheckResult.Fail(FailureReasons.BodyContains, $"body does not contain \"{needle}\"{cut}");
         }
 
         if (expect.MaxResponseTime is { } max && elapsed > max)

@@ -25,7 +25,7 @@ internal sealed record HttpCheckOptions : ICheckSettings
 
     public HttpExpectOptions Expect { get; init; } = new();
 
-    public string Target => Url.ToString();
+    public string Target => Redaction.Url(Url);
 
     public static HttpCheckOptions? Read(YamlMap? map)
     {

@@ -20,6 +20,14 @@ internal sealed record HttpExpectOptions
     /// <summary>Fewest days the certificate chain must still be valid; applies to https only. <value>Default none.</value></summary>
     public int? MinCertDays { get; init; }
 
+    /// <summary>
+    /// How much of the body <c>body_contains</c> and <c>body_json</c> look at: its first this many bytes, contiguous; a
+    /// body that is longer is still read to the end, and a failure says it was cut. <value>Default 4 MiB.</value>
+    /// </summary>
+    public int MaxBodyBytes { get; init; } = DefaultMaxBodyBytes;
+
+    public const int DefaultMaxBodyBytes = 4 * 1024 * 1024;
+
     public bool ReadsBody => BodyJson.Count > 0 || BodyContains is not null;
 
     public static HttpExpectOptions? Read(YamlMap? map)
@@ -81,6 +89,7 @@ internal sealed record HttpExpectOptions
         string? contains = map.String("body_contains");
         var maxResponse = map.Duration("max_response_time");
         long? minCertDays = map.Integer("min_cert_days", 0, 3650);
+        long? maxBodyBytes = map.Integer("max_body_bytes", 1, 256L * 1024 * 1024);
         map.Finish();
         return ok ? new HttpExpectOptions
         {
@@ -89,6 +98,7 @@ internal sealed record HttpExpectOptions
             BodyContains = contains,
             MaxResponseTime = maxResponse,
             MinCertDays = (int?)minCertDays,
+            MaxBodyBytes = (int?)maxBodyBytes ?? DefaultMaxBodyBytes,
         } : null;
     }
 }

@@ -75,6 +75,9 @@ internal sealed class KubernetesCheck : ICheck
     private readonly SeriesGeneration _generation;
     private readonly KubeletUsage _usage;
     private readonly KubeEvents _events = new();
+    private readonly PartSeries _parts = new();
+    private List<CheckOptions> _podChecks = [];
+    private List<CheckOptions> _serviceChecks = [];
 
     public const string HealthPathAnnotation = "monitor.io/health-path";
     public const string PortAnnotation = "monitor.io/port";
@@ -111,103 +114,172 @@ internal sealed class KubernetesCheck : ICheck
         List<KubeletUsage.NodeUsage> usageFailures = [];
         IReadOnlyList<string> latestEvents = [];
         int usageNodeCount = 0;
-        void Publish(string name, string help, double value, Label[] labels) => Set(published, name, help, value, labels);
+        var failures = new List<PartFailure>();
+        int partsTried = 0;
+        var current = published;
+        void Publish(string name, string help, double value, Label[] labels) => Set(current, name, help, value, labels);
+
+        // One resource list. Its refusal (403 from a role without it, 404 from a cluster without it) or an
+        // unparsable answer is its own failure: the other lists are still read and published, and its series of
+        // its last good read are kept. A connection failure is the whole check's, and ends the run.
+        async Task Part(string part, Func<HashSet<Series>, Task> read)
+        {
+            partsTried++;
+            var set = SeriesGeneration.NewSet();
+            current = set;
+            try
+            {
+                await read(set);
+                _parts.Succeeded(part, set);
+            }
+            catch (Exception e) when (PartFailed(part, e) is { } failure)
+            {
+                failures.Add(failure);
+                set.UnionWith(_parts.Kept(part));
+            }
+            finally
+            {
+                current = published;
+                published.UnionWith(set);
+            }
+        }
+
         try
         {
             _client ??= new KubeClient(_connect(), _time);
-            var discovered = new List<CheckOptions>();
             var podNodes = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var pod in await ListNamespaced("pods", "/api/v1", cancellationToken))
+            await Part("pods", async set =>
             {
-                PublishPod(pod, published);
-                KubeStateFamilies.Pod(pod, Publish);
-                if (pod.TryGetProperty("spec", out var podSpec) && podSpec.TryGetProperty("nodeName", out var nodeName) && nodeName.GetString() is { Length: > 0 } onNode)
+                var podChecks = new List<CheckOptions>();
+                foreach (var pod in await ListNamespaced("pods", "/api/v1", cancellationToken))
                 {
-                    podNodes.Add(onNode);
-                }
-                if (Discover(pod, "pod") is { } check)
-                {
-                    discovered.Add(check);
+                    PublishPod(pod, set);
+                    KubeStateFamilies.Pod(pod, Publish);
+                    if (pod.TryGetProperty("spec", out var podSpec) && podSpec.TryGetProperty("nodeName", out var nodeName) && nodeName.GetString() is { Length: > 0 } onNode)
+                    {
+                        podNodes.Add(onNode);
+                    }
+
+                    if (Discover(pod, "pod") is { } check)
+                    {
+                        podChecks.Add(check);
+                    }
+
+                    if (DiscoverScrape(pod, "pod") is { } scrape)
+                    {
+                        podChecks.Add(scrape);
+                    }
                 }
 
-                if (DiscoverScrape(pod, "pod") is { } scrape)
-                {
-                    discovered.Add(scrape);
-                }
-            }
+                _podChecks = podChecks;
+            });
 
             if (_kube.Discovery && _discovered is not null)
             {
-                foreach (var service in await ListNamespaced("services", "/api/v1", cancellationToken))
+                await Part("services", async _ =>
                 {
-                    if (Discover(service, "service") is { } check)
+                    var serviceChecks = new List<CheckOptions>();
+                    foreach (var service in await ListNamespaced("services", "/api/v1", cancellationToken))
                     {
-                        discovered.Add(check);
+                        if (Discover(service, "service") is { } check)
+                        {
+                            serviceChecks.Add(check);
+                        }
+
+                        if (DiscoverScrape(service, "service") is { } scrape)
+                        {
+                            serviceChecks.Add(scrape);
+                        }
                     }
 
-                    if (DiscoverScrape(service, "service") is { } scrape)
-                    {
-                        discovered.Add(scrape);
-                    }
-                }
+                    _serviceChecks = serviceChecks;
+                });
 
-                _discovered(Options.Name, discovered);
+                // A list that failed keeps the checks it discovered last time.
+                _discovered(Options.Name, [.. _podChecks, .. _serviceChecks]);
             }
 
             var nodes = new List<string>();
-            foreach (var node in await _client.ListAsync("/api/v1/nodes", "nodes", cancellationToken))
+            await Part("nodes", async set =>
             {
-                PublishNode(node, published);
-                KubeStateFamilies.Node(node, Publish);
-                nodes.Add(Meta(node, "name"));
-            }
-
-            foreach (var pvc in await ListNamespaced("persistentvolumeclaims", "/api/v1", cancellationToken))
-            {
-                var labels = new[] { new Label("namespace", Meta(pvc, "namespace")), new Label("persistentvolumeclaim", Meta(pvc, "name")) };
-                string phase = Str(pvc, "status", "phase");
-                foreach (string p in PvcPhases)
+                foreach (var node in await _client.ListAsync("/api/v1/nodes", "nodes", cancellationToken))
                 {
-                    Set(published, "kube_persistentvolumeclaim_status_phase", "The phase the persistent volume claim is currently in.", p == phase ? 1 : 0, [.. labels, new("phase", p)]);
+                    PublishNode(node, set);
+                    KubeStateFamilies.Node(node, Publish);
+                    nodes.Add(Meta(node, "name"));
                 }
-            }
+            });
 
-            foreach (var deployment in await ListNamespaced("deployments", "/apis/apps/v1", cancellationToken))
+            await Part("persistentvolumeclaims", async set =>
             {
-                Label[] labels = [new("namespace", Meta(deployment, "namespace")), new("deployment", Meta(deployment, "name"))];
-                Set(published, "kube_deployment_spec_replicas", "Number of desired pods for a deployment.", Num(deployment, "spec", "replicas") ?? 1, labels);
-                Set(published, "kube_deployment_status_replicas_available", "The number of available replicas per deployment.", Num(deployment, "status", "availableReplicas") ?? 0, labels);
-            }
+                foreach (var pvc in await ListNamespaced("persistentvolumeclaims", "/api/v1", cancellationToken))
+                {
+                    var labels = new[] { new Label("namespace", Meta(pvc, "namespace")), new Label("persistentvolumeclaim", Meta(pvc, "name")) };
+                    string phase = Str(pvc, "status", "phase");
+                    foreach (string p in PvcPhases)
+                    {
+                        Set(set, "kube_persistentvolumeclaim_status_phase", "The phase the persistent volume claim is currently in.", p == phase ? 1 : 0, [.. labels, new("phase", p)]);
+                    }
+                }
+            });
 
-            foreach (var hpa in await ListNamespaced("horizontalpodautoscalers", "/apis/autoscaling/v2", cancellationToken))
+            await Part("deployments", async set =>
             {
-                KubeStateFamilies.Hpa(hpa, Publish);
-            }
+                foreach (var deployment in await ListNamespaced("deployments", "/apis/apps/v1", cancellationToken))
+                {
+                    Label[] labels = [new("namespace", Meta(deployment, "namespace")), new("deployment", Meta(deployment, "name"))];
+                    Set(set, "kube_deployment_spec_replicas", "Number of desired pods for a deployment.", Num(deployment, "spec", "replicas") ?? 1, labels);
+                    Set(set, "kube_deployment_status_replicas_available", "The number of available replicas per deployment.", Num(deployment, "status", "availableReplicas") ?? 0, labels);
+                }
+            });
 
-            foreach (var job in await ListNamespaced("jobs", "/apis/batch/v1", cancellationToken))
+            await Part("horizontalpodautoscalers", async _ =>
             {
-                KubeStateFamilies.Job(job, Publish);
-            }
+                foreach (var hpa in await ListNamespaced("horizontalpodautoscalers", "/apis/autoscaling/v2", cancellationToken))
+                {
+                    KubeStateFamilies.Hpa(hpa, Publish);
+                }
+            });
 
-            foreach (var cronJob in await ListNamespaced("cronjobs", "/apis/batch/v1", cancellationToken))
+            await Part("jobs", async _ =>
             {
-                KubeStateFamilies.CronJob(cronJob, Publish);
-            }
+                foreach (var job in await ListNamespaced("jobs", "/apis/batch/v1", cancellationToken))
+                {
+                    KubeStateFamilies.Job(job, Publish);
+                }
+            });
 
-            foreach (var statefulSet in await ListNamespaced("statefulsets", "/apis/apps/v1", cancellationToken))
+            await Part("cronjobs", async _ =>
             {
-                KubeStateFamilies.StatefulSet(statefulSet, Publish);
-            }
+                foreach (var cronJob in await ListNamespaced("cronjobs", "/apis/batch/v1", cancellationToken))
+                {
+                    KubeStateFamilies.CronJob(cronJob, Publish);
+                }
+            });
 
-            foreach (var daemonSet in await ListNamespaced("daemonsets", "/apis/apps/v1", cancellationToken))
+            await Part("statefulsets", async _ =>
             {
-                KubeStateFamilies.DaemonSet(daemonSet, Publish);
-            }
+                foreach (var statefulSet in await ListNamespaced("statefulsets", "/apis/apps/v1", cancellationToken))
+                {
+                    KubeStateFamilies.StatefulSet(statefulSet, Publish);
+                }
+            });
+
+            await Part("daemonsets", async _ =>
+            {
+                foreach (var daemonSet in await ListNamespaced("daemonsets", "/apis/apps/v1", cancellationToken))
+                {
+                    KubeStateFamilies.DaemonSet(daemonSet, Publish);
+                }
+            });
 
             if (_kube.Events)
             {
-                latestEvents = await _events.CollectAsync(_client, EffectiveNamespaces(), _scope, published, cancellationToken);
-                LatestEvents = latestEvents;
+                await Part("events", async set =>
+                {
+                    latestEvents = await _events.CollectAsync(_client, EffectiveNamespaces(), _scope, set, cancellationToken);
+                    LatestEvents = latestEvents;
+                });
             }
 
             if (_kube.Usage)
@@ -233,7 +305,8 @@ internal sealed class KubernetesCheck : ICheck
         }
         finally
         {
-            // Objects that no longer exist take their series along; a failed run removes nothing.
+            // Objects that no longer exist take their series along; a failed run removes nothing (nor does a failed
+            // part: its last series are in the published set).
             if (complete)
             {
                 _generation.Retain(published);
@@ -242,6 +315,12 @@ internal sealed class KubernetesCheck : ICheck
             {
                 _generation.Extend(published);
             }
+        }
+
+        var partsResult = CheckResult.FromParts(failures, partsTried);
+        if (!partsResult.Success)
+        {
+            return partsResult with { Details = latestEvents };
         }
 
         if (usageFailures.Count > 0)
@@ -263,6 +342,14 @@ internal sealed class KubernetesCheck : ICheck
 
         return latestEvents.Count == 0 ? CheckResult.Ok : CheckResult.Ok with { Details = latestEvents };
     }
+
+    /// <summary>A failure that is one resource list's own (refused, missing, unparsable); null for the whole check's.</summary>
+    private static PartFailure? PartFailed(string part, Exception e) => e switch
+    {
+        ProbeException { Reason: FailureReasons.Auth or FailureReasons.Status or FailureReasons.Parse } pe => new PartFailure(part, pe.Reason, pe.Message),
+        JsonException or KeyNotFoundException or InvalidOperationException => new PartFailure(part, FailureReasons.Parse, $"unexpected answer from the API server: {e.Message}"),
+        _ => null,
+    };
 
     /// <summary>
     /// A pod or service annotated <c>monitor.io/health-path</c> becomes an HTTP check named

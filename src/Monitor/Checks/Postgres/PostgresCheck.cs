@@ -35,6 +35,7 @@ internal sealed class PostgresCheck : ICheck
     private readonly Sample _up;
     private readonly SeriesGeneration _generation;
     private bool _statementsMissingReported;
+    private readonly PartSeries _parts = new();
 
     public PostgresCheck(CheckOptions options, SeriesScope scope)
     {
@@ -56,7 +57,7 @@ internal sealed class PostgresCheck : ICheck
         catch (ArgumentException e)
         {
             // Say what is wrong with the DSN without repeating it: it holds the password.
-            _dsnError = $"invalid dsn: {e.Message.Split('\'')[0].Trim()}";
+            _dsnError = $"invalid dsn: {PostgresDsn.Problem(e)}";
         }
     }
 
@@ -71,22 +72,51 @@ internal sealed class PostgresCheck : ICheck
         }
 
         var published = SeriesGeneration.NewSet();
+        var current = published;
         string? warning = null;
+        var failures = new List<PartFailure>();
+        int partsTried = 0;
+
+        // One query. The server refusing it (no privilege on a view, a statement timeout, a function this version
+        // lacks) is the query's own failure: the other queries run and publish, and its series of its last good run
+        // are kept. A connection failure is the whole check's, and ends the run.
+        async Task Part(string part, Func<Task> query)
+        {
+            partsTried++;
+            var set = SeriesGeneration.NewSet();
+            current = set;
+            try
+            {
+                await query();
+                _parts.Succeeded(part, set);
+            }
+            catch (PostgresException e) when (!cancellationToken.IsCancellationRequested && !e.IsTransient && e.SqlState is not ("28P01" or "28000" or "3D000"))
+            {
+                var classified = Classify(e, timedOut: false);
+                failures.Add(new PartFailure(part, classified.Reason!, classified.Error!));
+                set.UnionWith(_parts.Kept(part));
+            }
+            finally
+            {
+                current = published;
+                published.UnionWith(set);
+            }
+        }
         try
         {
             await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
             int versionNum = 0;
-            await Query(connection, PostgresQueries.Version, r =>
+            await Part("version", () => Query(connection, PostgresQueries.Version, r =>
             {
                 versionNum = r.GetInt32(2);
                 string shortVersion = ShortVersion(r.GetString(1));
-                Publish(published, Gauge("pg_static", "Version string as reported by postgres", new("short_version", shortVersion), new("version", r.GetString(0))), 1);
-            }, cancellationToken);
+                Publish(current, Gauge("pg_static", "Version string as reported by postgres", new("short_version", shortVersion), new("version", r.GetString(0))), 1);
+            }, cancellationToken));
 
             var databases = _pg.Databases.Count > 0 ? _pg.Databases.ToHashSet(StringComparer.Ordinal) : null;
             bool Wanted(string datname) => databases is null || databases.Contains(datname);
 
-            await Query(connection, PostgresQueries.Activity, r =>
+            await Part("pg_stat_activity", () => Query(connection, PostgresQueries.Activity, r =>
             {
                 string datname = r.GetString(0);
                 if (!Wanted(datname))
@@ -95,16 +125,16 @@ internal sealed class PostgresCheck : ICheck
                 }
 
                 Label[] labels = [new("datname", datname), new("state", r.GetString(1)), new("usename", r.GetString(2)), new("application_name", r.GetString(3))];
-                Publish(published, Gauge("pg_stat_activity_count", "number of connections in this state", labels), r.GetInt64(4));
-                Publish(published, Gauge("pg_stat_activity_max_tx_duration", "max duration in seconds any active transaction has been running", labels), r.GetDouble(5));
-            }, cancellationToken);
+                Publish(current, Gauge("pg_stat_activity_count", "number of connections in this state", labels), r.GetInt64(4));
+                Publish(current, Gauge("pg_stat_activity_max_tx_duration", "max duration in seconds any active transaction has been running", labels), r.GetDouble(5));
+            }, cancellationToken));
 
             // pg_stat_database and pg_stat_database_conflicts column by column, as the exporter maps them:
             // the classic counters as counters (without _total), numbackends as a gauge, any other column of
             // this server version (sessions, session_time, stats_reset, ...) untyped; NULL is NaN.
             foreach (var (sql, prefix) in new[] { (PostgresQueries.Database, "pg_stat_database_"), (PostgresQueries.DatabaseConflicts, "pg_stat_database_conflicts_") })
             {
-                await Query(connection, sql, r =>
+                await Part(prefix.TrimEnd('_'), () => Query(connection, sql, r =>
                 {
                     string datname = r.GetString(r.GetOrdinal("datname"));
                     if (!Wanted(datname))
@@ -127,62 +157,65 @@ internal sealed class PostgresCheck : ICheck
                             : StatDatabaseColumns.Contains(column) || prefix.EndsWith("conflicts_", StringComparison.Ordinal)
                                 ? _scope.Counter(name, $"{column} from {prefix.TrimEnd('_')}.", labels)
                                 : _scope.Untyped(name, $"{column} from {prefix.TrimEnd('_')}.", labels);
-                        Publish(published, series, ToDouble(r.GetValue(i)));
+                        Publish(current, series, ToDouble(r.GetValue(i)));
                     }
-                }, cancellationToken);
+                }, cancellationToken));
             }
 
-            await Query(connection, PostgresQueries.DatabaseSize, r =>
+            await Part("pg_database", () => Query(connection, PostgresQueries.DatabaseSize, r =>
             {
                 string datname = r.GetString(0);
                 if (Wanted(datname))
                 {
-                    Publish(published, Gauge("pg_database_size_bytes", "Disk space used by the database", new Label("datname", datname)), r.GetDouble(1));
-                    Publish(published, Gauge("pg_database_connection_limit", "Connection limit set for the database", new Label("datname", datname)), r.GetInt32(2));
+                    Publish(current, Gauge("pg_database_size_bytes", "Disk space used by the database", new Label("datname", datname)), r.GetDouble(1));
+                    Publish(current, Gauge("pg_database_connection_limit", "Connection limit set for the database", new Label("datname", datname)), r.GetInt32(2));
                 }
-            }, cancellationToken);
+            }, cancellationToken));
 
-            await Query(connection, PostgresQueries.MaxConnections, r =>
-                Publish(published, Gauge("pg_settings_max_connections", "Server Parameter: max_connections"), r.GetDouble(0)), cancellationToken);
+            await Part("pg_settings", () => Query(connection, PostgresQueries.MaxConnections, r =>
+                Publish(current, Gauge("pg_settings_max_connections", "Server Parameter: max_connections"), r.GetDouble(0)), cancellationToken));
 
-            await Query(connection, PostgresQueries.Replication, r =>
+            await Part("pg_replication", () => Query(connection, PostgresQueries.Replication, r =>
             {
-                Publish(published, Gauge("pg_replication_is_replica", "Indicates if the server is a replica"), r.GetInt32(0));
-                Publish(published, Gauge("pg_replication_lag_seconds", "Replication lag behind master in seconds"), r.GetDouble(1));
-            }, cancellationToken);
+                Publish(current, Gauge("pg_replication_is_replica", "Indicates if the server is a replica"), r.GetInt32(0));
+                Publish(current, Gauge("pg_replication_lag_seconds", "Replication lag behind master in seconds"), r.GetDouble(1));
+            }, cancellationToken));
 
-            await Query(connection, PostgresQueries.Locks, r =>
+            await Part("pg_locks", () => Query(connection, PostgresQueries.Locks, r =>
             {
                 string datname = r.GetString(0);
                 if (Wanted(datname))
                 {
-                    Publish(published, Gauge("pg_locks_count", "Number of locks", new("datname", datname), new("mode", r.GetString(1))), r.GetInt64(2));
+                    Publish(current, Gauge("pg_locks_count", "Number of locks", new("datname", datname), new("mode", r.GetString(1))), r.GetInt64(2));
                 }
-            }, cancellationToken);
+            }, cancellationToken));
 
             if (_pg.Statements)
             {
-                long installed = 0;
-                await Query(connection, PostgresQueries.HasStatements, r => installed = r.GetInt64(0), cancellationToken);
-                if (installed == 0)
+                await Part("pg_stat_statements", async () =>
                 {
-                    // Reported once: a missing extension is a setup choice, not an outage.
-                    if (!_statementsMissingReported)
+                    long installed = 0;
+                    await Query(connection, PostgresQueries.HasStatements, r => installed = r.GetInt64(0), cancellationToken);
+                    if (installed == 0)
                     {
-                        warning = "pg_stat_statements is not installed in this database; statement series are skipped";
-                        _statementsMissingReported = true;
+                        // Reported once: a missing extension is a setup choice, not an outage.
+                        if (!_statementsMissingReported)
+                        {
+                            warning = "pg_stat_statements is not installed in this database; statement series are skipped";
+                            _statementsMissingReported = true;
+                        }
                     }
-                }
-                else
-                {
-                    await Query(connection, PostgresQueries.Statements(versionNum), r =>
+                    else
                     {
-                        Label[] labels = [new("user", r.GetString(0)), new("datname", r.GetString(1)), new("queryid", r.GetString(2))];
-                        Publish(published, _scope.Counter("pg_stat_statements_calls_total", "Number of times executed", labels), r.GetDouble(3));
-                        Publish(published, _scope.Counter("pg_stat_statements_seconds_total", "Total time spent in the statement, in seconds", labels), r.GetDouble(4));
-                        Publish(published, _scope.Counter("pg_stat_statements_rows_total", "Total number of rows retrieved or affected by the statement", labels), r.GetDouble(5));
-                    }, cancellationToken);
-                }
+                        await Query(connection, PostgresQueries.Statements(versionNum), r =>
+                        {
+                            Label[] labels = [new("user", r.GetString(0)), new("datname", r.GetString(1)), new("queryid", r.GetString(2))];
+                            Publish(current, _scope.Counter("pg_stat_statements_calls_total", "Number of times executed", labels), r.GetDouble(3));
+                            Publish(current, _scope.Counter("pg_stat_statements_seconds_total", "Total time spent in the statement, in seconds", labels), r.GetDouble(4));
+                            Publish(current, _scope.Counter("pg_stat_statements_rows_total", "Total number of rows retrieved or affected by the statement", labels), r.GetDouble(5));
+                        }, cancellationToken);
+                    }
+                });
             }
         }
         catch (Exception e) when (e is NpgsqlException or SocketException or TimeoutException or OperationCanceledException or InvalidOperationException)
@@ -196,6 +229,12 @@ internal sealed class PostgresCheck : ICheck
 
         _generation.Retain(published);
         _up.Set(1);
+        var partsResult = CheckResult.FromParts(failures, partsTried);
+        if (!partsResult.Success)
+        {
+            return partsResult;
+        }
+
         return warning is null ? CheckResult.Ok : CheckResult.Ok with { Error = warning };
     }
 

@@ -24,6 +24,18 @@ internal sealed record PostgresCheckOptions : ICheckSettings
         }
 
         var dsn = map.Secret("dsn", required: true);
+        if (dsn is not null)
+        {
+            try
+            {
+                _ = PostgresDsn.Parse(dsn.Reveal());
+            }
+            catch (ArgumentException e)
+            {
+                map.Context.Error(map.Get("dsn")!.Start, $"{map.Field("dsn")}: {PostgresDsn.Problem(e)}");
+            }
+        }
+
         bool statements = map.Bool("statements") ?? false;
         var databases = map.Strings("databases") ?? [];
         map.Finish();

@@ -35,7 +35,7 @@ internal sealed record ScrapeCheckOptions : ICheckSettings
 
     public const long DefaultBodySizeLimit = 64L << 20;
 
-    public string Target => Url.ToString();
+    public string Target => Redaction.Url(Url);
 
     public static ScrapeCheckOptions? Read(YamlMap? map)
     {

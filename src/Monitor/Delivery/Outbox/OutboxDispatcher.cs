@@ -132,7 +132,18 @@ internal sealed class OutboxDispatcher : BackgroundService
                 }
             }
 
-            var wait = _alerting.MaySend ? Dispatch(stoppingToken) : TimeSpan.FromSeconds(1);
+            TimeSpan wait;
+            try
+            {
+                wait = _alerting.MaySend ? Dispatch(stoppingToken) : TimeSpan.FromSeconds(1);
+            }
+            catch (Exception e) when (InternalErrors.Unexpected(e, stoppingToken))
+            {
+                // What was not started stays queued; the dispatcher looks again in a second.
+                InternalErrors.Record(_series, _logger, "delivery", e);
+                wait = TimeSpan.FromSeconds(1);
+            }
+
             using var timeout = new CancellationTokenSource(wait, _time);
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, stoppingToken);
             try
@@ -232,9 +243,20 @@ internal sealed class OutboxDispatcher : BackgroundService
             result = new DeliveryResult(DeliveryOutcome.Rejected, $"internal error in Monitor: {e.GetType().Name}: {e.Message}");
         }
 
-        await RecordAsync(entry, result, taken: true, stoppingToken);
-        Interlocked.Decrement(ref _inFlight);
-        _signal.Release();
+        try
+        {
+            await RecordAsync(entry, result, taken: true, stoppingToken);
+        }
+        catch (Exception e) when (InternalErrors.Unexpected(e, stoppingToken))
+        {
+            // The entry stays pending in the store; it is read again when the outbox is reloaded.
+            InternalErrors.Record(_series, _logger, "delivery", e);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _inFlight);
+            _signal.Release();
+        }
     }
 
     /// <summary>Records how an attempt ended: the store first, then the queue, the counters and the logs.</summary>

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Monitor.Alerting;
 using Monitor.Configuration;
 using Monitor.Delivery.Outbox;
+using Monitor.Metrics;
 
 namespace Monitor.Delivery.Reports;
 
@@ -14,7 +15,7 @@ namespace Monitor.Delivery.Reports;
 /// late; only the most recent missed one is sent. The outbox id is derived from the report, the receiver and
 /// the occurrence, so the same occurrence can never be queued twice.
 /// </summary>
-internal sealed class ReportScheduler(IAlertService alerting, IAlertingOutbox pipeline, OutboxDispatcher outbox, IReportSource source, TimeProvider time, ILogger<ReportScheduler> logger) : BackgroundService
+internal sealed class ReportScheduler(IAlertService alerting, IAlertingOutbox pipeline, OutboxDispatcher outbox, IReportSource source, TimeProvider time, ILogger<ReportScheduler> logger, SeriesStore? series = null) : BackgroundService
 {
     /// <summary>An occurrence sent later than this after its time is marked late.</summary>
     public static readonly TimeSpan LateAfter = TimeSpan.FromMinutes(1);
@@ -58,9 +59,17 @@ internal sealed class ReportScheduler(IAlertService alerting, IAlertingOutbox pi
                 await Task.Delay(TimeSpan.FromSeconds(1), time, stoppingToken);
                 await TickAsync(stoppingToken);
             }
-            catch (OperationCanceledException)
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
                 return;
+            }
+            catch (Exception e)
+            {
+                // This second's pass is lost; the next pass sends what is still due.
+                if (series is not null)
+                {
+                    InternalErrors.Record(series, logger, "reports", e);
+                }
             }
         }
     }

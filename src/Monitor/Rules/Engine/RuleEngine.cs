@@ -268,7 +268,15 @@ internal sealed class RuleEngine : BackgroundService
                 return;
             }
 
-            Tick(next);
+            try
+            {
+                Tick(next);
+            }
+            catch (Exception e) when (InternalErrors.Unexpected(e, stoppingToken))
+            {
+                // One evaluation lost; the next interval evaluates again.
+                InternalErrors.Record(_store, _logger, "rules", e);
+            }
         }
     }
 }

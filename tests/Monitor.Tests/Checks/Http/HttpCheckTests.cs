@@ -104,6 +104,25 @@ public sealed class HttpCheckTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Run_BodyContains_SearchesOnlyTheFirstMaxBodyBytes_AndSaysTheBodyWasCut()
+    {
+        Assert.True((await RunAsync(Http("/text", new HttpExpectOptions { BodyContains = "all sys", MaxBodyBytes = 8 }))).Result.Success);
+        var (result, _) = await RunAsync(Http("/text", new HttpExpectOptions { BodyContains = "systems ok", MaxBodyBytes = 8 }));
+        Assert.Equal(FailureReasons.BodyContains, result.Reason);
+        Assert.Equal("body does not contain \"systems ok\" (only the first 8 of the body's 14 bytes were searched: expect.max_body_bytes)", result.Error);
+    }
+
+    [Fact]
+    public async Task Run_BodyContains_NeverMatchesAcrossADroppedChunk()
+    {
+        // 5 + 65536 + 10 bytes; 1 KiB kept: "head xxx…", never "head " + "status: ok".
+        var (result, _) = await RunAsync(Http("/chunks", new HttpExpectOptions { BodyContains = "status: ok", MaxBodyBytes = 1024 }));
+        Assert.False(result.Success);
+        Assert.Contains("only the first 1024 of the body's 65551 bytes were searched", result.Error, StringComparison.Ordinal);
+        Assert.True((await RunAsync(Http("/chunks", new HttpExpectOptions { BodyContains = "status: ok" }))).Result.Success); // within the 4 MiB default
+    }
+
+    [Fact]
     public async Task Run_BodyContains_PassesAndFails()
     {
         Assert.True((await RunAsync(Http("/text", new HttpExpectOptions { BodyContains = "systems ok" }))).Result.Success);

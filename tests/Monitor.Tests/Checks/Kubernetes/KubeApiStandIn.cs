@@ -35,6 +35,9 @@ internal sealed class KubeApiStandIn : IAsyncDisposable
 
     public HashSet<string> Forbidden { get; } = [];
 
+    /// <summary>Resources this cluster does not serve: their lists answer 404, as an API server without the group does.</summary>
+    public HashSet<string> Missing { get; } = [];
+
     public int GoneServed { get; private set; }
 
     /// <summary>Nodes whose kubelet the API server cannot reach: their proxy answers 503.</summary>
@@ -291,6 +294,13 @@ internal sealed class KubeApiStandIn : IAsyncDisposable
             }
 
             string resource = context.Request.Path.Value!.Contains("/proxy/", StringComparison.Ordinal) ? "nodes/proxy" : context.Request.Path.Value!.Split('/')[^1];
+            if (standIn.Missing.Contains(resource))
+            {
+                context.Response.StatusCode = 404;
+                await context.Response.WriteAsJsonAsync(new { kind = "Status", apiVersion = "v1", status = "Failure", message = "the server could not find the requested resource", reason = "NotFound", code = 404 });
+                return;
+            }
+
             if (standIn.Forbidden.Contains(resource))
             {
                 context.Response.StatusCode = 403;

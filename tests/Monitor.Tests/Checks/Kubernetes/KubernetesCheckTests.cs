@@ -273,6 +273,43 @@ public sealed class KubernetesCheckTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Run_OneListRefused_TheOthersArePublishedAndItFailsOnItsOwn()
+    {
+        var (check, store, _) = Check();
+        Assert.True((await check.RunAsync(CancellationToken.None)).Success);
+        Assert.Contains("kube_deployment_spec_replicas{check=\"cluster\",namespace=\"shop\",deployment=\"api\"}", Exposition.Samples(store).Keys);
+
+        // Deployments are now forbidden and PVCs missing: pods and nodes are still read and published, the two
+        // lists fail each with its own reason, and their series of the last good read are kept.
+        _api.Forbidden.Add("deployments");
+        _api.Missing.Add("persistentvolumeclaims");
+        var result = await check.RunAsync(CancellationToken.None);
+        Assert.False(result.Success);
+        Assert.Equal(
+            [("persistentvolumeclaims", FailureReasons.Status), ("deployments", FailureReasons.Auth)],
+            result.Parts.Select(p => (p.Part, p.Reason)));
+        Assert.Contains("404", result.Parts[0].Error);
+        Assert.Contains("may not \"list\" deployments", result.Parts[1].Error);
+        Assert.Contains("2 of", result.Error);
+        var s = Exposition.Samples(store);
+        Assert.Equal("1", s["kube_node_status_condition{check=\"cluster\",node=\"gpu-node-01\",condition=\"Ready\",status=\"true\"}"]);
+        Assert.Contains(s.Keys, k => k.StartsWith("kube_pod_status_phase{", StringComparison.Ordinal));
+        Assert.Contains(s.Keys, k => k.StartsWith("kube_statefulset_", StringComparison.Ordinal) || k.StartsWith("kube_job_", StringComparison.Ordinal));
+        Assert.Equal("3", s["kube_deployment_spec_replicas{check=\"cluster\",namespace=\"shop\",deployment=\"api\"}"]);
+        Assert.Equal("1", s["kube_persistentvolumeclaim_status_phase{check=\"cluster\",namespace=\"ml\",persistentvolumeclaim=\"models\",phase=\"Pending\"}"]);
+    }
+
+    [Fact]
+    public async Task Run_EveryListRefusedTheSameWay_IsOneFailure()
+    {
+        _api.Token = "another";
+        var (check, _, _) = Check();
+        var result = await check.RunAsync(CancellationToken.None);
+        Assert.Equal(FailureReasons.Auth, result.Reason);
+        Assert.Empty(result.Parts);
+    }
+
+    [Fact]
     public void Kubeconfig_ClientCertificateInsecureAndCaFile_AreRead()
     {
         using var key = System.Security.Cryptography.RSA.Create(2048);

@@ -66,7 +66,7 @@ public sealed class ReportCatchUpTests : IDisposable
 
         public IReadOnlySet<string> Suppressed => new HashSet<string>();
 
-        public Task<AckResult> AcknowledgeAsync(string fingerprint, string by, string comment) => throw new NotSupportedException();
+        public Task<AckResult> AcknowledgeAsync(string fingerprint, string by, string comment, Func<DateTimeOffset, bool>? episode = null) => throw new NotSupportedException();
 
         public Task<Silence> AddSilenceAsync(Silence silence) => throw new NotSupportedException();
 
