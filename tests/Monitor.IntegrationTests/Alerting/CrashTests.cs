@@ -108,9 +108,9 @@ public sealed class CrashTests(ITestOutputHelper output)
             monitor = await MonitorProcess.StartAsync(config, directory: dir, port: port);
             monitor.KeepDirectory = true;
             await Eventually.HoldsAsync(
-                () => Task.FromResult(Analyse(sink.Requests).All(e => e.Value.Resolved.Count > 0)),
+                () => Task.FromResult(WebhookEpisodes.Analyse(sink.Requests).All(e => e.Value.Resolved.Count > 0)),
                 TimeSpan.FromSeconds(60),
-                () => "not every episode was resolved:\n" + Describe(sink.Requests) + "\n" + monitor.Output);
+                () => "not every episode was resolved:\n" + WebhookEpisodes.Describe(sink.Requests) + "\n" + monitor.Output);
 
             // Anything sent twice has arrived: both checks and the rule have run three more times, the outbox is
             // empty and every attempt of the last process is in the sink.
@@ -133,10 +133,10 @@ public sealed class CrashTests(ITestOutputHelper output)
         }
 
         var requests = sink.Requests;
-        var episodes = Analyse(requests);
+        var episodes = WebhookEpisodes.Analyse(requests);
         int duplicates = requests.Count - requests.Select(r => r.Headers["Idempotency-Key"]).Distinct().Count();
         output.WriteLine($"kills {Kills} (mid-send {midSend}), requests {requests.Count}, episodes {episodes.Count}, duplicate sends {duplicates}");
-        output.WriteLine(Describe(requests));
+        output.WriteLine(WebhookEpisodes.Describe(requests));
         Assert.True(episodes.Count >= 4, $"too few episodes to mean anything: {episodes.Count}");
         Assert.True(midSend >= 1, "no kill landed mid-send");
         foreach (var ((fingerprint, startsAt), e) in episodes)
@@ -152,37 +152,4 @@ public sealed class CrashTests(ITestOutputHelper output)
             Assert.True(seen <= targets[t].DownPeriods, $"target t{t}: {seen} episodes from {targets[t].DownPeriods} down periods");
         }
     }
-
-    /// <summary>Per episode (fingerprint, startsAt): the distinct Idempotency-Keys that told it firing and resolved.</summary>
-    private static Dictionary<(string Fingerprint, string StartsAt), (HashSet<string> Firing, HashSet<string> Resolved)> Analyse(IReadOnlyList<RecordedRequest> requests)
-    {
-        var episodes = new Dictionary<(string, string), (HashSet<string>, HashSet<string>)>();
-        foreach (var request in requests)
-        {
-            string key = request.Headers["Idempotency-Key"];
-            using var document = JsonDocument.Parse(request.Body);
-            foreach (var alert in document.RootElement.GetProperty("alerts").EnumerateArray())
-            {
-                var id = (alert.GetProperty("fingerprint").GetString()!, alert.GetProperty("startsAt").GetString()!);
-                if (!episodes.TryGetValue(id, out var e))
-                {
-                    e = ([], []);
-                    episodes[id] = e;
-                }
-
-                (alert.GetProperty("status").GetString() == "resolved" ? e.Item2 : e.Item1).Add(key);
-            }
-        }
-
-        return episodes;
-    }
-
-    private static string Describe(IReadOnlyList<RecordedRequest> requests) =>
-        string.Join("\n", requests.Select(r =>
-        {
-            using var document = JsonDocument.Parse(r.Body);
-            var alerts = document.RootElement.GetProperty("alerts").EnumerateArray()
-                .Select(a => $"{a.GetProperty("labels").GetProperty("check").GetString()}:{a.GetProperty("status").GetString()}@{a.GetProperty("startsAt").GetString()}");
-            return $"{r.At:HH:mm:ss.fff} {r.Headers["Idempotency-Key"][^8..]} {string.Join(" ", alerts)}";
-        }));
 }

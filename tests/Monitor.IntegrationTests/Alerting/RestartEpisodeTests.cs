@@ -90,9 +90,9 @@ public sealed class RestartEpisodeTests(ITestOutputHelper output)
 
             var lastStart = TimeProvider.System.GetUtcNow();
             await Eventually.HoldsAsync(
-                () => Task.FromResult(Analyse(sink.Requests).Values.All(e => e.Resolved.Count > 0)),
+                () => Task.FromResult(WebhookEpisodes.Analyse(sink.Requests).Values.All(e => e.Resolved.Count > 0)),
                 TimeSpan.FromSeconds(30),
-                () => "not every episode was resolved:\n" + Describe(sink.Requests) + "\n" + monitor.Output);
+                () => "not every episode was resolved:\n" + WebhookEpisodes.Describe(sink.Requests) + "\n" + monitor.Output);
             await Eventually.ProgressedAsync(3, TimeSpan.FromSeconds(30), monitor);
             await Eventually.DeliveredAsync(sink, TimeSpan.FromSeconds(30), [monitor], since: lastStart);
         }
@@ -107,7 +107,7 @@ public sealed class RestartEpisodeTests(ITestOutputHelper output)
         }
 
         var requests = sink.Requests;
-        var episodes = Analyse(requests);
+        var episodes = WebhookEpisodes.Analyse(requests);
         int duplicates = requests.Count - requests.Select(r => r.Headers["Idempotency-Key"]).Distinct().Count();
 
         // Recovery to resolution: from the moment the target came back to the resolution's arrival.
@@ -115,48 +115,15 @@ public sealed class RestartEpisodeTests(ITestOutputHelper output)
         var delays = recoveries.Select(up => resolvedAt.FirstOrDefault(at => at >= up) is { } at && at != default ? (at - up).TotalMilliseconds : double.NaN).ToList();
         output.WriteLine($"kills {2 * Episodes}, requests {requests.Count}, episodes {episodes.Count}, duplicate sends {duplicates}");
         output.WriteLine("recovery → resolution (ms): " + string.Join(", ", delays.Select(d => d.ToString("0", CultureInfo.InvariantCulture))));
-        output.WriteLine(Describe(requests));
+        output.WriteLine(WebhookEpisodes.Describe(requests));
 
-        Assert.True(episodes.Count == Episodes, $"{episodes.Count} episodes, not {Episodes}:\n{Describe(requests)}\n{logs}");
+        Assert.True(episodes.Count == Episodes, $"{episodes.Count} episodes, not {Episodes}:\n{WebhookEpisodes.Describe(requests)}\n{logs}");
         foreach (var (startsAt, e) in episodes)
         {
-            Assert.True(e.Firing.Count == 1, $"episode {startsAt}: firing sent under {e.Firing.Count} keys\n{Describe(requests)}");
-            Assert.True(e.Resolved.Count == 1, $"episode {startsAt}: resolved sent under {e.Resolved.Count} keys\n{Describe(requests)}");
+            Assert.True(e.Firing.Count == 1, $"episode {startsAt}: firing sent under {e.Firing.Count} keys\n{WebhookEpisodes.Describe(requests)}");
+            Assert.True(e.Resolved.Count == 1, $"episode {startsAt}: resolved sent under {e.Resolved.Count} keys\n{WebhookEpisodes.Describe(requests)}");
         }
 
         Assert.True(duplicates <= 2 * Episodes, $"{duplicates} repeated sends for {2 * Episodes} kills");
     }
-
-    /// <summary>Per episode (startsAt): the distinct Idempotency-Keys that told it firing and resolved.</summary>
-    private static Dictionary<string, (HashSet<string> Firing, HashSet<string> Resolved)> Analyse(IReadOnlyList<RecordedRequest> requests)
-    {
-        var episodes = new Dictionary<string, (HashSet<string>, HashSet<string>)>(StringComparer.Ordinal);
-        foreach (var request in requests)
-        {
-            string key = request.Headers["Idempotency-Key"];
-            using var document = JsonDocument.Parse(request.Body);
-            foreach (var alert in document.RootElement.GetProperty("alerts").EnumerateArray())
-            {
-                string startsAt = alert.GetProperty("startsAt").GetString()!;
-                if (!episodes.TryGetValue(startsAt, out var e))
-                {
-                    e = ([], []);
-                    episodes[startsAt] = e;
-                }
-
-                (alert.GetProperty("status").GetString() == "resolved" ? e.Item2 : e.Item1).Add(key);
-            }
-        }
-
-        return episodes;
-    }
-
-    private static string Describe(IReadOnlyList<RecordedRequest> requests) =>
-        string.Join("\n", requests.Select(r =>
-        {
-            using var document = JsonDocument.Parse(r.Body);
-            var alerts = document.RootElement.GetProperty("alerts").EnumerateArray()
-                .Select(a => $"{a.GetProperty("status").GetString()}@{a.GetProperty("startsAt").GetString()}");
-            return $"{r.At:HH:mm:ss.fff} {r.Headers["Idempotency-Key"][^8..]} {string.Join(" ", alerts)}";
-        }));
 }
