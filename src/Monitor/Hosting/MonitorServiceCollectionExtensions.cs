@@ -20,6 +20,8 @@ internal static class MonitorServiceCollectionExtensions
     /// <summary>Registers Monitor's services for a validated configuration read from <paramref name="configPath"/>.</summary>
     public static IServiceCollection AddMonitor(this IServiceCollection services, string configPath, MonitorOptions options)
     {
+        // Alert and receiver templates reach the logs checks' kept lines through logLines.
+        Monitor.Templating.PrometheusFunctions.LogLines = Monitor.Checks.Logs.RecentLogLines.Matching;
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<SeriesStore>();
         services.AddSingleton<SelfMetrics>();

@@ -13,6 +13,12 @@ namespace Monitor.Templating;
 /// </summary>
 internal static class PrometheusFunctions
 {
+    /// <summary>
+    /// What <c>logLines</c> reads: the kept matching lines of the logs check the alert's labels name. Set by the host
+    /// (the logs checks keep them); unset, as under test-rules, <c>logLines</c> gives none.
+    /// </summary>
+    public static Func<IReadOnlyDictionary<string, string>, IReadOnlyList<string>>? LogLines { get; set; }
+
     /// <summary>The names, for parsing; what they do depends on <see cref="Create"/>'s options.</summary>
     public static IReadOnlySet<string> Names { get; } = Create(TemplateOptions.Default).Keys.ToHashSet(StringComparer.Ordinal);
 
@@ -60,7 +66,7 @@ internal static class PrometheusFunctions
             ["title"] = Str(s => Title(s)),
             // Monitor's own: the kept matching lines of the logs check the labels name (promtool does not know it).
             ["logLines"] = One(GoParam.Any, v => v is IReadOnlyDictionary<string, string> labels
-                ? Monitor.Checks.Logs.RecentLogLines.Matching(labels).Cast<object?>().ToList()
+                ? (LogLines?.Invoke(labels) ?? []).Cast<object?>().ToList()
                 : throw new TemplateFunctionException($"logLines: expected the alert's labels (map[string]string), got {GoValues.TypeName(v)}")),
             ["toUpper"] = Str(s => s.ToUpperInvariant()),
             ["toLower"] = Str(s => s.ToLowerInvariant()),

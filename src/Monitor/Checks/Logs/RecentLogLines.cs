@@ -27,7 +27,7 @@ internal static class RecentLogLines
     /// The kept lines, in the order the check read them (pod by pod within a run), of the check <paramref name="labels"/> names (<c>check</c>) that agree with
     /// its <c>pattern</c>, <c>path</c>, <c>namespace</c>, <c>pod</c> and <c>container</c> labels where it has them.
     /// </summary>
-    public static List<string> Matching(IReadOnlyDictionary<string, string> labels)
+    public static IReadOnlyList<string> Matching(IReadOnlyDictionary<string, string> labels)
     {
         var found = new List<string>();
         if (!labels.TryGetValue("check", out var check) || !Checks.TryGetValue(check, out var source))
