@@ -31,6 +31,7 @@ internal static class YamlText
     {
         error = null;
         var stream = new YamlStream();
+        var parser = new YamlDotNet.Core.Parser(new StringReader(text));
         try
         {
             if (Bound(text, file) is { } bounded)
@@ -39,8 +40,13 @@ internal static class YamlText
                 return null;
             }
 
-            stream.Load(new StringReader(text));
+            stream.Load(parser);
             return stream;
+        }
+        catch (ArgumentException) when (parser.Current is { } at)
+        {
+            // The representation model refuses an event the parser accepted where a node was due (seen with fuzzed rule files).
+            error = new ConfigError(file, at.Start.Line, at.Start.Column, $"invalid YAML: a node was expected here, not {at.GetType().Name}");
         }
         catch (YamlException e)
         {

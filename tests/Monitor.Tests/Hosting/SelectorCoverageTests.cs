@@ -246,8 +246,9 @@ public sealed partial class SelectorCoverageTests
         };
         Assert.Equal(CheckRegistry.Kinds.Count, folders.Count);
         // Label names, prefixes and file markers that look like metric names (redis_exporter's info labels, ksm's
-        // container_id label, the file check's pg_dump_complete expectation).
-        var labels = new HashSet<string>(["redis_version", "redis_build_id", "redis_mode", "container_id", "pg_dump_complete", "redis_", "nvidia_smi_", "node_memory_", "pg_stat_database_", "pg_stat_database_conflicts_"], StringComparer.Ordinal);
+        // container_id label, the file check's pg_dump_complete expectation, the postgres check's part names: the views it reads).
+        var labels = new HashSet<string>(["redis_version", "redis_build_id", "redis_mode", "container_id", "pg_dump_complete", "redis_", "nvidia_smi_", "node_memory_", "pg_stat_database_", "pg_stat_database_conflicts_",
+            "pg_stat_activity", "pg_database", "pg_settings", "pg_replication", "pg_locks", "pg_stat_statements"], StringComparer.Ordinal);
         var missing = new List<string>();
         foreach (var (folder, kind) in folders)
         {
