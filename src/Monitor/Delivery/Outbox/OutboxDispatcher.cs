@@ -52,11 +52,8 @@ internal sealed class OutboxDispatcher : BackgroundService
         };
         alerting.LeadershipAcquired += told =>
         {
-            lock (_lock)
-            {
-                _queue.Clear(); // read again from the store only
-            }
-
+            // What a former leadership held was dropped when it was lost (a reacquisition under a new token is
+            // told as a loss first); clearing here as well could forget a send already in flight and send it twice.
             _reload = true;
             lock (_lock)
             {

@@ -131,11 +131,12 @@ public sealed class OutboxDispatcherTests
         dispatcher.Apply(options);
         await dispatcher.StartAsync(CancellationToken.None);
 
-        // Committed just as the lease runs out: this replica may not send it.
-        alerting.Lose();
+        // Committed just as the lease runs out by this replica's clock: it may not send it; then it learns it lost the lease.
+        alerting.MaySend = false;
         var first = Note("n1");
         await store.SaveAsync(new StoreChanges { Notifications = { first } }, CancellationToken.None);
         alerting.Commit([first]);
+        alerting.Lose();
 
         // The replica that took over delivers it.
         await store.MarkDeliveredAsync("n1", 1, T0.AddSeconds(5), CancellationToken.None);
