@@ -48,7 +48,7 @@ public sealed class ReloadAlertTests
 
         await File.WriteAllTextAsync(rules, Rules("v2")); // the group changes: its alert state starts afresh
         monitor.Signal("HUP");
-        await Eventually.HoldsAsync(() => Task.FromResult(monitor.Output.Split("Configuration loaded").Length == 3), TimeSpan.FromSeconds(10), () => monitor.Output);
+        await Eventually.HoldsAsync(() => Task.FromResult(monitor.Output.Split("Configuration loaded").Length == 3), TimeSpan.FromSeconds(30), () => monitor.Output);
 
         // The changed rule has run: five more runs of the check and evaluations of the reloaded rule, and nothing
         // decided since is still owed or on its way.
