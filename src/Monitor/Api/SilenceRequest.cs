@@ -90,10 +90,10 @@ internal static class SilenceRequest
             return (null, "endsAt: must be in the future");
         }
 
-        // Bounded like every duration Monitor takes, so no time computed from a silence can overflow.
-        if (endsAt - now > Monitor.Configuration.PromDuration.MaxConfig)
+        // Bounded, so no time computed from a silence can overflow; far enough for a "permanent" silence to 2099.
+        if (endsAt - now > Monitor.Configuration.PromDuration.MaxSilence)
         {
-            return (null, $"endsAt: at most {Monitor.Configuration.PromDuration.Format(Monitor.Configuration.PromDuration.MaxConfig)} from now");
+            return (null, $"endsAt: at most {Monitor.Configuration.PromDuration.Format(Monitor.Configuration.PromDuration.MaxSilence)} from now");
         }
 
         if (!TryText(body, "createdBy", required: true, out string createdBy, out error) || !TryText(body, "comment", required: false, out string comment, out error))

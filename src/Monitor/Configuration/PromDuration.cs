@@ -23,6 +23,18 @@ internal static class PromDuration
     /// </summary>
     public static readonly TimeSpan MaxConfig = TimeSpan.FromDays(3650);
 
+    /// <summary>
+    /// How far ahead a silence may end (100y): teams set "permanent" silences to a far year (2099), as Alertmanager
+    /// allows, and an instant this far ahead still leaves room for every computation made from it.
+    /// </summary>
+    public static readonly TimeSpan MaxSilence = TimeSpan.FromDays(36500);
+
+    /// <summary>
+    /// The longest <c>eval_time</c> of a rule test file: an instant counted from the Unix epoch, where the tests
+    /// start, so a test may evaluate at today's dates (promtool takes any model.Duration, ~292 years).
+    /// </summary>
+    public static readonly TimeSpan MaxTestTime = TimeSpan.FromDays(292 * 365);
+
     public static bool TryParse(string text, out TimeSpan duration)
     {
         duration = TimeSpan.Zero;

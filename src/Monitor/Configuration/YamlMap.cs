@@ -247,7 +247,7 @@ internal sealed class YamlMap
     private static bool IsEnvName(string name) =>
         name.Length > 0 && (char.IsAsciiLetter(name[0]) || name[0] == '_') && name.All(ch => char.IsAsciiLetterOrDigit(ch) || ch == '_');
 
-    public TimeSpan? Duration(string key, bool required = false, bool allowZero = false)
+    public TimeSpan? Duration(string key, bool required = false, bool allowZero = false, TimeSpan? max = null)
     {
         var node = Get(key, required);
         if (node is null)
@@ -273,9 +273,10 @@ internal sealed class YamlMap
             return null;
         }
 
-        if (duration > PromDuration.MaxConfig)
+        var limit = max ?? PromDuration.MaxConfig;
+        if (duration > limit)
         {
-            _ctx.Error(node.Start, $"{Field(key)}: duration \"{text}\" is longer than the maximum {PromDuration.Format(PromDuration.MaxConfig)}");
+            _ctx.Error(node.Start, $"{Field(key)}: duration \"{text}\" is longer than the maximum {PromDuration.Format(limit)}");
             return null;
         }
 

@@ -195,7 +195,7 @@ internal static class RuleTestRunner
                 continue;
             }
 
-            var evalTime = map.Duration("eval_time", allowZero: true) ?? TimeSpan.Zero;
+            var evalTime = map.Duration("eval_time", allowZero: true, max: PromDuration.MaxTestTime) ?? TimeSpan.Zero;
             string alertname = map.String("alertname") ?? string.Empty;
             var expected = new List<(Label[], Label[])>();
             foreach (var (alertNode, alertPath) in map.Sequence("exp_alerts") ?? [])
@@ -222,7 +222,7 @@ internal static class RuleTestRunner
             }
 
             string expr = map.String("expr") ?? string.Empty;
-            var evalTime = map.Duration("eval_time", allowZero: true) ?? TimeSpan.Zero;
+            var evalTime = map.Duration("eval_time", allowZero: true, max: PromDuration.MaxTestTime) ?? TimeSpan.Zero;
             var expected = new List<(string, double)>();
             foreach (var (sampleNode, samplePath) in map.Sequence("exp_samples") ?? [])
             {
