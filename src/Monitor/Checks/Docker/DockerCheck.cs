@@ -100,12 +100,12 @@ internal sealed class DockerCheck : ICheck
                 try
                 {
                     // one-shot: Docker answers at once instead of waiting a second for a second CPU sample.
-                    using var answer = await _client.GetAsync($"containers/{id}/stats?stream=false&one-shot=true", token);
+                    using var answer = await _client.GetAsync($"containers/{id}/stats?stream=false&one-shot=true", token, emptyIsNull: true);
                     stats = answer is null ? null : DockerStats.Parse(answer.RootElement);
                 }
                 catch (ProbeException e) when (e.Reason == FailureReasons.Status)
                 {
-                    // Stopped between inspect and stats (409/500 "not running"): its state is still published.
+                    // Stopped between inspect and stats (409/500 "not running", or podman's empty 200 above): its state is still published.
                 }
             }
 

@@ -30,8 +30,8 @@ internal sealed class DockerClient : IDisposable
         _http = new HttpClient(handler) { BaseAddress = Base, Timeout = Timeout.InfiniteTimeSpan };
     }
 
-    /// <summary>The JSON answer of a GET, or null for 404 (a container removed between list and inspect).</summary>
-    public async Task<JsonDocument?> GetAsync(string pathAndQuery, CancellationToken cancellationToken)
+    /// <summary>The JSON answer of a GET, or null for 404 (a container removed between list and inspect) and, with <paramref name="emptyIsNull"/>, for an empty body.</summary>
+    public async Task<JsonDocument?> GetAsync(string pathAndQuery, CancellationToken cancellationToken, bool emptyIsNull = false)
     {
         using (var response = await SendAsync(pathAndQuery, cancellationToken))
         {
@@ -45,6 +45,20 @@ internal sealed class DockerClient : IDisposable
             {
                 string text = await new StreamReader(body).ReadToEndAsync(cancellationToken);
                 throw new ProbeException(FailureReasons.Status, $"GET /{PathOf(pathAndQuery)}: {(int)response.StatusCode} {ErrorMessage(text)}");
+            }
+
+            if (emptyIsNull)
+            {
+                // podman answers a container's stats with 200 and no body once it has stopped.
+                var copy = new MemoryStream();
+                await body.CopyToAsync(copy, cancellationToken);
+                if (copy.Length == 0)
+                {
+                    return null;
+                }
+
+                copy.Position = 0;
+                body = copy;
             }
 
             try
