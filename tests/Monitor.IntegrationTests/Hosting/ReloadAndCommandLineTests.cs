@@ -86,6 +86,28 @@ public sealed class ReloadAndCommandLineTests
         Assert.DoesNotContain("check=\"added\"", await monitor.GetStringAsync("/metrics"));
     }
 
+    /// <summary>
+    /// Under nohup SIGHUP arrives ignored (SigIgn bit 0 of /proc/PID/status); the reload must still happen, as it does
+    /// for Prometheus, whose Go runtime takes an ignored signal back when it is asked for.
+    /// </summary>
+    [Fact]
+    public async Task Reload_Sighup_WorksWhenStartedUnderNohup()
+    {
+        const string first = """
+            checks:
+              - name: self
+                tcp: { address: "127.0.0.1:1" }
+                interval: 1s
+
+            """;
+        await using var monitor = await MonitorProcess.StartAsync(first, launcher: "nohup");
+        Assert.Equal(["self"], await CheckNamesAsync(monitor));
+        await File.WriteAllTextAsync(monitor.ConfigPath, MonitorProcess.ConfigWithListen(first + "  - name: added\n    disk: {}\n", monitor.Port));
+        monitor.Signal("HUP");
+        await Eventually.HoldsAsync(async () => (await CheckNamesAsync(monitor)).Contains("added"), TimeSpan.FromSeconds(30), () => monitor.Output + string.Join("\n", File.ReadAllLines($"/proc/{monitor.Pid}/status").Where(l => l.StartsWith("Sig", StringComparison.Ordinal))));
+        Assert.False(monitor.HasExited);
+    }
+
     [Fact]
     public async Task Reload_HostileFiles_AreA400WithThePlace_AndTheProcessAndItsConfigStay()
     {

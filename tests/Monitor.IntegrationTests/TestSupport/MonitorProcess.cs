@@ -30,24 +30,31 @@ internal sealed class MonitorProcess : IAsyncDisposable
     public HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(30) };
 
     /// <summary>Starts Monitor with <paramref name="configBody"/> (the listen address is added) and waits for /readyz.</summary>
-    public static async Task<MonitorProcess> StartAsync(string configBody, IDictionary<string, string>? environment = null, string? directory = null, int? port = null, bool waitReady = true)
+    /// <param name="launcher">A program that starts Monitor's command line, as a user's shell might (<c>nohup</c>).</param>
+    public static async Task<MonitorProcess> StartAsync(string configBody, IDictionary<string, string>? environment = null, string? directory = null, int? port = null, bool waitReady = true, string? launcher = null)
     {
         string dir = directory ?? Tools.TempDirectory();
         int listen = port ?? FreePort.Get();
         await File.WriteAllTextAsync(Path.Combine(dir, "monitor.yaml"), ConfigWithListen(configBody, listen));
-        var process = new ExternalProcess("dotnet", [Tools.MonitorDll, "run", "--config", Path.Combine(dir, "monitor.yaml")], environment, dir);
+        string[] command = ["dotnet", Tools.MonitorDll, "run", "--config", Path.Combine(dir, "monitor.yaml")];
+        var process = launcher is null
+            ? new ExternalProcess(command[0], command[1..], environment, dir)
+            : new ExternalProcess(launcher, command, environment, dir);
         var monitor = new MonitorProcess(process, dir, listen);
         if (!waitReady)
         {
             return monitor;
         }
 
-        await Eventually.HoldsAsync(
-            async () => !process.HasExited && (await monitor.Http.GetAsync(new Uri(monitor.BaseUri, "/readyz"))).IsSuccessStatusCode,
-            TimeSpan.FromSeconds(60),
-            () => $"Monitor did not become ready:\n{process.Output}");
+        await monitor.WaitReadyAsync();
         return monitor;
     }
+
+    /// <summary>Waits until <c>/readyz</c> answers 200 (the process started with <c>waitReady: false</c>).</summary>
+    public Task WaitReadyAsync() => Eventually.HoldsAsync(
+        async () => !_process.HasExited && (await Http.GetAsync(new Uri(BaseUri, "/readyz"))).IsSuccessStatusCode,
+        TimeSpan.FromSeconds(60),
+        () => $"Monitor did not become ready:\n{_process.Output}");
 
     public static string ConfigWithListen(string configBody, int port) =>
         $"server:\n  listen: 127.0.0.1:{port}\n{configBody.Replace("server:\n", string.Empty, StringComparison.Ordinal)}";
