@@ -81,8 +81,18 @@ public sealed class RestartEpisodeTests(ITestOutputHelper output)
                     }
 
                     // The kill lands at a random moment of the phase's first half, so the restarted service (about a second to
-                    // start) has seen the phase before the next begins; it is restarted at once.
-                    await Task.Delay(TimeSpan.FromMilliseconds(random.Next(200, (int)Phase.TotalMilliseconds - 3000)), TimeProvider.System);
+                    // start) has seen the phase before the next begins; it is restarted at once. On a loaded machine a start
+                    // can take several seconds: the process is killed only once it is up (and has had as long as the drawn
+                    // delay), else a phase could pass with no Monitor running at all, which no service could page through.
+                    var delay = TimeSpan.FromMilliseconds(random.Next(200, (int)Phase.TotalMilliseconds - 3000));
+                    await monitor.WaitReadyAsync();
+                    var killAt = Max(phaseStart + delay, TimeProvider.System.GetUtcNow() + TimeSpan.FromMilliseconds(200));
+                    killAt = Min(killAt, phaseStart + Phase - TimeSpan.FromMilliseconds(100));
+                    if (killAt > TimeProvider.System.GetUtcNow())
+                    {
+                        await Task.Delay(killAt - TimeProvider.System.GetUtcNow(), TimeProvider.System);
+                    }
+
                     await monitor.KillAsync();
                     logs.Append(CultureInfo.InvariantCulture, $"--- killed at {TimeProvider.System.GetUtcNow():HH:mm:ss.fff} ({(down ? "outage" : "recovery")} {episode})\n").Append(monitor.Output);
                     await monitor.DisposeAsync();
@@ -101,6 +111,7 @@ public sealed class RestartEpisodeTests(ITestOutputHelper output)
                 () => Task.FromResult(WebhookEpisodes.Analyse(sink.Requests).Values.All(e => e.Resolved.Count > 0)),
                 TimeSpan.FromSeconds(30),
                 () => "not every episode was resolved:\n" + WebhookEpisodes.Describe(sink.Requests) + "\n" + monitor.Output);
+            await monitor.WaitReadyAsync();
             await Eventually.ProgressedAsync(3, TimeSpan.FromSeconds(30), monitor);
             await Eventually.DeliveredAsync(sink, TimeSpan.FromSeconds(30), [monitor], since: lastStart);
         }
@@ -134,4 +145,8 @@ public sealed class RestartEpisodeTests(ITestOutputHelper output)
 
         Assert.True(duplicates <= 2 * Episodes, $"{duplicates} repeated sends for {2 * Episodes} kills");
     }
+
+    private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
+
+    private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
 }

@@ -118,4 +118,33 @@ public sealed class AlertPipelineTests : IDisposable
         Assert.Equal(NotificationReason.Repeat, Assert.Single(sentAgain).Reason);
         again.Dispose();
     }
+
+    [Fact]
+    public async Task Restart_WhileAResolutionIsOwed_SendsItOnceTheGroupIntervalAllows_AndPagesTheNextOutage()
+    {
+        var time = new FakeTimeProvider(T0);
+        var options = Options();
+        var (pipeline, sent) = await StartAsync(options, time);
+        var alert = Alert(T0);
+        Transition(pipeline, alert, AlertState.Inactive, AlertState.Firing, T0);
+        await pipeline.TickAsync(T0, CancellationToken.None);
+        Assert.Single(sent);
+        Transition(pipeline, alert, AlertState.Firing, AlertState.Inactive, T0.AddSeconds(10));
+        await pipeline.TickAsync(T0.AddSeconds(10), CancellationToken.None); // resolved and saved; owed until group_interval
+        Assert.Single(sent);
+        pipeline.Dispose();
+
+        var (again, sentAgain) = await StartAsync(options, time);
+        await again.TickAsync(T0.AddSeconds(30), CancellationToken.None);
+        Assert.Empty(sentAgain);
+        await again.TickAsync(T0.AddMinutes(1), CancellationToken.None);
+        Assert.Equal(NotificationKind.Resolved, Assert.Single(sentAgain).Kind);
+
+        var next = Alert(T0.AddMinutes(2));
+        Transition(again, next, AlertState.Inactive, AlertState.Firing, T0.AddMinutes(2));
+        await again.TickAsync(T0.AddMinutes(2), CancellationToken.None);
+        Assert.Equal(2, sentAgain.Count);
+        Assert.Equal((NotificationKind.Firing, NotificationReason.First), (sentAgain[1].Kind, sentAgain[1].Reason));
+        again.Dispose();
+    }
 }
