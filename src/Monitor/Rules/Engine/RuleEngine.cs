@@ -21,6 +21,7 @@ internal sealed class RuleEngine : BackgroundService
     private readonly IAlertSink _sink;
     private readonly ILogger<RuleEngine> _logger;
     private readonly Lock _lock = new();
+    private readonly SemaphoreSlim _applied = new(0);
     private readonly MemoryStorage _output = new();
     private readonly LiveHistory _history;
     private readonly HistogramSeries _duration;
@@ -48,6 +49,12 @@ internal sealed class RuleEngine : BackgroundService
     }
 
     public LiveHistory History => _history;
+
+    /// <summary>True while the loop waits for rules without any timer (none loaded, none of their output left).</summary>
+    internal bool Idle { get; private set; }
+
+    /// <summary>Evaluations done (each an observation of <c>monitor_rule_evaluation_duration_seconds</c>).</summary>
+    internal long Evaluations => _duration.Count;
 
     /// <summary>Every alert the rules hold now (pending, firing, and resolved ones kept for 15 m).</summary>
     public IReadOnlyList<(string Group, ActiveAlert Alert)> Alerts
@@ -113,6 +120,8 @@ internal sealed class RuleEngine : BackgroundService
             var reach = TimeSpan.FromMilliseconds(_plan.LongestMs);
             Log.RulesLoaded(_logger, groups.Count, rules, reach);
         }
+
+        _applied.Release(); // the loop may be waiting for rules to exist
     }
 
     /// <summary>
@@ -250,9 +259,31 @@ internal sealed class RuleEngine : BackgroundService
         while (!stoppingToken.IsCancellationRequested)
         {
             TimeSpan interval;
+            bool idle;
             lock (_lock)
             {
                 interval = _interval;
+                idle = _groups.Count == 0 && _output.SeriesCount == 0;
+            }
+
+            if (idle)
+            {
+                // No rules and nothing of theirs left to go stale: no evaluation work until a configuration brings some.
+                Idle = true;
+                try
+                {
+                    await _applied.WaitAsync(stoppingToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+                finally
+                {
+                    Idle = false;
+                }
+
+                continue;
             }
 
             // Aligned to the interval, as Prometheus aligns group evaluations.
@@ -278,5 +309,11 @@ internal sealed class RuleEngine : BackgroundService
                 InternalErrors.Record(_store, _logger, "rules", e);
             }
         }
+    }
+
+    public override void Dispose()
+    {
+        _applied.Dispose();
+        base.Dispose();
     }
 }

@@ -61,6 +61,39 @@ public class RuleEngineTests
         Assert.Equal(["alertname", "check", "severity", "team"], alert.Labels.Select(l => l.Name));
     }
 
+    /// <summary>With no rules the loop parks on the next configuration instead of ticking every second.</summary>
+    [Fact]
+    public async Task Loop_WithoutRules_DoesNoEvaluationWork_UntilRulesArrive()
+    {
+        var store = new SeriesStore();
+        var time = new FakeTimeProvider(T0);
+        using var engine = new RuleEngine(store, time, new RecordingSink(), NullLogger<RuleEngine>.Instance);
+        await engine.StartAsync(CancellationToken.None);
+        Assert.True(SpinWait.SpinUntil(() => engine.Idle, TimeSpan.FromSeconds(30)), "the loop never parked");
+        time.Advance(TimeSpan.FromMinutes(5));
+        Assert.True(engine.Idle);
+        Assert.Equal(0, engine.Evaluations);
+
+        var (groups, errors) = RuleFileLoader.Parse("""
+            groups:
+            - name: g
+              rules:
+              - alert: Down
+                expr: probe_success == 0
+            """, "t.rules.yml");
+        Assert.Empty(errors);
+        engine.Apply(new MonitorOptions { SourceFile = "t", EvaluationInterval = TimeSpan.FromSeconds(15) }, groups);
+        Assert.True(SpinWait.SpinUntil(() => !engine.Idle, TimeSpan.FromSeconds(30)), "rules did not wake the loop");
+        Assert.True(SpinWait.SpinUntil(
+            () =>
+            {
+                time.Advance(TimeSpan.FromSeconds(15));
+                return engine.Evaluations > 0;
+            },
+            TimeSpan.FromSeconds(30)), "no evaluation after rules arrived");
+        await engine.StopAsync(CancellationToken.None);
+    }
+
     [Theory]
     [InlineData(true, 15)] // the check ran at 10 s: the evaluation at 15 s sees it up and resolves
     [InlineData(false, 90)] // no word from the scheduler: the timer alone, as an upper bound
