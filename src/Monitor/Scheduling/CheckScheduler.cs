@@ -296,6 +296,12 @@ internal sealed class CheckScheduler : BackgroundService, IDiscoveredChecks
                 {
                     result = await entry.Check.RunAsync(linked.Token).WaitAsync(timeout + HardTimeoutGrace, _time, stoppingToken);
                 }
+                catch (System.Text.RegularExpressions.RegexMatchTimeoutException e)
+                {
+                    // A configured pattern that needs the backtracking engine (see SafeRegex) ran out of time on what
+                    // the target returned: this run fails with that reason, whichever kind of check it is.
+                    result = CheckResult.Fail(FailureReasons.RegexTimeout, $"regex {e.Pattern} ran longer than {(int)e.MatchTimeout.TotalMilliseconds} ms");
+                }
                 catch (TimeoutException)
                 {
                     result = CheckResult.Fail(FailureReasons.Timeout, $"did not finish within {PromDuration.Format(timeout)}");

@@ -228,6 +228,25 @@ public class CheckSchedulerTests
         Assert.DoesNotContain("monitor_check_failure_info", Exposition.Text(store));
     }
 
+    /// <summary>
+    /// A configured pattern that needs the backtracking engine (a lookahead) meets input that makes it run out of
+    /// time inside any kind of check: that run fails as regex_timeout naming the pattern, not as an internal error.
+    /// </summary>
+    [Fact]
+    public async Task Run_RegexTimeoutInAnyCheck_IsARegexTimeoutFailure()
+    {
+        var h = new Harness();
+        var evil = Monitor.Configuration.SafeRegex.Anchored("(?=x)(x+x+)+y");
+        string input = new('x', 5000);
+        h.Behaviours["disk"] = _ => Task.FromResult(evil.IsMatch(input) ? CheckResult.Ok : CheckResult.Ok);
+        h.Scheduler.Apply(Config(Check("disk", intervalSeconds: 10, timeoutSeconds: 5)));
+        await h.RunForAsync(TimeSpan.FromMilliseconds(50));
+        var status = h.Scheduler.Checks.Single(c => c.Options.Name == "disk").Status;
+        Assert.Equal(FailureReasons.RegexTimeout, status.Reason);
+        Assert.Contains("(?=x)(x+x+)+y", status.Error);
+        Assert.Contains("monitor_check_failure_info{check=\"disk\",reason=\"regex_timeout\"} 1", Exposition.Text(h.Store));
+    }
+
     [Fact]
     public async Task Run_FailureInfo_FollowsTheReasonAndDisappearsOnRecovery()
     {
