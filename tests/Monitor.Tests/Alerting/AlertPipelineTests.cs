@@ -147,4 +147,73 @@ public sealed class AlertPipelineTests : IDisposable
         Assert.Equal((NotificationKind.Firing, NotificationReason.First), (sentAgain[1].Kind, sentAgain[1].Reason));
         again.Dispose();
     }
+
+    /// <summary>
+    /// An hour of an alert flapping every 30 s (group_wait 10 s, group_interval 5 m), on the fake clock: the receiver
+    /// hears at most once per group_interval, each message tells the state of that moment, no repeat reminders are
+    /// mixed in, the end of the flapping is told once within a group_interval, and then nothing more.
+    /// (Alertmanager's issue 952 is the behaviour of flapping alerts against group_interval.) With a group_wait as
+    /// long as the flap, each episode would be over before its group may speak and nothing is told, as in Alertmanager.
+    /// </summary>
+    [Fact]
+    public async Task Soak_AnHourOfFlappingEvery30s_IsToldAtMostOncePerGroupInterval_AndEndsResolved()
+    {
+        var result = MonitorConfig.Parse($$"""
+            storage: { sqlite: "{{_dir}}/monitor.db" }
+            severities:
+              P1: { ack_within: 1h, resolve_within: 1d, notify: [hook], repeat: 4h }
+            routing: { group_by: [alertname], group_wait: 10s, group_interval: 5m }
+            receivers:
+              - { name: hook, webhook: { url: "http://127.0.0.1:1/hook" } }
+            """, "t.yaml");
+        Assert.True(result.Success, string.Join("\n", result.Errors));
+        var time = new FakeTimeProvider(T0);
+        var (pipeline, sent) = await StartAsync(result.Options!, time);
+        var firingAt = new SortedDictionary<DateTimeOffset, bool>();
+        ActiveAlert? current = null;
+        for (int second = 0; second <= 3 * 3600; second++)
+        {
+            var now = T0.AddSeconds(second);
+            if (second <= 3600 && second % 30 == 0)
+            {
+                bool up = second / 30 % 2 == 1 || second == 3600;
+                if (!up && current is null)
+                {
+                    current = Alert(now);
+                    Transition(pipeline, current, AlertState.Inactive, AlertState.Firing, now);
+                    firingAt[now] = true;
+                }
+                else if (up && current is not null)
+                {
+                    Transition(pipeline, current, AlertState.Firing, AlertState.Inactive, now);
+                    current = null;
+                    firingAt[now] = false;
+                }
+            }
+
+            await pipeline.TickAsync(now, CancellationToken.None);
+        }
+
+        Assert.NotEmpty(sent);
+        Assert.Equal(sent.Count, sent.Select(n => n.Id).Distinct().Count());
+        Assert.Equal(T0.AddSeconds(10), sent[0].CreatedAt); // group_wait from the first firing
+        for (int i = 1; i < sent.Count; i++)
+        {
+            Assert.True(sent[i].CreatedAt - sent[i - 1].CreatedAt >= TimeSpan.FromMinutes(5), $"messages {i - 1} and {i} only {sent[i].CreatedAt - sent[i - 1].CreatedAt} apart");
+        }
+
+        Assert.DoesNotContain(sent, n => n.Reason == NotificationReason.Repeat);
+        Assert.InRange(sent.Count, 12, 14); // the first, one per group_interval over the hour, the last resolution
+        foreach (var n in sent)
+        {
+            bool firing = firingAt.Last(kv => kv.Key <= n.CreatedAt).Value;
+            Assert.Equal(firing ? NotificationKind.Firing : NotificationKind.Resolved, n.Kind);
+            Assert.Equal(firing, n.Alerts.Any(a => a.Status == AlertStatus.Firing));
+        }
+
+        var last = sent[^1];
+        Assert.Equal(NotificationKind.Resolved, last.Kind);
+        Assert.InRange(last.CreatedAt, T0.AddSeconds(3600), T0.AddSeconds(3600 + 300));
+        pipeline.Dispose();
+    }
 }
