@@ -134,6 +134,7 @@ internal sealed partial class Evaluator
             int step = -1;
             for (long ts = _start; ts <= _end; ts += _interval)
             {
+                _ctx.Step();
                 step++;
                 for (int j = 0; j < e.Args.Count; j++)
                 {
@@ -169,7 +170,7 @@ internal sealed partial class Evaluator
 
         if (e.Function.Name == "absent_over_time")
         {
-            int steps = NumSteps;
+            long steps = NumSteps;
             if (mat.Any(s => s.Points.Count == steps))
             {
                 return new List<PromSeries>();
@@ -192,6 +193,7 @@ internal sealed partial class Evaluator
             var missing = new List<Point>();
             for (long ts = _start; ts <= _end; ts += _interval)
             {
+                _ctx.Step();
                 if (!found.Contains(ts))
                 {
                     missing.Add(new Point(ts, 1));

@@ -5,8 +5,11 @@ using Monitor.Rules.PromQL;
 namespace Monitor.Rules.Evaluation;
 
 /// <summary>What one query shares among the evaluators of its subqueries and step-invariant parts.</summary>
-internal sealed class QueryContext(ISampleStorage storage, long start, long end, long noStepSubqueryIntervalMs, long maxSamples)
+internal sealed class QueryContext(ISampleStorage storage, long start, long end, long noStepSubqueryIntervalMs, long maxSamples, TimeSpan? timeout = null)
 {
+    private readonly long _deadline = System.Diagnostics.Stopwatch.GetTimestamp() + (long)((timeout ?? Evaluator.DefaultTimeout).TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
+    private int _steps;
+
     public ISampleStorage Storage { get; } = storage;
 
     public long Start { get; } = start;
@@ -24,6 +27,18 @@ internal sealed class QueryContext(ISampleStorage storage, long start, long end,
     public Dictionary<VectorSelector, List<ISeries>> Selected { get; } = new(ReferenceEqualityComparer.Instance);
 
     public long CurrentSamples { get; set; }
+
+    /// <summary>
+    /// Counts one evaluation step; every 4,096th looks at the clock, and past the deadline the query ends with
+    /// Prometheus' timeout error (a <c>[290y:1ms]</c> subquery has 9e12 steps even where there are no samples).
+    /// </summary>
+    public void Step()
+    {
+        if ((++_steps & 0xFFF) == 0 && System.Diagnostics.Stopwatch.GetTimestamp() > _deadline)
+        {
+            throw new PromQLException("query timed out in expression evaluation");
+        }
+    }
 }
 
 /// <summary>
@@ -39,6 +54,9 @@ internal sealed partial class Evaluator
 
     /// <summary>Prometheus' default --query.max-samples.</summary>
     public const long DefaultMaxSamples = 50_000_000;
+
+    /// <summary>Prometheus' default --query.timeout.</summary>
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromMinutes(2);
 
     private readonly QueryContext _ctx;
     private readonly long _start;
@@ -58,9 +76,9 @@ internal sealed partial class Evaluator
     /// <see cref="double"/> (scalar), a <see cref="StringValue"/> or a <see cref="List{PromSeries}"/> (range vector).
     /// <paramref name="subqueryStepMs"/> is the step of subqueries that give none (the evaluation interval).
     /// </summary>
-    public static object Query(Expr expr, long timeMs, ISampleStorage storage, long subqueryStepMs, long maxSamples = DefaultMaxSamples)
+    public static object Query(Expr expr, long timeMs, ISampleStorage storage, long subqueryStepMs, long maxSamples = DefaultMaxSamples, TimeSpan? timeout = null)
     {
-        var ctx = new QueryContext(storage, timeMs, timeMs, subqueryStepMs, maxSamples);
+        var ctx = new QueryContext(storage, timeMs, timeMs, subqueryStepMs, maxSamples, timeout);
         SetOffsetForAtModifier(ctx, timeMs, expr);
         var ev = new Evaluator(ctx, timeMs, timeMs, 1);
         object value;
@@ -110,7 +128,10 @@ internal sealed partial class Evaluator
         _ => null,
     };
 
-    private int NumSteps => (int)((_end - _start) / _interval) + 1;
+    private long NumSteps => ((_end - _start) / _interval) + 1;
+
+    /// <summary>A list's initial room for one point a step: the steps, up to a bound (a long subquery grows as it goes).</summary>
+    private int StepCapacity => (int)Math.Min(NumSteps, 4096);
 
     private void AddSamples(long n)
     {
@@ -219,6 +240,7 @@ internal sealed partial class Evaluator
             var first = series.Points[0];
             for (long ts = _start + _interval; ts <= _end; ts += _interval)
             {
+                _ctx.Step();
                 series.Points.Add(first with { T = ts });
                 AddSamples(1);
             }
@@ -271,9 +293,10 @@ internal sealed partial class Evaluator
             List<Point>? points = null;
             for (long ts = _start; ts <= _end; ts += _interval)
             {
+                _ctx.Step();
                 if (VectorSelectorSingle(s, ts - offset) is { } p)
                 {
-                    points ??= new List<Point>(NumSteps);
+                    points ??= new List<Point>(StepCapacity);
                     points.Add(new Point(ts, p.V));
                     AddSamples(1);
                 }
@@ -372,6 +395,7 @@ internal sealed partial class Evaluator
         List<PromSeries>? order = null;
         for (long ts = _start; ts <= _end; ts += _interval)
         {
+            _ctx.Step();
             for (int i = 0; i < exprs.Length; i++)
             {
                 vectors[i].Clear();
@@ -426,7 +450,7 @@ internal sealed partial class Evaluator
             {
                 if (!output.TryGetValue(s.Metric, out var series))
                 {
-                    series = output[s.Metric] = new PromSeries(s.Metric, new List<Point>(NumSteps));
+                    series = output[s.Metric] = new PromSeries(s.Metric, new List<Point>(StepCapacity));
                     order.Add(series);
                 }
 

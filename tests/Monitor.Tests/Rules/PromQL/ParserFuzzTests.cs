@@ -109,4 +109,16 @@ public class ParserFuzzTests
         string functions = string.Concat(Enumerable.Repeat("abs(", 120)) + "x" + new string(')', 120);
         Assert.Equal(3, Assert.IsType<List<PromSample>>(Evaluator.Query(Parser.Parse(functions), 1_800_000, storage, 60_000)).Count);
     }
+
+    /// <summary>
+    /// <c>x[290y:1ms]</c> has 9e12 steps though only an hour holds samples: the query ends at its deadline with
+    /// Prometheus' timeout error (its --query.timeout, 2 m by default) instead of running practically forever.
+    /// </summary>
+    [Fact]
+    public void HugeSubquery_EndsAtTheQueryDeadline_WithPrometheusTimeoutError()
+    {
+        var storage = Storage();
+        var error = Assert.Throws<PromQLException>(() => Evaluator.Query(Parser.Parse("max_over_time(x[290y:1ms])"), 1_800_000, storage, 60_000, timeout: TimeSpan.FromMilliseconds(300)));
+        Assert.Equal("query timed out in expression evaluation", error.Message);
+    }
 }
