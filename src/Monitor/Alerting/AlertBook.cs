@@ -60,4 +60,16 @@ internal sealed class Decision
     public HashSet<string> Suppressed { get; } = new(StringComparer.Ordinal);
 
     public bool IsEmpty => Changes.IsEmpty;
+
+    /// <summary>The earliest later moment a timer of this decision (a group_wait, a group_interval) runs out, if any.</summary>
+    public DateTimeOffset? NextDue { get; private set; }
+
+    /// <summary>Notes that something waits until <paramref name="at"/>.</summary>
+    public void Due(DateTimeOffset at)
+    {
+        if (NextDue is not { } due || at < due)
+        {
+            NextDue = at;
+        }
+    }
 }

@@ -34,6 +34,7 @@ internal sealed class AlertPipeline : BackgroundService, IAlertSink, IAlertingOu
     private MonitorOptions? _options;
     private IAlertStore? _store;
     private volatile bool _leader;
+    private DateTimeOffset? _nextDue;
     private volatile bool _storeHealthy;
     private volatile bool _storeOpen;
     private volatile string? _storeError;
@@ -245,7 +246,15 @@ internal sealed class AlertPipeline : BackgroundService, IAlertSink, IAlertingOu
     {
         while (!stoppingToken.IsCancellationRequested)
         {
-            using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(1), _time))
+            // At least every second (acks' deadlines, escalations, the lease), and exactly when a group_wait or
+            // group_interval the last decision saw runs out, so a group's notice is not up to a second late.
+            var wait = TimeSpan.FromSeconds(1);
+            if (_nextDue is { } due && due - _time.GetUtcNow() is var left && left < wait)
+            {
+                wait = left > TimeSpan.FromMilliseconds(1) ? left : TimeSpan.FromMilliseconds(1);
+            }
+
+            using (var timeout = new CancellationTokenSource(wait, _time))
             using (var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, stoppingToken))
             {
                 try
@@ -316,6 +325,7 @@ internal sealed class AlertPipeline : BackgroundService, IAlertSink, IAlertingOu
         }
 
         var (step, decision) = AlertLifecycle.Decide(_book, _policy, now, _ids);
+        _nextDue = decision.NextDue;
         Take(step);
         foreach (var (severity, kind) in decision.SlaBreaches)
         {

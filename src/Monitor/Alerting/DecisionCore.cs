@@ -198,6 +198,11 @@ internal static class DecisionCore
                 bool escalated = !first.Contains(receiver);
                 if (current.Count == 0 || (!waited && !escalated))
                 {
+                    if (current.Count > 0 && group.EpisodeStart is { } episode)
+                    {
+                        decision.Due(episode + policy.GroupWait);
+                    }
+
                     continue;
                 }
 
@@ -211,6 +216,11 @@ internal static class DecisionCore
 
             var resolved = progress.Firing.Where(key => !book.Alerts.TryGetValue(key, out var a) || a.Status != AlertStatus.Firing).ToList();
             bool added = current.Any(a => !progress.Firing.Contains(a.Key));
+            if ((added || resolved.Count > 0) && now < progress.LastSentAt + policy.GroupInterval)
+            {
+                decision.Due(progress.LastSentAt + policy.GroupInterval);
+            }
+
             if ((added || resolved.Count > 0) && now >= progress.LastSentAt + policy.GroupInterval)
             {
                 var kind = current.Count > 0 ? NotificationKind.Firing : NotificationKind.Resolved;

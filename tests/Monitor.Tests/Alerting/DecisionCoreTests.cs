@@ -132,6 +132,22 @@ public class DecisionCoreTests
         Assert.Equal(["pager:Firing:Update:Down=Firing,Down=Firing,Down=Firing", "slack:Firing:Update:Down=Firing,Down=Firing,Down=Firing"], Sent(update));
     }
 
+    /// <summary>The decision says when its next timer runs out, so the pipeline wakes then rather than a tick later.</summary>
+    [Fact]
+    public void NextDue_IsTheGroupWaitThenTheGroupIntervalThatAChangeWaitsFor()
+    {
+        var policy = Policy();
+        var a = Alert("Down", T0, "P1", ("instance", "a"));
+        var book = Book(a);
+        Assert.Equal(T0.AddSeconds(30), At(book, policy, T0).NextDue);
+        Assert.Equal(T0.AddSeconds(30), At(book, policy, T0.AddSeconds(12)).NextDue);
+        Assert.Null(At(book, policy, T0.AddSeconds(30)).NextDue); // told; nothing waits
+        var b = Alert("Down", T0.AddMinutes(1), "P1", ("instance", "b"));
+        book.Alerts[b.Fingerprint] = b;
+        Assert.Equal(T0.AddSeconds(330), At(book, policy, T0.AddMinutes(1)).NextDue);
+        Assert.Equal(2, At(book, policy, T0.AddSeconds(330)).Notifications.Count);
+    }
+
     [Fact]
     public void Repeat_EveryRepeatInterval_UntilAcknowledged_ThenOneAcknowledgement()
     {

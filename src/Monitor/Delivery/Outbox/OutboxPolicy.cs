@@ -22,7 +22,7 @@ internal enum VerdictKind
 internal sealed record Verdict(VerdictKind Kind, int Attempts, DateTimeOffset? NextAttemptAt, DateTimeOffset? HoldReceiverUntil, bool Fallback, bool GivenUp);
 
 /// <summary>
-/// The delivery rules, with no I/O and no clock: exponential backoff from 1 s to 5 min with ±20 % jitter (the jitter
+/// The delivery rules, with no I/O and no clock: exponential backoff from 250 ms to 5 min with ±20 % jitter (the jitter
 /// source is injected), a <c>Retry-After</c> both delays the entry and holds its receiver, a refusal is not retried,
 /// a day of failures is given up, and the fallback receiver is told once: at the fourth failed attempt, or at a
 /// refusal that comes before it.
@@ -39,10 +39,16 @@ internal sealed class OutboxPolicy(Func<double> jitter)
     /// <summary>A policy with <see cref="Random.Shared"/> as its jitter.</summary>
     public static OutboxPolicy Default { get; } = new(Random.Shared.NextDouble);
 
-    /// <summary>1 s, 2 s, 4 s … up to 5 min, each ±20 %.</summary>
+    public static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>
+    /// 250 ms, 500 ms, 1 s, 2 s … up to 5 min, each ±20 %. A provider's one-off 429 or 500 costs a page a quarter of a
+    /// second (Alertmanager's first retry is ~0.5 s); a provider that keeps failing is soon asked only every few
+    /// minutes. A Retry-After, where given, is what counts.
+    /// </summary>
     public TimeSpan Backoff(int attempts)
     {
-        double seconds = Math.Min(Math.Pow(2, Math.Min(attempts - 1, 20)), MaxBackoff.TotalSeconds);
+        double seconds = Math.Min(FirstBackoff.TotalSeconds * Math.Pow(2, Math.Min(attempts - 1, 20)), MaxBackoff.TotalSeconds);
         return TimeSpan.FromSeconds(seconds * (0.8 + (jitter() * 0.4)));
     }
 

@@ -87,7 +87,7 @@ public sealed class OutboxDispatcherTests
     {
         var failed = await FirstAttemptAsync(new IOException("connection reset by peer"));
         Assert.Equal(1, failed.Attempts);
-        Assert.Equal(T0.AddSeconds(1), failed.NextAttempt);
+        Assert.Equal(T0.AddMilliseconds(250), failed.NextAttempt);
         Assert.Equal("connection reset by peer", failed.Error);
     }
 

@@ -27,13 +27,13 @@ public sealed class OutboxPolicyTests
     internal static OutboxEntry Entry(Notification n, int attempts = 0, DateTimeOffset? next = null) => new(n, OutboxStatus.Pending, attempts, next ?? n.CreatedAt, null, null);
 
     [Theory]
-    [InlineData(1, 1)]
-    [InlineData(2, 2)]
-    [InlineData(3, 4)]
-    [InlineData(9, 256)]
-    [InlineData(10, 300)]
+    [InlineData(1, 0.25)]
+    [InlineData(2, 0.5)]
+    [InlineData(3, 1)]
+    [InlineData(11, 256)]
+    [InlineData(12, 300)]
     [InlineData(40, 300)]
-    public void Backoff_DoublesFromOneSecond_UpToFiveMinutes_WithinTwentyPercent(int attempts, double seconds)
+    public void Backoff_DoublesFromAQuarterSecond_UpToFiveMinutes_WithinTwentyPercent(int attempts, double seconds)
     {
         Assert.Equal(TimeSpan.FromSeconds(seconds * 0.8), new OutboxPolicy(() => 0).Backoff(attempts));
         Assert.Equal(TimeSpan.FromSeconds(seconds), new OutboxPolicy(() => 0.5).Backoff(attempts));
@@ -53,7 +53,7 @@ public sealed class OutboxPolicyTests
         var verdict = new OutboxPolicy(() => 0.5).Judge(Entry(Note("a"), attempts: 2), new DeliveryResult(DeliveryOutcome.Retry, "503"), T0.AddSeconds(30));
         Assert.Equal(VerdictKind.Retry, verdict.Kind);
         Assert.Equal(3, verdict.Attempts);
-        Assert.Equal(T0.AddSeconds(34), verdict.NextAttemptAt);
+        Assert.Equal(T0.AddSeconds(31), verdict.NextAttemptAt); // the third attempt: 1 s
         Assert.Null(verdict.HoldReceiverUntil);
         Assert.False(verdict.Fallback);
     }
@@ -70,7 +70,7 @@ public sealed class OutboxPolicyTests
     public void RetryAfter_ShorterThanTheBackoff_KeepsTheBackoff_ButHoldsTheReceiverOnlyForRetryAfter()
     {
         var verdict = new OutboxPolicy(() => 0.5).Judge(Entry(Note("a"), attempts: 5), new DeliveryResult(DeliveryOutcome.Retry, "429", TimeSpan.FromSeconds(1)), T0);
-        Assert.Equal(T0.AddSeconds(32), verdict.NextAttemptAt);
+        Assert.Equal(T0.AddSeconds(8), verdict.NextAttemptAt); // the sixth attempt: 8 s
         Assert.Equal(T0.AddSeconds(1), verdict.HoldReceiverUntil);
     }
 
