@@ -144,6 +144,10 @@ internal static partial class StormHarness
         Console.WriteLine($"  everything delivered after {(lastAccepted - startedAt).TotalSeconds:0.0} s: {all.Count} accepted messages, {all.Count / minutes:0} per minute");
         Console.WriteLine($"  requests: pagerduty {pagerDuty.Requests.Count} (429/500 answered {pagerDuty.Requests.Count(r => r.Answer != "202")}), slack {slack.Requests.Count} (429 answered {slack.Requests.Count(r => r.Answer == "429")}), webhook {webhook.Requests.Count}");
         Console.WriteLine($"  lost groups: {lost}; duplicate accepted messages: {duplicates}");
+        // Where the first P1 page's time went: every PagerDuty request of the first group, with its answer.
+        var firstGroup = pagerDuty.Requests.Select(r => (Group: int.Parse(GroupName().Match(r.Body).Groups[1].Value, CultureInfo.InvariantCulture), r.At, r.Answer)).Where(r => Severity(r.Group) == "critical").OrderBy(r => r.At).FirstOrDefault();
+        var firstAttempts = pagerDuty.Requests.Where(r => GroupName().Match(r.Body).Groups[1].Value == firstGroup.Group.ToString("D3", CultureInfo.InvariantCulture)).OrderBy(r => r.At);
+        Console.WriteLine($"  first P1 group's PagerDuty attempts: {string.Join(", ", firstAttempts.Select(r => $"{(r.At - startedAt).TotalSeconds:0.00} s {r.Answer}"))}");
         process.Kill();
         await process.WaitForExitAsync();
         Directory.Delete(dir, recursive: true);

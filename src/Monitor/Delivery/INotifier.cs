@@ -29,6 +29,12 @@ internal interface INotifier
     /// <summary>Messages in flight at once.</summary>
     int Concurrency { get; }
 
+    /// <summary>
+    /// At most this many messages in any window of this length (PagerDuty: 120 events a minute per integration key),
+    /// or null. Unlike <see cref="MinInterval"/> it lets a burst, and a retry right after a failure, go at once.
+    /// </summary>
+    (int Count, TimeSpan Period)? Budget => null;
+
     Task<DeliveryResult> SendAsync(Notification notification, CancellationToken cancellationToken);
 }
 

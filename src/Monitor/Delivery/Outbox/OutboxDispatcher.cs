@@ -174,7 +174,7 @@ internal sealed class OutboxDispatcher : BackgroundService
         lock (_lock)
         {
             var notifiers = _notifiers;
-            (var due, orphans) = _queue.TakeDue(now, name => notifiers.TryGetValue(name, out var n) ? new ReceiverLimits(n.MinInterval, n.Concurrency) : null, out next);
+            (var due, orphans) = _queue.TakeDue(now, name => notifiers.TryGetValue(name, out var n) ? new ReceiverLimits(n.MinInterval, n.Concurrency, n.Budget) : null, out next);
             sends = [.. due.Select(e => (e, notifiers[e.Notification.Receiver]))];
             _queueLength.Set(_queue.Count);
         }

@@ -2,8 +2,8 @@ using Monitor.Alerting;
 
 namespace Monitor.Delivery.Outbox;
 
-/// <summary>How fast and how wide a receiver may be sent to.</summary>
-internal sealed record ReceiverLimits(TimeSpan MinInterval, int Concurrency);
+/// <summary>How fast and how wide a receiver may be sent to: a spacing, a concurrency, and a budget per window.</summary>
+internal sealed record ReceiverLimits(TimeSpan MinInterval, int Concurrency, (int Count, TimeSpan Period)? Budget = null);
 
 /// <summary>
 /// What the outbox holds in memory, by receiver, with no I/O and no clock (every call is given <c>now</c>): ready
@@ -73,6 +73,12 @@ internal sealed class OutboxQueue
                     break;
                 }
 
+                if (limit.Budget is { } budget && queue.BudgetFreeAt(now, budget) is { } free)
+                {
+                    next = Min(next, free - now);
+                    break;
+                }
+
                 queue.TryTake(out var entry);
                 if (!queue.Claim(entry!))
                 {
@@ -81,6 +87,7 @@ internal sealed class OutboxQueue
 
                 queue.InFlight++;
                 queue.NotBefore = now + limit.MinInterval;
+                queue.Spent(now);
                 send.Add(entry!);
             }
 
@@ -194,6 +201,21 @@ internal sealed class OutboxQueue
         }
 
         public int InFlight { get; set; }
+
+        private readonly Queue<DateTimeOffset> _sent = new();
+
+        public void Spent(DateTimeOffset now) => _sent.Enqueue(now);
+
+        /// <summary>Null when the budget allows a message now; else when it will (the oldest counted send leaves the window).</summary>
+        public DateTimeOffset? BudgetFreeAt(DateTimeOffset now, (int Count, TimeSpan Period) budget)
+        {
+            while (_sent.TryPeek(out var oldest) && oldest <= now - budget.Period)
+            {
+                _sent.Dequeue();
+            }
+
+            return _sent.Count < budget.Count ? null : _sent.Peek() + budget.Period;
+        }
 
         public DateTimeOffset NotBefore { get; set; }
 

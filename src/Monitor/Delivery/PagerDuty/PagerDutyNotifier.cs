@@ -17,8 +17,10 @@ internal sealed class PagerDutyNotifier(PagerDutyReceiverOptions options, HttpCl
 
     public const int MaxSummary = 1024;
 
-    /// <summary>About 120 events a minute per integration key is the commonly cited limit.</summary>
-    public TimeSpan MinInterval => TimeSpan.FromMilliseconds(500);
+    /// <summary>The Events API's limit is 120 events a minute per integration key, not a spacing: see <see cref="Budget"/>.</summary>
+    public TimeSpan MinInterval => TimeSpan.Zero;
+
+    public (int Count, TimeSpan Period)? Budget => (120, TimeSpan.FromMinutes(1));
 
     public int Concurrency => 1;
 

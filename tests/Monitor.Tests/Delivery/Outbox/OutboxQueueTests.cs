@@ -95,6 +95,25 @@ public sealed class OutboxQueueTests
         Assert.Equal(["b"], Take(queue, T0.AddSeconds(1), slack));
     }
 
+    /// <summary>PagerDuty's 120 events a minute: a burst goes at once, the 121st waits until the first leaves the minute.</summary>
+    [Fact]
+    public void Budget_LetsABurstGo_ThenWaitsForTheWindow_AndSaysWhen()
+    {
+        var queue = new OutboxQueue();
+        for (int i = 0; i < 4; i++)
+        {
+            queue.Add(Entry(Note($"n{i}", group: $"g{i}", created: T0.AddMilliseconds(i - 10))), T0);
+        }
+
+        var pagerDuty = new ReceiverLimits(TimeSpan.Zero, 10, (3, TimeSpan.FromMinutes(1)));
+        Assert.Equal(["n0", "n1", "n2"], Take(queue, T0, pagerDuty));
+        Assert.Empty(Take(queue, T0.AddSeconds(20), pagerDuty));
+        var (send, _) = queue.TakeDue(T0.AddSeconds(59.5), _ => pagerDuty, out var next);
+        Assert.Empty(send);
+        Assert.Equal(TimeSpan.FromMilliseconds(500), next);
+        Assert.Equal(["n3"], Take(queue, T0.AddMinutes(1), pagerDuty));
+    }
+
     [Fact]
     public void RetryAfter_HoldsTheWholeReceiver()
     {
