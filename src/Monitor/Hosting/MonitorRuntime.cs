@@ -60,6 +60,7 @@ internal sealed class MonitorRuntime : IRuntimeControl
         _scheduler.Apply(Current);
         _alerts.Restorer = _rules.Restore;
         _rules.ChecksRanBefore = _scheduler.RanBefore;
+        _scheduler.Flipped += _rules.Nudge;
         _outbox.Apply(Current);
         _reports.Apply(Current);
         await _alerts.InitializeAsync(Current, cancellationToken);

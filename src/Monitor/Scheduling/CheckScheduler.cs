@@ -55,6 +55,9 @@ internal sealed class CheckScheduler : BackgroundService, IDiscoveredChecks
         }
     }
 
+    /// <summary>Raised (on the check's thread) with the check's name when a run's success differs from the one before.</summary>
+    public event Action<string>? Flipped;
+
     /// <summary>
     /// Whether every named check (every scheduled check for null) has finished a run in this process before
     /// <paramref name="at"/>: its series were written by then. A name no check has (a check since removed) never
@@ -323,6 +326,12 @@ internal sealed class CheckScheduler : BackgroundService, IDiscoveredChecks
             }
 
             bool? previous = entry.Complete(result, started, _time.GetElapsedTime(t0));
+            if (previous != result.Success && (previous is not null || !result.Success))
+            {
+                // Up became down or down up (or the first run failed): the rules that read it may change their outcome now.
+                Flipped?.Invoke(entry.Options.Name);
+            }
+
             if (!result.Success && previous != false)
             {
                 Log.CheckFailed(_logger, entry.Options.Name, result.Reason, Redaction.Text(result.Error));

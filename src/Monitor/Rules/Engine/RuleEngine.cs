@@ -22,6 +22,8 @@ internal sealed class RuleEngine : BackgroundService
     private readonly ILogger<RuleEngine> _logger;
     private readonly Lock _lock = new();
     private readonly SemaphoreSlim _applied = new(0);
+    private readonly SemaphoreSlim _nudged = new(0);
+    private long _lastTickTicks;
     private readonly MemoryStorage _output = new();
     private readonly LiveHistory _history;
     private readonly HistogramSeries _duration;
@@ -52,6 +54,9 @@ internal sealed class RuleEngine : BackgroundService
 
     /// <summary>True while the loop waits for rules without any timer (none loaded, none of their output left).</summary>
     internal bool Idle { get; private set; }
+
+    /// <summary>The regular evaluation the loop waits for (or a nudge before it); null while it is not waiting.</summary>
+    internal DateTimeOffset? WaitingFor { get; private set; }
 
     /// <summary>Evaluations done (each an observation of <c>monitor_rule_evaluation_duration_seconds</c>).</summary>
     internal long Evaluations => _duration.Count;
@@ -207,10 +212,14 @@ internal sealed class RuleEngine : BackgroundService
 
     private static long Gcd(long a, long b) => b == 0 ? a : Gcd(b, a % b);
 
-    /// <summary>One evaluation: record the live values, evaluate every group in order, publish transitions.</summary>
-    public void Tick(DateTimeOffset now)
+    /// <summary>
+    /// One evaluation: record the live values, evaluate every group whose turn it is (every group when
+    /// <paramref name="early"/>: a check changed between two regular ticks) in order, publish transitions.
+    /// </summary>
+    public void Tick(DateTimeOffset now, bool early = false)
     {
         long start = _time.GetTimestamp();
+        _lastTickAt = now;
         List<AlertTransition> transitions = [];
         lock (_lock)
         {
@@ -218,7 +227,7 @@ internal sealed class RuleEngine : BackgroundService
             foreach (var group in _groups.Values)
             {
                 long groupInterval = (long)(group.Group.Interval ?? _defaultInterval).TotalMilliseconds;
-                if (now.ToUnixTimeMilliseconds() % groupInterval >= (long)_interval.TotalMilliseconds)
+                if (!early && now.ToUnixTimeMilliseconds() % groupInterval >= (long)_interval.TotalMilliseconds)
                 {
                     continue; // not this group's turn
                 }
@@ -247,7 +256,9 @@ internal sealed class RuleEngine : BackgroundService
             }
         }
 
-        _duration.Observe(_time.GetElapsedTime(start).TotalSeconds);
+        var took = _time.GetElapsedTime(start);
+        Interlocked.Exchange(ref _lastTickTicks, took.Ticks);
+        _duration.Observe(took.TotalSeconds);
         if (transitions.Count > 0)
         {
             _sink.Publish(transitions, now);
@@ -286,13 +297,36 @@ internal sealed class RuleEngine : BackgroundService
                 continue;
             }
 
-            // Aligned to the interval, as Prometheus aligns group evaluations.
+            // Aligned to the interval, as Prometheus aligns group evaluations; a check that went down or came back
+            // up wakes the loop at once (Nudge) for an early evaluation, so its rules see it within milliseconds.
             var now = _time.GetUtcNow();
             long ticks = interval.Ticks;
             var next = new DateTimeOffset(((now.UtcTicks / ticks) + 1) * ticks, TimeSpan.Zero);
+            bool nudged;
             try
             {
-                await Task.Delay(next - now, _time, stoppingToken);
+                nudged = await WaitAsync(_nudged, next, stoppingToken);
+                if (nudged)
+                {
+                    // At most one early evaluation per gap (twice the last evaluation's time, at least 100 ms): a
+                    // storm of flips costs at most a third of a core; flips within the gap are taken together.
+                    var earliest = _lastEarly + EarlyGap();
+                    if (earliest >= next - MinimumEarlyLead)
+                    {
+                        // the regular evaluation comes first: it sees the change
+                        nudged = false;
+                        earliest = next;
+                    }
+
+                    if (_time.GetUtcNow() < earliest)
+                    {
+                        await Task.Delay(earliest - _time.GetUtcNow(), _time, stoppingToken);
+                    }
+
+                    while (_nudged.Wait(0, CancellationToken.None))
+                    {
+                    }
+                }
             }
             catch (OperationCanceledException)
             {
@@ -301,7 +335,24 @@ internal sealed class RuleEngine : BackgroundService
 
             try
             {
-                Tick(next);
+                var at = _time.GetUtcNow();
+                if (!nudged)
+                {
+                    Tick(next);
+                }
+                else if (next - at > MinimumEarlyLead)
+                {
+                    _lastEarly = at;
+                    // Samples are kept to the millisecond, and each evaluation is later than the one before.
+                    var early = DateTimeOffset.FromUnixTimeMilliseconds(Math.Max(at.ToUnixTimeMilliseconds(), _lastTickAt.ToUnixTimeMilliseconds() + 1));
+                    Tick(early, early: true);
+                }
+                else
+                {
+                    // the regular evaluation is due within moments: wait for it, it sees the change itself
+                    await Task.Delay(next - at, _time, stoppingToken);
+                    Tick(next);
+                }
             }
             catch (Exception e) when (InternalErrors.Unexpected(e, stoppingToken))
             {
@@ -311,9 +362,63 @@ internal sealed class RuleEngine : BackgroundService
         }
     }
 
+    /// <summary>An early evaluation closer than this to the regular one is left to the regular one.</summary>
+    private static readonly TimeSpan MinimumEarlyLead = TimeSpan.FromMilliseconds(50);
+
+    private DateTimeOffset _lastEarly = DateTimeOffset.MinValue;
+
+    private DateTimeOffset _lastTickAt = DateTimeOffset.UnixEpoch;
+
+    private TimeSpan EarlyGap()
+    {
+        var last = TimeSpan.FromTicks(Interlocked.Read(ref _lastTickTicks) * 2);
+        return last > TimeSpan.FromMilliseconds(100) ? last : TimeSpan.FromMilliseconds(100);
+    }
+
+    /// <summary>
+    /// A check's success changed (it went down or came back up): evaluate the rules now instead of at the next
+    /// regular tick. Called on the check's thread; the evaluation runs on the loop.
+    /// </summary>
+    public void Nudge(string check)
+    {
+        _ = check;
+        if (_nudged.CurrentCount == 0)
+        {
+            _nudged.Release();
+        }
+    }
+
+    /// <summary>Waits for <paramref name="signal"/> until <paramref name="until"/> on the engine's clock; true if signalled.</summary>
+    private async Task<bool> WaitAsync(SemaphoreSlim signal, DateTimeOffset until, CancellationToken stoppingToken)
+    {
+        var wait = until - _time.GetUtcNow();
+        if (wait <= TimeSpan.Zero)
+        {
+            return false;
+        }
+
+        using var timeout = new CancellationTokenSource(wait, _time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, stoppingToken);
+        WaitingFor = until;
+        try
+        {
+            await signal.WaitAsync(linked.Token);
+            return true;
+        }
+        catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+        {
+            return false;
+        }
+        finally
+        {
+            WaitingFor = null;
+        }
+    }
+
     public override void Dispose()
     {
         _applied.Dispose();
+        _nudged.Dispose();
         base.Dispose();
     }
 }

@@ -15,7 +15,13 @@ public class RuleEngineTests
     {
         public List<(AlertTransition Transition, DateTimeOffset At)> Seen { get; } = [];
 
-        public void Publish(IReadOnlyList<AlertTransition> transitions, DateTimeOffset at) => Seen.AddRange(transitions.Select(t => (t, at)));
+        public void Publish(IReadOnlyList<AlertTransition> transitions, DateTimeOffset at)
+        {
+            lock (Seen)
+            {
+                Seen.AddRange(transitions.Select(t => (t, at)));
+            }
+        }
     }
 
     private static readonly DateTimeOffset T0 = new(2026, 11, 22, 0, 0, 0, TimeSpan.Zero);
@@ -91,6 +97,49 @@ public class RuleEngineTests
                 return engine.Evaluations > 0;
             },
             TimeSpan.FromSeconds(30)), "no evaluation after rules arrived");
+        await engine.StopAsync(CancellationToken.None);
+    }
+
+    /// <summary>
+    /// A check that goes down between two regular evaluations nudges the engine: the rules are evaluated at that
+    /// moment (to the millisecond), not up to an interval later, and the next regular tick goes on as before.
+    /// </summary>
+    [Fact]
+    public async Task Loop_Nudged_EvaluatesAtOnce_BetweenRegularTicks()
+    {
+        var store = new SeriesStore();
+        var time = new FakeTimeProvider(T0);
+        var sink = new RecordingSink();
+        using var engine = new RuleEngine(store, time, sink, NullLogger<RuleEngine>.Instance);
+        var (groups, errors) = RuleFileLoader.Parse("""
+            groups:
+            - name: g
+              rules:
+              - alert: Down
+                expr: probe_success == 0
+            """, "t.rules.yml");
+        Assert.Empty(errors);
+        engine.Apply(new MonitorOptions { SourceFile = "t", EvaluationInterval = TimeSpan.FromSeconds(15) }, groups);
+        var success = new SeriesScope(store, "web", new Dictionary<string, string>()).Gauge("probe_success", "S.");
+        success.Set(1);
+        await engine.StartAsync(CancellationToken.None);
+        Assert.True(SpinWait.SpinUntil(() => engine.WaitingFor == T0.AddSeconds(15), TimeSpan.FromSeconds(30)), "the loop is not waiting for 00:15");
+        time.Advance(TimeSpan.FromSeconds(15));
+        Assert.True(SpinWait.SpinUntil(() => engine.WaitingFor == T0.AddSeconds(30), TimeSpan.FromSeconds(30)), "no regular evaluation at 00:15");
+        long regular = engine.Evaluations;
+        time.Advance(TimeSpan.FromMilliseconds(7_250));
+        var downAt = time.GetUtcNow();
+        success.Set(0);
+        engine.Nudge("web");
+        Assert.True(SpinWait.SpinUntil(() => { lock (sink.Seen) { return sink.Seen.Count > 0; } }, TimeSpan.FromSeconds(30)), "the nudge did not evaluate");
+        Assert.Equal(regular + 1, engine.Evaluations);
+        lock (sink.Seen)
+        {
+            Assert.Equal(AlertState.Firing, sink.Seen[^1].Transition.To); // through pending in the same evaluation (no `for`)
+            Assert.All(sink.Seen, s => Assert.Equal(downAt, s.At)); // the fake clock stood still: evaluated at the nudge
+            Assert.NotEqual(0, downAt.ToUnixTimeMilliseconds() % 15_000);
+        }
+
         await engine.StopAsync(CancellationToken.None);
     }
 
