@@ -19,6 +19,11 @@ internal static class BenchmarkProgram
             return 0;
         }
 
+        if (args.Length > 0 && args[0] == "scrape-rules")
+        {
+            return Scrape.ScrapeWithRulesHarness.Run(args[1..]);
+        }
+
         if (args.Length > 0 && args[0] == "rules-profile-1d")
         {
             Rules.LongRangeRuleBenchmarks.Profile();

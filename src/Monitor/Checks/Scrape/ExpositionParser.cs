@@ -17,84 +17,35 @@ internal static class ExpositionParser
     /// <summary>The longest line accepted (1 MiB of characters): no real series or HELP text comes near it.</summary>
     public const int MaxLineLength = 1 << 20;
 
-    public static List<ParsedFamily> Parse(string text, bool openMetrics)
+    private static readonly string[] FamilySuffixes = ["_bucket", "_sum", "_count", "_total", "_created", "_info", "_gsum", "_gcount"];
+
+    /// <summary>Parses exposition text (tests, kubelet): the string is read as its UTF-8 bytes, as a scrape reads them.</summary>
+    public static List<ParsedFamily> Parse(string text, bool openMetrics) => Parse(Encoding.UTF8.GetBytes(text), openMetrics);
+
+    /// <summary>Parses UTF-8 exposition bytes into families with their samples' names, labels and values.</summary>
+    public static List<ParsedFamily> Parse(ReadOnlySpan<byte> utf8, bool openMetrics, bool lexerDisabled = false)
     {
-        var families = new List<ParsedFamily>();
-        var byName = new Dictionary<string, ParsedFamily>(StringComparer.Ordinal);
-        var declared = new Dictionary<string, (MetricType Type, string Help, string RawType)>(StringComparer.Ordinal);
-        bool sawEof = false;
-        string[] lines = text.Split('\n');
-        int lineNumber = 0;
-        foreach (string rawLine in lines)
-        {
-            lineNumber++;
-            if (rawLine.Length > MaxLineLength)
-            {
-                throw new ExpositionParseException(lineNumber, MaxLineLength + 1, $"line longer than {MaxLineLength} characters");
-            }
-
-            string line = rawLine.EndsWith('\r') ? rawLine[..^1] : rawLine;
-            bool last = lineNumber == lines.Length;
-            if (sawEof)
-            {
-                if (!(last && line.Length == 0))
-                {
-                    throw new ExpositionParseException(lineNumber, 1, "content after # EOF");
-                }
-
-                continue;
-            }
-
-            if (line.Length == 0 || (!openMetrics && line.AsSpan().Trim().IsEmpty))
-            {
-                if (openMetrics && !last)
-                {
-                    throw new ExpositionParseException(lineNumber, 1, "empty line (not allowed in OpenMetrics)");
-                }
-
-                continue;
-            }
-
-            if (line[0] == '#')
-            {
-                if (line == "# EOF")
-                {
-                    sawEof = true;
-                    continue;
-                }
-
-                ParseComment(line, lineNumber, openMetrics, declared);
-                continue;
-            }
-
-            var sample = ParseSample(line, lineNumber, openMetrics);
-            string family = FamilyOf(sample.Name, declared, openMetrics);
-            if (!byName.TryGetValue(family, out var parsed))
-            {
-                var (type, help, _) = declared.GetValueOrDefault(family, (MetricType.Unknown, string.Empty, "untyped"));
-                string storeName = type == MetricType.Counter && openMetrics ? family + "_total" : family;
-                parsed = new ParsedFamily(storeName, type, help, []);
-                byName[family] = parsed;
-                families.Add(parsed);
-            }
-
-            if (openMetrics && sample.Name.EndsWith("_created", StringComparison.Ordinal) && sample.Name != family)
-            {
-                continue; // creation timestamps have no place in text 0.0.4
-            }
-
-            parsed.Samples.Add(sample);
-        }
-
-        if (openMetrics && !sawEof)
-        {
-            throw new ExpositionParseException(lineNumber, 1, "missing # EOF");
-        }
-
-        return families;
+        var reader = new ExpositionReader { LexerDisabled = lexerDisabled };
+        var sink = new ListSink(reader.Names);
+        reader.Read(utf8, openMetrics, sink);
+        return sink.Families;
     }
 
-    private static void ParseComment(string line, int lineNumber, bool openMetrics, Dictionary<string, (MetricType, string, string)> declared)
+    /// <summary>Collects what <see cref="ExpositionReader"/> reads as <see cref="ParsedFamily"/> lists; label values are shared where they repeat.</summary>
+    private sealed class ListSink(Utf8Interner names) : IExpositionSink
+    {
+        private readonly Utf8Interner _values = new();
+
+        public List<ParsedFamily> Families { get; } = [];
+
+        public void Family(string name, MetricType type, string help) => Families.Add(new ParsedFamily(name, type, help, []));
+
+        public void Sample(int family, ref LexedSample sample) =>
+            Families[family].Samples.Add(new ParsedSample(sample.Name, sample.MaterializeLabels(names, _values), sample.Value));
+    }
+
+    /// <summary>A comment line (rare: one or two per family), read as a string exactly as before the byte reader.</summary>
+    internal static void ParseComment(string line, int lineNumber, bool openMetrics, Dictionary<string, (MetricType, string, string)> declared)
     {
         var parts = line.Split(' ', 4);
         if (parts.Length < 3 || parts[0] != "#" || parts[1] is not ("HELP" or "TYPE" or "UNIT"))
@@ -137,14 +88,14 @@ internal static class ExpositionParser
     }
 
     /// <summary>The family a sample belongs to: its own name, or the declared family it is a suffix of.</summary>
-    private static string FamilyOf(string sample, Dictionary<string, (MetricType Type, string Help, string RawType)> declared, bool openMetrics)
+    internal static string FamilyOf(string sample, Dictionary<string, (MetricType Type, string Help, string RawType)> declared, bool openMetrics)
     {
         if (declared.ContainsKey(sample))
         {
             return sample;
         }
 
-        foreach (string suffix in new[] { "_bucket", "_sum", "_count", "_total", "_created", "_info", "_gsum", "_gcount" })
+        foreach (string suffix in FamilySuffixes)
         {
             if (sample.EndsWith(suffix, StringComparison.Ordinal))
             {
@@ -159,7 +110,11 @@ internal static class ExpositionParser
         return sample;
     }
 
-    private static ParsedSample ParseSample(string line, int lineNumber, bool openMetrics)
+    /// <summary>
+    /// A sample line read from its string: the reader's fallback for any line its byte lexer does not accept, so
+    /// that errors (and the odd line only this accepts) come out exactly as they always did.
+    /// </summary>
+    internal static ParsedSample ParseSample(string line, int lineNumber, bool openMetrics)
     {
         int i = 0;
         while (i < line.Length && (char.IsAsciiLetterOrDigit(line[i]) || line[i] is '_' or ':'))

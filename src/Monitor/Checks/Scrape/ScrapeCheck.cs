@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Security;
-using System.Text.RegularExpressions;
 using Monitor.Configuration;
 using Monitor.Metrics;
 
@@ -31,18 +30,14 @@ internal sealed class ScrapeCheck : ICheck
     private const string Accept = "application/openmetrics-text;version=1.0.0;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
 
     private readonly ScrapeCheckOptions _scrape;
-    private readonly SeriesStore _store;
-    private readonly SeriesScope _scope;
     private readonly HttpClient _client;
     private readonly Sample _samples;
-    private readonly SeriesGeneration _generation;
+    private readonly ScrapeIngest _ingest;
 
     public ScrapeCheck(CheckOptions options, SeriesStore store, SeriesScope scope)
     {
         Options = options;
         _scrape = options.SettingsOf<ScrapeCheckOptions>();
-        _store = store;
-        _scope = scope;
         var handler = new SocketsHttpHandler
         {
             AutomaticDecompression = DecompressionMethods.GZip | DecompressionMethods.Deflate,
@@ -53,7 +48,7 @@ internal sealed class ScrapeCheck : ICheck
             },
         };
         _client = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
-        _generation = new SeriesGeneration(scope);
+        _ingest = new ScrapeIngest(store, scope, Kept, _scrape.SampleLimit);
         _samples = scope.Gauge("monitor_scrape_samples", "Samples re-exposed from the last scrape of the check's endpoint.");
     }
 
@@ -61,7 +56,7 @@ internal sealed class ScrapeCheck : ICheck
 
     public async Task<CheckResult> RunAsync(CancellationToken cancellationToken)
     {
-        string body;
+        RentedBytes body;
         bool openMetrics;
         try
         {
@@ -86,89 +81,54 @@ internal sealed class ScrapeCheck : ICheck
             }
 
             openMetrics = response.Content.Headers.ContentType?.MediaType == "application/openmetrics-text";
-            if (response.Content.Headers.ContentLength > _scrape.BodySizeLimit)
+            long? length = response.Content.Headers.ContentLength;
+            if (length > _scrape.BodySizeLimit)
             {
                 return BodyTooLarge();
             }
 
             await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
-            if (await BoundedRead.ReadAsync(stream, _scrape.BodySizeLimit, cancellationToken) is not { } text)
+            if (await BoundedRead.ReadBytesAsync(stream, _scrape.BodySizeLimit, length, cancellationToken) is not { } bytes)
             {
                 return BodyTooLarge();
             }
 
-            body = text;
+            body = bytes;
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             return ProbeNetwork.Classify(e, cancellationToken.IsCancellationRequested);
         }
 
-        List<ParsedFamily> families;
-        try
-        {
-            families = ExpositionParser.Parse(body, openMetrics);
-        }
-        catch (ExpositionParseException e)
-        {
-            return CheckResult.Fail(FailureReasons.Parse, $"{(openMetrics ? "OpenMetrics" : "text 0.0.4")} from {_scrape.Url}: {e.Message}");
-        }
-
-        var conflicts = new List<string>();
-        var kept = new List<(ParsedFamily Parsed, MetricFamily? Existing)>();
-        long count = 0;
-        foreach (var parsed in families)
+        IngestOutcome outcome;
+        using (body)
         {
             try
             {
-                if (!Kept(parsed.Name))
-                {
-                    continue;
-                }
+                outcome = _ingest.Ingest(body.Span, openMetrics);
             }
-            catch (RegexMatchTimeoutException e)
+            catch (ExpositionParseException e)
             {
-                // Only a keep/drop pattern the linear engine cannot run backtracks (see SafeRegex); one that runs
-                // out of time fails this scrape, and the series of the last good one stay.
-                return CheckResult.Fail(FailureReasons.RegexTimeout, $"keep/drop regex {e.Pattern} ran longer than {(int)e.MatchTimeout.TotalMilliseconds} ms on \"{parsed.Name}\"");
+                return CheckResult.Fail(FailureReasons.Parse, $"{(openMetrics ? "OpenMetrics" : "text 0.0.4")} from {_scrape.Url}: {e.Message}");
             }
-
-            var existing = _store.Find(parsed.Name);
-            if (existing is not null && existing.Type != parsed.Type)
-            {
-                conflicts.Add($"{parsed.Name} is a {parsed.Type.ToString().ToLowerInvariant()} there and a {existing.Type.ToString().ToLowerInvariant()} here");
-                continue;
-            }
-
-            kept.Add((parsed, existing));
-            count += parsed.Samples.Count;
         }
 
-        if (_scrape.SampleLimit > 0 && count > _scrape.SampleLimit)
+        if (outcome.Timeout is { } timeout)
         {
-            // As Prometheus: the whole scrape is refused before any of it is stored, and the last one's series go.
-            _generation.Retain(SeriesGeneration.NewSet());
-            _samples.Set(count);
-            return CheckResult.Fail(FailureReasons.SampleLimit, $"{_scrape.Url} exposed {count} samples, more than sample_limit {_scrape.SampleLimit}");
+            // Only a keep/drop pattern the linear engine cannot run backtracks (see SafeRegex); one that runs
+            // out of time fails this scrape, and the series of the last good one stay.
+            return CheckResult.Fail(FailureReasons.RegexTimeout, $"keep/drop regex {timeout.Pattern} ran longer than {(int)timeout.MatchTimeout.TotalMilliseconds} ms on \"{outcome.TimeoutFamily}\"");
         }
 
-        var owned = SeriesGeneration.NewSet();
-        foreach (var (parsed, existing) in kept)
+        _samples.Set(outcome.Count);
+        if (outcome.OverSampleLimit)
         {
-            var family = existing ?? _store.Family(parsed.Name, parsed.Type, parsed.Help);
-            foreach (var sample in parsed.Samples)
-            {
-                var series = _scope.Sample(family, sample.Name, sample.Labels);
-                series.Set(sample.Value);
-                owned.Add(series);
-            }
+            return CheckResult.Fail(FailureReasons.SampleLimit, $"{_scrape.Url} exposed {outcome.Count} samples, more than sample_limit {_scrape.SampleLimit}");
         }
 
-        _generation.Retain(owned);
-        _samples.Set(count);
-        return conflicts.Count == 0
+        return outcome.Conflicts.Count == 0
             ? CheckResult.Ok
-            : CheckResult.Fail(FailureReasons.Conflict, "left out, the type differs from Monitor's family of that name: " + string.Join("; ", conflicts));
+            : CheckResult.Fail(FailureReasons.Conflict, "left out, the type differs from Monitor's family of that name: " + string.Join("; ", outcome.Conflicts));
     }
 
     private CheckResult BodyTooLarge() =>

@@ -112,4 +112,51 @@ public class ExpositionParserTests
             }
         }
     }
+
+    /// <summary>
+    /// The byte lexer against the string line parser it stands in for: on mutations of valid input (escapes,
+    /// spaces, exemplars, timestamps, NaN/Inf, non-ASCII), the same families, names, labels and values, or the
+    /// same error at the same line and column.
+    /// </summary>
+    [Fact]
+    public void Parse_Lexer_AgreesWithTheStringLineParser()
+    {
+        string[] seeds =
+        [
+            "# HELP a_total A \\ \"q\".\n# TYPE a_total counter\na_total{x=\"1\",y=\"a\\\\b\\\"c\\nd\"} 3 123\n# TYPE h histogram\nh_bucket{le=\"1\"} 1\nh_bucket{le=\"+Inf\"} 2\nh_sum 3\nh_count 2\n# EOF\n",
+            "# TYPE jobs counter\njobs_total{k=\"\u00e9t\u00e9\"} 5 # {trace_id=\"a\"} 1 1.5\njobs_created 1.7e9\n# TYPE g gauge\ng NaN\ng{a=\"\"} -Inf 17\n# EOF\n",
+            "x{ a = \"1\" , b=\"2\", } \t +Inf \t 1e3  \ny{} .5e-3\nz{a=\"\u4e2d\"} -0 \r\n# TYPE s summary\ns{quantile=\"0.5\"} 1\ns_sum 2\ns_count 3\n",
+        ];
+        const string alphabet = "{}=\",\\ #\n\tabcn_0123456789.+-eEINfa:\r\u00e9\u00a0\u2003\u0000";
+        var random = new Random(20261202);
+        for (int round = 0; round < 30_000; round++)
+        {
+            var chars = seeds[round % seeds.Length].ToCharArray();
+            int mutations = random.Next(0, 4);
+            for (int m = 0; m < mutations; m++)
+            {
+                chars[random.Next(chars.Length)] = alphabet[random.Next(alphabet.Length)];
+            }
+
+            byte[] input = System.Text.Encoding.UTF8.GetBytes(chars);
+            foreach (bool openMetrics in new[] { false, true })
+            {
+                Assert.Equal(Outcome(input, openMetrics, lexerDisabled: true), Outcome(input, openMetrics, lexerDisabled: false));
+            }
+        }
+    }
+
+    private static string Outcome(byte[] input, bool openMetrics, bool lexerDisabled)
+    {
+        try
+        {
+            var families = ExpositionParser.Parse(input, openMetrics, lexerDisabled);
+            return string.Join("\n", families.Select(f => $"{f.Name} {f.Type} {f.Help}: " + string.Join("; ", f.Samples.Select(s =>
+                s.Name + "{" + string.Join(",", s.Labels.Select(l => $"{l.Name}={l.Value}")) + "} " + BitConverter.DoubleToInt64Bits(s.Value)))));
+        }
+        catch (ExpositionParseException e)
+        {
+            return e.Message;
+        }
+    }
 }
