@@ -10,7 +10,7 @@ namespace Monitor.Benchmarks.Load;
 /// N HTTP targets on loopback probed every interval for a measured window, by Monitor or by the reference
 /// stack (blackbox_exporter + Prometheus). Prints executed/planned, scheduler lag, CPU cores and RSS.
 /// <code>
-/// dotnet run -c Release --project bench/Monitor.Benchmarks -- load monitor  --targets 10000 --interval 10 --window 120
+/// dotnet run -c Release --project bench/Monitor.Benchmarks -- load monitor  --targets 10000 --interval 10 --window 120 [--keepalive]
 /// dotnet run -c Release --project bench/Monitor.Benchmarks -- load blackbox --targets 10000 --interval 10 --window 120
 /// dotnet run -c Release --project bench/Monitor.Benchmarks -- load quartz   --targets 10000 --interval 10 --window 120 [--tuned] [--dispatch-only]
 /// </code>
@@ -43,7 +43,7 @@ internal static class LoadHarness
 
             var result = mode switch
             {
-                "monitor" => await MeasureMonitorAsync(dir, farmPort, targets, interval, window),
+                "monitor" => await MeasureMonitorAsync(dir, farmPort, targets, interval, window, args.Contains("--keepalive")),
                 "blackbox" => await MeasureBlackboxAsync(dir, farmPort, targets, interval, window),
                 "quartz" => await QuartzLoad.MeasureAsync(farmPort, targets, interval, window, args.Contains("--tuned"), args.Contains("--dispatch-only"), HitsAsync),
                 _ => throw new ArgumentException($"unknown mode {mode} (monitor, blackbox, quartz)"),
@@ -85,14 +85,14 @@ internal static class LoadHarness
         double PeakRssMegabytes,
         string Notes);
 
-    private static async Task<LoadResult> MeasureMonitorAsync(string dir, int farmPort, int targets, int interval, int window)
+    private static async Task<LoadResult> MeasureMonitorAsync(string dir, int farmPort, int targets, int interval, int window, bool keepAlive)
     {
         int port = FreePort();
         var config = new StringBuilder();
         config.Append(CultureInfo.InvariantCulture, $"server:\n  listen: 127.0.0.1:{port}\ndefaults: {{ interval: {interval}s, timeout: 5s }}\nchecks:\n");
         for (int i = 0; i < targets; i++)
         {
-            config.Append(CultureInfo.InvariantCulture, $"  - {{ name: t{i}, http: {{ url: \"http://127.0.0.1:{farmPort}/t/{i}\" }} }}\n");
+            config.Append(CultureInfo.InvariantCulture, $"  - {{ name: t{i}, http: {{ url: \"http://127.0.0.1:{farmPort}/t/{i}\"{(keepAlive ? ", keepalive: true" : string.Empty)} }} }}\n");
         }
 
         string configPath = Path.Combine(dir, "monitor.yaml");

@@ -256,6 +256,18 @@ public class ConfigLoaderTests
         Assert.Equal(TimeSpan.FromSeconds(5), capped.Options!.Checks[0].Timeout);
     }
 
+    [Fact]
+    public void Parse_HttpKeepAlive_IsOptIn_AndMustBeABoolean()
+    {
+        var result = Parse("checks:\n  - { name: a, http: { url: \"http://x/\" } }\n  - { name: b, http: { url: \"http://x/\", keepalive: true } }\n");
+        Assert.Empty(result.Errors);
+        Assert.False(result.Options!.Checks[0].SettingsOf<HttpCheckOptions>().KeepAlive);
+        Assert.True(result.Options.Checks[1].SettingsOf<HttpCheckOptions>().KeepAlive);
+        Assert.Equal(
+            ["monitor.yaml:2:53: checks[0].http.keepalive: expected true or false, got \"always\""],
+            Errors("checks:\n  - { name: a, http: { url: \"http://x/\", keepalive: always } }\n"));
+    }
+
     [Theory]
     [InlineData("labels: { __x: y }", "invalid name \"__x\"")]
     [InlineData("labels: { check: y }", "invalid name \"check\"")]

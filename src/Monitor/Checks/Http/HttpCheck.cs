@@ -27,6 +27,9 @@ internal sealed partial class HttpCheck : ICheck
 
     private const int MaxRedirects = 10;
 
+    // A kept-alive connection is closed when the check has not used it for its interval and this long.
+    private static readonly TimeSpan KeepAliveIdleGrace = TimeSpan.FromSeconds(30);
+
     private static readonly string[] Phases = ["resolve", "connect", "tls", "processing", "transfer"];
 
     private readonly HttpCheckOptions _http;
@@ -38,6 +41,10 @@ internal sealed partial class HttpCheck : ICheck
     // Runs of one check never overlap (the scheduler guarantees it), so the handler callbacks can report into
     // the trace of the current run.
     private HttpProbeTrace _trace = new();
+
+    // With keep-alive, the earliest expiry of the chain seen in the last handshake: a probe on a reused TLS
+    // connection reports that handshake's chain.
+    private DateTimeOffset? _lastCertExpiry;
 
     public HttpCheck(CheckOptions options, SeriesScope scope, TimeProvider timeProvider)
     {
@@ -52,7 +59,13 @@ internal sealed partial class HttpCheck : ICheck
             UseProxy = false,
             AutomaticDecompression = DecompressionMethods.All,
             ConnectTimeout = Timeout.InfiniteTimeSpan,
-            PooledConnectionLifetime = TimeSpan.Zero,
+            // A fresh connection per probe (blackbox_exporter's semantics) unless the check opts into keep-alive;
+            // a kept connection stays while the check keeps using it.
+            PooledConnectionLifetime = _http.KeepAlive ? Timeout.InfiniteTimeSpan : TimeSpan.Zero,
+            PooledConnectionIdleTimeout = _http.KeepAlive ? options.Interval + KeepAliveIdleGrace : TimeSpan.Zero,
+            // No traceparent header and no Activity per request: blackbox_exporter sends none, and the probe is not
+            // part of a trace.
+            ActivityHeadersPropagator = null,
             ConnectCallback = ConnectAsync,
             PlaintextStreamFilter = TlsReady,
             SslOptions = new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = ValidateCertificate },
@@ -75,7 +88,7 @@ internal sealed partial class HttpCheck : ICheck
         try
         {
             var url = _http.Url;
-            var method = new HttpMethod(_http.Method);
+            var method = HttpMethod.Parse(_http.Method);
             string? body = _http.Body;
             while (true)
             {
@@ -110,6 +123,13 @@ internal sealed partial class HttpCheck : ICheck
                         continue;
                     }
 
+                    if (_http.KeepAlive && url.Scheme == Uri.UriSchemeHttps && !trace.UsedTls)
+                    {
+                        // The final hop went over a kept TLS connection: no handshake this time, the last one's facts.
+                        trace.UsedTls = true;
+                        trace.EarliestCertExpiry ??= _lastCertExpiry;
+                    }
+
                     var buffer = _http.Expect.ReadsBody ? new ArrayBufferWriter<byte>(4096) : null;
                     long bodyBytes = await DrainAsync(response, buffer, _http.Expect.MaxBodyBytes, cancellationToken);
                     trace.Transfer += _time.GetElapsedTime(headersAt);
@@ -136,7 +156,11 @@ internal sealed partial class HttpCheck : ICheck
             Version = HttpVersion.Version11,
             VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
         };
-        request.Headers.ConnectionClose = true;
+        if (!_http.KeepAlive)
+        {
+            request.Headers.ConnectionClose = true;
+        }
+
         string? contentType = null;
         foreach (var (name, value) in _http.Headers)
         {
@@ -331,7 +355,7 @@ internal sealed partial class HttpCheck : ICheck
 
     private bool ValidateCertificate(object sender, System.Security.Cryptography.X509Certificates.X509Certificate? certificate, System.Security.Cryptography.X509Certificates.X509Chain? chain, SslPolicyErrors errors)
     {
-        _trace.EarliestCertExpiry = ProbeNetwork.EarliestExpiry(certificate, chain);
+        _trace.EarliestCertExpiry = _lastCertExpiry = ProbeNetwork.EarliestExpiry(certificate, chain);
         return _http.InsecureSkipVerify || errors == SslPolicyErrors.None;
     }
 

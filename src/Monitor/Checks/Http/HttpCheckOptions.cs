@@ -23,6 +23,13 @@ internal sealed record HttpCheckOptions : ICheckSettings
     /// <summary>Accept any certificate. <value>Default false.</value></summary>
     public bool InsecureSkipVerify { get; init; }
 
+    /// <summary>
+    /// Keep the connection open between probes and reuse it (HTTP keep-alive) instead of opening a fresh one per
+    /// probe as blackbox_exporter does. A probe on a reused connection reports resolve, connect and tls as 0.
+    /// <value>Default false.</value>
+    /// </summary>
+    public bool KeepAlive { get; init; }
+
     public HttpExpectOptions Expect { get; init; } = new();
 
     public string Target => Redaction.Url(Url);
@@ -54,6 +61,7 @@ internal sealed record HttpCheckOptions : ICheckSettings
         string? body = map.String("body");
         bool follow = map.Bool("follow_redirects") ?? true;
         bool insecure = map.Bool("insecure_skip_verify") ?? false;
+        bool keepAlive = map.Bool("keepalive") ?? false;
         var expect = HttpExpectOptions.Read(map.Map("expect"));
         map.Finish();
         return url is null || expect is null ? null : new HttpCheckOptions
@@ -64,6 +72,7 @@ internal sealed record HttpCheckOptions : ICheckSettings
             Body = body,
             FollowRedirects = follow,
             InsecureSkipVerify = insecure,
+            KeepAlive = keepAlive,
             Expect = expect,
         };
     }

@@ -1,3 +1,6 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Logging;
 using Monitor.Checks;
 using Monitor.Checks.Http;
 using Monitor.Configuration;
@@ -222,5 +225,99 @@ public sealed class HttpCheckTests : IAsyncLifetime
         var (expiring, _) = await RunAsync(new HttpCheckOptions { Url = url, InsecureSkipVerify = true, Expect = new HttpExpectOptions { MinCertDays = 14 } });
         Assert.Equal(FailureReasons.TlsExpiry, expiring.Reason);
         Assert.True((await RunAsync(new HttpCheckOptions { Url = url, InsecureSkipVerify = true, Expect = new HttpExpectOptions { MinCertDays = 3 } })).Result.Success);
+    }
+
+    [Theory]
+    [InlineData(false, 3)]
+    [InlineData(true, 1)]
+    public async Task Run_ThreeTimes_OpensAFreshConnectionEachUnlessKeepAlive(bool keepAlive, int connections)
+    {
+        await using var target = await CountingTarget.StartAsync(certificate: null);
+        var store = new SeriesStore();
+        var options = new CheckOptions { Name = "t", Kind = HttpCheck.Kind, Settings = new HttpCheckOptions { Url = target.Url, KeepAlive = keepAlive }, Interval = TimeSpan.FromSeconds(30), Timeout = TimeSpan.FromSeconds(5) };
+        using var scope = new SeriesScope(store, "t", new Dictionary<string, string>());
+        using var check = new HttpCheck(options, scope, TimeProvider.System);
+        for (int i = 0; i < 3; i++)
+        {
+            using var cts = new CancellationTokenSource(options.Timeout);
+            var result = await check.RunAsync(cts.Token);
+            Assert.True(result.Success, result.Error);
+        }
+
+        Assert.Equal(3, target.Requests);
+        Assert.Equal(connections, target.Connections);
+        var samples = Exposition.Samples(store);
+        double connect = double.Parse(samples["probe_http_duration_seconds{check=\"t\",phase=\"connect\"}"], System.Globalization.CultureInfo.InvariantCulture);
+        // The last run connected only when it had no kept connection.
+        Assert.Equal(!keepAlive, connect > 0);
+    }
+
+    [Fact]
+    public async Task Run_KeepAliveOverTls_ReportsTheHandshakesFactsOnAReusedConnection()
+    {
+        using var cert = TargetServer.SelfSigned(TimeSpan.FromDays(5));
+        await using var target = await CountingTarget.StartAsync(cert);
+        var store = new SeriesStore();
+        var options = new CheckOptions { Name = "t", Kind = HttpCheck.Kind, Settings = new HttpCheckOptions { Url = target.Url, KeepAlive = true, InsecureSkipVerify = true }, Interval = TimeSpan.FromSeconds(30), Timeout = TimeSpan.FromSeconds(5) };
+        using var scope = new SeriesScope(store, "t", new Dictionary<string, string>());
+        using var check = new HttpCheck(options, scope, TimeProvider.System);
+        for (int i = 0; i < 2; i++)
+        {
+            using var cts = new CancellationTokenSource(options.Timeout);
+            Assert.True((await check.RunAsync(cts.Token)).Success);
+        }
+
+        Assert.Equal(1, target.Connections);
+        var s = Exposition.Samples(store);
+        Assert.Equal("1", s["probe_http_ssl{check=\"t\"}"]);
+        Assert.Equal("0", s["probe_http_duration_seconds{check=\"t\",phase=\"tls\"}"]);
+        Assert.Equal(new DateTimeOffset(cert.NotAfter.ToUniversalTime()).ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture), s["probe_ssl_earliest_cert_expiry{check=\"t\"}"]);
+    }
+
+    /// <summary>A target that counts the TCP connections it accepted and the requests it answered.</summary>
+    private sealed class CountingTarget : IAsyncDisposable
+    {
+        private readonly WebApplication _app;
+        private int _connections;
+        private int _requests;
+
+        private CountingTarget(WebApplication app) => _app = app;
+
+        public Uri Url { get; private set; } = null!;
+
+        public int Connections => Volatile.Read(ref _connections);
+
+        public int Requests => Volatile.Read(ref _requests);
+
+        public static async Task<CountingTarget> StartAsync(System.Security.Cryptography.X509Certificates.X509Certificate2? certificate)
+        {
+            var builder = WebApplication.CreateSlimBuilder();
+            builder.Logging.ClearProviders();
+            CountingTarget? self = null;
+            builder.WebHost.ConfigureKestrel(k => k.Listen(System.Net.IPAddress.Loopback, 0, o =>
+            {
+                o.Use(next => context =>
+                {
+                    Interlocked.Increment(ref self!._connections);
+                    return next(context);
+                });
+                if (certificate is not null)
+                {
+                    o.UseHttps(certificate);
+                }
+            }));
+            var app = builder.Build();
+            self = new CountingTarget(app);
+            app.MapGet("/ok", () =>
+            {
+                Interlocked.Increment(ref self._requests);
+                return Microsoft.AspNetCore.Http.Results.Text("ok");
+            });
+            await app.StartAsync();
+            self.Url = new Uri(new Uri(app.Urls.First().Replace("127.0.0.1", "localhost", StringComparison.Ordinal)), "/ok");
+            return self;
+        }
+
+        public async ValueTask DisposeAsync() => await _app.DisposeAsync();
     }
 }
