@@ -123,15 +123,17 @@ public class RuleEvaluationBenchmarks
         Console.WriteLine($"managed heap: store {(withStore - baseline) / 1048576.0:0} MB, store+engine+history {(withHistory - baseline) / 1048576.0:0} MB, history {(withHistory - withStore) / 1048576.0:0} MB = {(withHistory - withStore) / (double)b._engine.History.SampleCount:0.0} B/sample");
         for (int i = 0; i < 5; i++)
         {
+            long allocated = GC.GetAllocatedBytesForCurrentThread();
             sw.Restart();
             b.Tick200RulesOver100kSeries();
-            Console.WriteLine($"tick {sw.Elapsed.TotalMilliseconds:0} ms");
+            Console.WriteLine($"tick {sw.Elapsed.TotalMilliseconds:0} ms, allocated {(GC.GetAllocatedBytesForCurrentThread() - allocated) / 1048576.0:0.0} MB");
         }
 
         long now = T0.AddSeconds(15 * (b._tick - 1)).ToUnixTimeMilliseconds();
+        long before = GC.GetAllocatedBytesForCurrentThread();
         sw.Restart();
         b._engine.History.Record(now + 15000);
-        Console.WriteLine($"record {sw.Elapsed.TotalMilliseconds:0.0} ms");
+        Console.WriteLine($"record {sw.Elapsed.TotalMilliseconds:0.0} ms, allocated {(GC.GetAllocatedBytesForCurrentThread() - before) / 1048576.0:0.0} MB");
         var (groups, _) = RuleFileLoader.Parse(RuleFile(), "x");
         sw.Restart();
         foreach (var rule in groups[0].Rules)
@@ -151,6 +153,13 @@ public class RuleEvaluationBenchmarks
             Console.WriteLine($"all 200 queries alone {sw.Elapsed.TotalMilliseconds:0} ms");
         }
 
+        before = GC.GetAllocatedBytesForCurrentThread();
+        foreach (var rule in groups[0].Rules)
+        {
+            Monitor.Rules.Evaluation.Evaluator.QueryVector(rule.Expr, now, b._engine.History, 15_000);
+        }
+
+        Console.WriteLine($"all 200 queries allocate {(GC.GetAllocatedBytesForCurrentThread() - before) / 1048576.0:0.0} MB");
         var selectors = groups[0].Rules.SelectMany(r => Collect(r.Expr)).ToList();
         for (int rep = 0; rep < 3; rep++)
         {
@@ -165,9 +174,10 @@ public class RuleEvaluationBenchmarks
         }
         foreach (var rule in groups[0].Rules.Take(8))
         {
+            long allocated = GC.GetAllocatedBytesForCurrentThread();
             sw.Restart();
             var result = Monitor.Rules.Evaluation.Evaluator.QueryVector(rule.Expr, now, b._engine.History, 15_000);
-            Console.WriteLine($"{sw.Elapsed.TotalMilliseconds,8:0.0} ms  {result.Count,5} results  {rule.ExprText}");
+            Console.WriteLine($"{sw.Elapsed.TotalMilliseconds,8:0.0} ms {(GC.GetAllocatedBytesForCurrentThread() - allocated) / 1024.0,8:0} KB {result.Count,5} results  {rule.ExprText}");
         }
     }
 
