@@ -67,6 +67,20 @@ public class RuleEngineTests
         Assert.Equal(["alertname", "check", "severity", "team"], alert.Labels.Select(l => l.Name));
     }
 
+    /// <summary>One rule, <c>Down: probe_success == 0</c>, evaluated every 15 s.</summary>
+    private static void ApplyDownRule(RuleEngine engine)
+    {
+        var (groups, errors) = RuleFileLoader.Parse("""
+            groups:
+            - name: g
+              rules:
+              - alert: Down
+                expr: probe_success == 0
+            """, "t.rules.yml");
+        Assert.Empty(errors);
+        engine.Apply(new MonitorOptions { SourceFile = "t", EvaluationInterval = TimeSpan.FromSeconds(15) }, groups);
+    }
+
     /// <summary>With no rules the loop parks on the next configuration instead of ticking every second.</summary>
     [Fact]
     public async Task Loop_WithoutRules_DoesNoEvaluationWork_UntilRulesArrive()
@@ -80,15 +94,7 @@ public class RuleEngineTests
         Assert.True(engine.Idle);
         Assert.Equal(0, engine.Evaluations);
 
-        var (groups, errors) = RuleFileLoader.Parse("""
-            groups:
-            - name: g
-              rules:
-              - alert: Down
-                expr: probe_success == 0
-            """, "t.rules.yml");
-        Assert.Empty(errors);
-        engine.Apply(new MonitorOptions { SourceFile = "t", EvaluationInterval = TimeSpan.FromSeconds(15) }, groups);
+        ApplyDownRule(engine);
         Assert.True(SpinWait.SpinUntil(() => !engine.Idle, TimeSpan.FromSeconds(30)), "rules did not wake the loop");
         Assert.True(SpinWait.SpinUntil(
             () =>
@@ -111,15 +117,7 @@ public class RuleEngineTests
         var time = new FakeTimeProvider(T0);
         var sink = new RecordingSink();
         using var engine = new RuleEngine(store, time, sink, NullLogger<RuleEngine>.Instance);
-        var (groups, errors) = RuleFileLoader.Parse("""
-            groups:
-            - name: g
-              rules:
-              - alert: Down
-                expr: probe_success == 0
-            """, "t.rules.yml");
-        Assert.Empty(errors);
-        engine.Apply(new MonitorOptions { SourceFile = "t", EvaluationInterval = TimeSpan.FromSeconds(15) }, groups);
+        ApplyDownRule(engine);
         var success = new SeriesScope(store, "web", new Dictionary<string, string>()).Gauge("probe_success", "S.");
         success.Set(1);
         await engine.StartAsync(CancellationToken.None);
