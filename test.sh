@@ -16,6 +16,8 @@ command -v prometheus-redis-exporter >/dev/null 2>&1 || missing+=(prometheus-red
 # Debian's aiosmtpd is importable only by Debian's own python3, not one earlier on PATH.
 /usr/bin/python3 -c 'import aiosmtpd' >/dev/null 2>&1 || missing+=(python3-aiosmtpd)
 command -v df >/dev/null 2>&1 || missing+=(coreutils)
+# The logs check is tested against the real logrotate rotating under it (create/rename and copytruncate).
+[ -x /usr/sbin/logrotate ] || command -v logrotate >/dev/null 2>&1 || missing+=(logrotate)
 # The mail tests start a private Postfix of their own; the system's Postfix is left unconfigured and not run.
 [ -x /usr/sbin/postfix ] || missing+=(postfix)
 # The image tests: build the Dockerfile with buildah over local base images, run it with podman and runc.
