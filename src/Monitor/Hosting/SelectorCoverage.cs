@@ -17,7 +17,7 @@ internal static class SelectorCoverage
     public static readonly MetricFamilies Self = new([
         "monitor_build_info", "monitor_check_runs_total", "monitor_check_failure_info",
         .. Histogram("monitor_check_duration_seconds"), .. Histogram("monitor_scheduler_lag_seconds"), .. Histogram("monitor_rule_evaluation_duration_seconds"),
-        "monitor_rule_history_series", "monitor_rule_history_samples", "monitor_rule_history_bytes", "monitor_rule_evaluation_failures_total",
+        "monitor_rule_history_series", "monitor_rule_groups", "monitor_rule_history_samples", "monitor_rule_history_bytes", "monitor_rule_evaluation_failures_total",
         "monitor_config_last_reload_successful", "monitor_config_last_reload_success_timestamp_seconds",
         "monitor_alerts", "monitor_alert_sla_breaches_total", .. Histogram("monitor_alert_time_to_ack_seconds"), .. Histogram("monitor_alert_time_to_resolve_seconds"),
         "monitor_notifications_total", "monitor_notification_queue_length", "monitor_alert_escalations_total",

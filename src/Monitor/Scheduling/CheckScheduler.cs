@@ -326,9 +326,10 @@ internal sealed class CheckScheduler : BackgroundService, IDiscoveredChecks
             }
 
             bool? previous = entry.Complete(result, started, _time.GetElapsedTime(t0));
-            if (previous != result.Success && (previous is not null || !result.Success))
+            if (previous is not null && previous != result.Success)
             {
-                // Up became down or down up (or the first run failed): the rules that read it may change their outcome now.
+                // Up became down or down up: the rules that read it may change their outcome now. A first run has no
+                // before; the regular evaluation takes it, as Prometheus's first one does.
                 Flipped?.Invoke(entry.Options.Name);
             }
 

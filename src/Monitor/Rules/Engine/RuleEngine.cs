@@ -28,6 +28,7 @@ internal sealed class RuleEngine : BackgroundService
     private readonly LiveHistory _history;
     private readonly HistogramSeries _duration;
     private readonly Sample _historySeries;
+    private readonly Sample _groupsLoaded;
     private readonly Sample _historySamples;
     private readonly Sample _historyBytes;
     private readonly Dictionary<string, Sample> _failures = new(StringComparer.Ordinal);
@@ -46,6 +47,7 @@ internal sealed class RuleEngine : BackgroundService
         _history = new LiveHistory(store);
         _duration = store.Histogram("monitor_rule_evaluation_duration_seconds", "Time taken to evaluate all rule groups once.", SelfMetrics.CheckDurationBuckets, []);
         _historySeries = store.Gauge("monitor_rule_history_series", "Series held in the rule engine's sample history.", []);
+        _groupsLoaded = store.Gauge("monitor_rule_groups", "Rule groups loaded; with none the engine does no evaluation work.", []);
         _historySamples = store.Gauge("monitor_rule_history_samples", "Samples held in the rule engine's sample history.", []);
         _historyBytes = store.Gauge("monitor_rule_history_bytes", "Bytes the rule engine's sample history takes in its chunks.", []);
     }
@@ -113,6 +115,7 @@ internal sealed class RuleEngine : BackgroundService
             }
 
             _groups = next;
+            _groupsLoaded.Set(next.Count);
             // What the rules and their templates' literal queries read; a template that builds its query keeps the
             // newest samples of every series (an instant query's lookback), as it may name any of them.
             var allRules = groups.SelectMany(g => g.Rules).ToList();
