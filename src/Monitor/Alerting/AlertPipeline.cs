@@ -249,9 +249,19 @@ internal sealed class AlertPipeline : BackgroundService, IAlertSink, IAlertingOu
             // At least every second (acks' deadlines, escalations, the lease), and exactly when a group_wait or
             // group_interval the last decision saw runs out, so a group's notice is not up to a second late.
             var wait = TimeSpan.FromSeconds(1);
-            if (_nextDue is { } due && due - _time.GetUtcNow() is var left && left < wait)
+            if (_nextDue is { } due)
             {
-                wait = left > TimeSpan.FromMilliseconds(1) ? left : TimeSpan.FromMilliseconds(1);
+                var left = due - _time.GetUtcNow();
+                if (left <= TimeSpan.Zero)
+                {
+                    // Due now; taken once (a follower decides nothing, so nothing would move it on).
+                    _nextDue = null;
+                    wait = TimeSpan.FromMilliseconds(1);
+                }
+                else if (left < wait)
+                {
+                    wait = left;
+                }
             }
 
             using (var timeout = new CancellationTokenSource(wait, _time))
