@@ -45,6 +45,11 @@ internal static class BenchmarkProgram
             return await Alerting.CrashHarness.RunAsync(args[1..]);
         }
 
+        if (args.Length > 0 && args[0] == "soak")
+        {
+            return await Alerting.SoakHarness.RunAsync(args[1..]);
+        }
+
         if (args.Length > 0 && args[0] == "breach")
         {
             return await Alerting.BreachHarness.RunAsync(args[1..]);
