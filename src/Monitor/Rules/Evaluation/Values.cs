@@ -95,10 +95,21 @@ internal static class Labels
         return a.Length.CompareTo(b.Length);
     }
 
+    [ThreadStatic]
+    private static StringBuilder? t_builder;
+
+    /// <summary>This thread's builder, emptied: a key costs its string only, not a builder and its chunks.</summary>
+    private static StringBuilder KeyBuilder()
+    {
+        var sb = t_builder ??= new StringBuilder(256);
+        sb.Clear();
+        return sb;
+    }
+
     /// <summary>A key equal for equal label sets (names and values may hold anything but U+FFFE/U+FFFF).</summary>
     public static string Key(Label[] labels)
     {
-        var sb = new StringBuilder();
+        var sb = KeyBuilder();
         foreach (var label in labels)
         {
             sb.Append(label.Name).Append('\uffff').Append(label.Value).Append('\ufffe');
@@ -110,7 +121,28 @@ internal static class Labels
     /// <summary>BytesWithLabels: the key of just the named labels (<paramref name="names"/> sorted).</summary>
     public static string KeyWith(Label[] labels, IReadOnlyList<string> names)
     {
-        var sb = new StringBuilder();
+        // on(x), the common join: with one name the value alone is the key (a label with an empty value is an
+        // absent label, as in Prometheus), and nothing is allocated; the value is the series' own string.
+        if (names.Count <= 1)
+        {
+            if (names.Count == 0)
+            {
+                return "";
+            }
+
+            string name = names[0];
+            foreach (var label in labels)
+            {
+                if (string.Equals(label.Name, name, StringComparison.Ordinal))
+                {
+                    return label.Value;
+                }
+            }
+
+            return "";
+        }
+
+        var sb = KeyBuilder();
         int j = 0;
         foreach (var label in labels)
         {
@@ -137,7 +169,7 @@ internal static class Labels
     /// <summary>BytesWithoutLabels / HashWithoutLabels: every label but the named ones (sorted) and <c>__name__</c>.</summary>
     public static string KeyWithout(Label[] labels, IReadOnlyList<string> names)
     {
-        var sb = new StringBuilder();
+        var sb = KeyBuilder();
         int j = 0;
         foreach (var label in labels)
         {
