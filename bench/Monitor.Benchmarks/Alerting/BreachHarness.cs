@@ -23,8 +23,8 @@ internal static partial class BreachHarness
 
     public static async Task<int> RunAsync(string[] args)
     {
-        int targets = IntArg(args, "--targets", 10_000);
-        int episodes = IntArg(args, "--episodes", 20);
+        int targets = HarnessArgs.Int(args, "--targets", 10_000);
+        int episodes = HarnessArgs.Int(args, "--episodes", 20);
         var random = new Random(20261202);
         await using var sink = await RecordingSink.StartAsync();
         using var toggle = new TcpToggle();
@@ -278,11 +278,5 @@ internal static partial class BreachHarness
         }
 
         throw new InvalidOperationException($"{what} did not start");
-    }
-
-    private static int IntArg(string[] args, string name, int fallback)
-    {
-        int i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
     }
 }

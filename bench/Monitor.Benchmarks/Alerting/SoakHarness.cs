@@ -21,8 +21,8 @@ internal static class SoakHarness
 
     public static async Task<int> RunAsync(string[] args)
     {
-        int checks = Option(args, "--checks", 1000);
-        var duration = TimeSpan.FromMinutes(Option(args, "--minutes", 10));
+        int checks = HarnessArgs.Int(args, "--checks", 1000);
+        var duration = TimeSpan.FromMinutes(HarnessArgs.Int(args, "--minutes", 10));
         await using var sink = await RecordingSink.StartAsync();
         var sinkRandom = new Random(3);
         sink.Respond = async _ =>
@@ -308,12 +308,6 @@ internal static class SoakHarness
         }
 
         return best;
-    }
-
-    private static int Option(string[] args, string name, int fallback)
-    {
-        int i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
     }
 
     /// <summary>One Monitor process: when it started, became ready and was killed, and its peak resident memory.</summary>

@@ -29,9 +29,9 @@ internal static class LoadHarness
         }
 
         string mode = args.Length > 0 ? args[0] : "monitor";
-        int targets = IntArg(args, "--targets", 10_000);
-        int interval = IntArg(args, "--interval", 10);
-        int window = IntArg(args, "--window", 120);
+        int targets = HarnessArgs.Int(args, "--targets", 10_000);
+        int interval = HarnessArgs.Int(args, "--interval", 10);
+        int window = HarnessArgs.Int(args, "--window", 120);
         string dir = Path.Combine(Path.GetTempPath(), $"monitor-load-{mode}-{Environment.ProcessId}");
         Directory.CreateDirectory(dir);
 
@@ -252,12 +252,6 @@ internal static class LoadHarness
     }
 
     private static double Value(string line) => double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
-
-    private static int IntArg(string[] args, string name, int fallback)
-    {
-        int i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
-    }
 
     private static int FreePort()
     {
