@@ -121,6 +121,8 @@ public class RuleEvaluationBenchmarks
         long withHistory = GC.GetTotalMemory(true);
         Console.WriteLine($"setup {sw.Elapsed.TotalSeconds:0.0}s; history {b._engine.History}");
         Console.WriteLine($"managed heap: store {(withStore - baseline) / 1048576.0:0} MB, store+engine+history {(withHistory - baseline) / 1048576.0:0} MB, history {(withHistory - withStore) / 1048576.0:0} MB = {(withHistory - withStore) / (double)b._engine.History.SampleCount:0.0} B/sample");
+        long chunkBytes = b._engine.History.SampleBytes;
+        Console.WriteLine($"  of which the samples' chunks {chunkBytes / 1048576.0:0.0} MB = {chunkBytes / (double)b._engine.History.SampleCount:0.00} B/sample; the rest is per-series state (labels, index, chunk headers) and the engine's alert state ({b._engine.History.SeriesCount} series held)");
         for (int i = 0; i < 5; i++)
         {
             long allocated = GC.GetAllocatedBytesForCurrentThread();
