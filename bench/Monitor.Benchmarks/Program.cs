@@ -24,6 +24,11 @@ internal static class BenchmarkProgram
             return Scrape.ScrapeWithRulesHarness.Run(args[1..]);
         }
 
+        if (args.Length > 0 && args[0] == "scrape-rules-vs")
+        {
+            return await Scrape.ScrapeRulesSideBySide.RunAsync(args[1..]);
+        }
+
         if (args.Length > 0 && args[0] == "rules-profile-1d")
         {
             Rules.LongRangeRuleBenchmarks.Profile();

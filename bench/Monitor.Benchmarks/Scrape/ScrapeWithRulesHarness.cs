@@ -81,9 +81,9 @@ internal static class ScrapeWithRulesHarness
     }
 
     /// <summary>The rule benchmark's 200 rules, selecting the scraped series (the endpoint's check label is exported_check here).</summary>
-    private static string RewrittenRules() => Rules.RuleEvaluationBenchmarks.RuleFile().Replace("on(check)", "on(exported_check)", StringComparison.Ordinal);
+    internal static string RewrittenRules() => Rules.RuleEvaluationBenchmarks.RuleFile().Replace("on(check)", "on(exported_check)", StringComparison.Ordinal);
 
-    private static byte[] Changed(byte[] body)
+    internal static byte[] Changed(byte[] body)
     {
         // Same series, every tenth line's value replaced by another of the same length.
         byte[] copy = (byte[])body.Clone();
