@@ -91,8 +91,8 @@ internal static class SoakHarness
         var result = Analyse(targets, lives, sink.Requests);
         var requests = sink.Requests;
         int repeats = requests.Count - requests.Select(r => r.Headers.GetValueOrDefault("Idempotency-Key") ?? "").Distinct().Count();
-        var readies = lives.Select(l => (l.Ready - l.Started).TotalMilliseconds).Order().ToList();
-        Console.WriteLine($"  processes {lives.Count} (kills {lives.Count - 1}, {midSend} with a webhook request in flight); start → ready median {readies[readies.Count / 2]:0} ms, max {readies[^1]:0} ms; peak RSS {lives.Max(l => l.PeakRss) / 1048576.0:0} MiB");
+        var readies = lives.Select(l => (l.Ready - l.Started).TotalMilliseconds).ToList();
+        Console.WriteLine($"  processes {lives.Count} (kills {lives.Count - 1}, {midSend} with a webhook request in flight); start → ready median {Statistics.Median(readies):0} ms, max {readies.Max():0} ms; peak RSS {lives.Max(l => l.PeakRss) / 1048576.0:0} MiB");
         Console.WriteLine($"  outages {result.Outages}, observable {result.ObservableOutages}; messages {requests.Count}, repeated sends under one key {repeats}");
         Console.WriteLine($"  observable outages told firing under exactly one key: {result.FiringOnce}, never: {result.FiringLost}, under several keys: {result.FiringDuplicated}");
         Console.WriteLine($"  outages told firing told resolved under exactly one key: {result.ResolvedOnce}, never: {result.ResolvedLost}, under several keys: {result.ResolvedDuplicated}");
@@ -323,7 +323,7 @@ internal static class SoakHarness
 
         public DateTimeOffset? Killed { get; private set; }
 
-        public long PeakRss { get; private set; }
+        public double PeakRss { get; private set; }
 
         public void StartSampling() => _sampler = new Timer(_ => Sample(), null, TimeSpan.Zero, TimeSpan.FromSeconds(1));
 
@@ -341,13 +341,7 @@ internal static class SoakHarness
         {
             try
             {
-                foreach (string line in File.ReadLines($"/proc/{Process.Id}/status"))
-                {
-                    if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
-                    {
-                        PeakRss = Math.Max(PeakRss, long.Parse(line.AsSpan(6).Trim().TrimEnd("kB").Trim(), CultureInfo.InvariantCulture) * 1024);
-                    }
-                }
+                PeakRss = Math.Max(PeakRss, Load.ProcessStats.Memory(Process.Id).Peak);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
             {

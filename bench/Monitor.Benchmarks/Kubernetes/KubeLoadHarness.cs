@@ -92,7 +92,7 @@ internal static class KubeLoadHarness
         long rss = Process.GetCurrentProcess().WorkingSet64;
         long peak = Process.GetCurrentProcess().PeakWorkingSet64;
         Console.WriteLine(FormattableString.Invariant($"cluster: {nodes} nodes, {pods} pods, {cluster.Bytes / 1e6:0.0} MB of lists, {cluster.KubeletBytes / 1e6:0.0} MB of kubelet text per run, {server.Requests.Count} requests per run"));
-        Console.WriteLine(FormattableString.Invariant($"runs: {runs}; wall median {Median(wall):0} ms (max {wall.Max():0}); process CPU median {Median(cpu):0} ms; serving alone median {Median(serving):0} ms; check CPU median {Median(cpu.Zip(serving, (a, b) => a - b).ToList()):0} ms"));
+        Console.WriteLine(FormattableString.Invariant($"runs: {runs}; wall median {Statistics.Median(wall):0} ms (max {wall.Max():0}); process CPU median {Statistics.Median(cpu):0} ms; serving alone median {Statistics.Median(serving):0} ms; check CPU median {Statistics.Median(cpu.Zip(serving, (a, b) => a - b).ToList()):0} ms"));
         Console.WriteLine(FormattableString.Invariant($"series published: {series}; managed heap after GC {managed / (1024.0 * 1024):0} MiB; RSS {rss / (1024.0 * 1024):0} MiB (peak {peak / (1024.0 * 1024):0} MiB, the fixture server's pages included)"));
         Directory.Delete(dir, recursive: true);
         return 0;
@@ -175,7 +175,7 @@ internal static class KubeLoadHarness
         await check.RunAsync(CancellationToken.None);
         double counted = Sum(store, "monitor_log_read_lines_total"), matched = Sum(store, "monitor_log_lines_total");
         Console.WriteLine(FormattableString.Invariant($"{podCount} pods, {rate} lines/s for {seconds} s: written {written} (errors {errors}), counted {counted} (errors {matched})"));
-        Console.WriteLine(FormattableString.Invariant($"runs: {wall.Count}; wall median {Median(wall):0.0} ms (max {wall.Max():0.0}); process CPU median {Median(cpu):0.0} ms a run (serving the logs included) = {Median(cpu) / 10:0.0} % of a core"));
+        Console.WriteLine(FormattableString.Invariant($"runs: {wall.Count}; wall median {Statistics.Median(wall):0.0} ms (max {wall.Max():0.0}); process CPU median {Statistics.Median(cpu):0.0} ms a run (serving the logs included) = {Statistics.Median(cpu) / 10:0.0} % of a core"));
         Directory.Delete(dir, recursive: true);
         return counted == written && matched == errors ? 0 : 1;
     }
@@ -188,12 +188,6 @@ internal static class KubeLoadHarness
         var buffer = new System.Buffers.ArrayBufferWriter<byte>();
         ExpositionWriter.Write(buffer, store, ExpositionFormat.Text004);
         return Encoding.UTF8.GetString(buffer.WrittenSpan).Split('\n').Count(l => l.Length > 0 && l[0] != '#');
-    }
-
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted.Count == 0 ? double.NaN : sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
     }
 
     /// <summary>The synthetic cluster: every list's items as JSON, and each node's kubelet text.</summary>

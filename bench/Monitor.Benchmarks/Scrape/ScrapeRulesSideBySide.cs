@@ -78,7 +78,7 @@ internal static class ScrapeRulesSideBySide
             double seconds = (TimeProvider.System.GetUtcNow() - started).TotalSeconds;
             double promCores = (ProcessStats.CpuSeconds(prometheus.Id) - promCpu0) / seconds;
             double monCores = (ProcessStats.CpuSeconds(monitor.Id) - monCpu0) / seconds;
-            double promMem = Median(promRss), monMem = Median(monRss);
+            double promMem = Statistics.Median(promRss), monMem = Statistics.Median(monRss);
             var promPeak = ProcessStats.Memory(prometheus.Id).Peak;
             var monPeak = ProcessStats.Memory(monitor.Id).Peak;
 
@@ -116,12 +116,6 @@ internal static class ScrapeRulesSideBySide
             await monitor.WaitForExitAsync();
             Directory.Delete(dir, recursive: true);
         }
-    }
-
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted[sorted.Count / 2];
     }
 
     private static async Task<WebApplication> ServeAsync(int port, byte[] a, byte[] b)
