@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Text;
 
 namespace Monitor.Checks;
@@ -34,15 +33,15 @@ internal static class BoundedRead
     }
 
     /// <summary>
-    /// The bytes, read straight into a buffer rented from <see cref="ArrayPool{T}.Shared"/> (no copy, no string: a
-    /// scrape's body is parsed as UTF-8), or null when the stream has more than <paramref name="limit"/> bytes.
-    /// <paramref name="lengthHint"/> (Content-Length) sizes the first buffer. Dispose the result to return it.
+    /// The bytes, read straight into <paramref name="owner"/>'s buffer (no copy, no string: a scrape's body is parsed
+    /// as UTF-8), or null when the stream has more than <paramref name="limit"/> bytes. <paramref name="lengthHint"/>
+    /// (Content-Length) sizes a first buffer. Dispose the result to hand the buffer back to its owner.
     /// </summary>
-    public static async Task<RentedBytes?> ReadBytesAsync(Stream stream, long limit, long? lengthHint, CancellationToken cancellationToken)
+    public static async Task<RentedBytes?> ReadBytesAsync(Stream stream, long limit, long? lengthHint, ReadBuffer owner, CancellationToken cancellationToken)
     {
         // One byte past the limit is room enough to tell a body of exactly the limit from a larger one.
-        long most = Math.Min(limit + 1, Array.MaxLength);
-        byte[] buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(Math.Max(lengthHint + 1 ?? 81920, 4096), most));
+        int most = (int)Math.Min(limit + 1, Array.MaxLength);
+        byte[] buffer = owner.Take((int)Math.Min(Math.Max(lengthHint + 1 ?? 81920, 4096), most));
         int length = 0;
         try
         {
@@ -50,13 +49,12 @@ internal static class BoundedRead
             {
                 if (length == buffer.Length)
                 {
-                    byte[] larger = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)buffer.Length * 2, most));
+                    byte[] larger = GC.AllocateUninitializedArray<byte>((int)Math.Min((long)buffer.Length * 2, most));
                     buffer.AsSpan(0, length).CopyTo(larger);
-                    ArrayPool<byte>.Shared.Return(buffer);
                     buffer = larger;
                 }
 
-                int room = (int)Math.Min(buffer.Length - length, most - length);
+                int room = Math.Min(buffer.Length - length, most - length);
                 int read = await stream.ReadAsync(buffer.AsMemory(length, room), cancellationToken);
                 if (read == 0)
                 {
@@ -66,18 +64,18 @@ internal static class BoundedRead
                 length += read;
                 if (length > limit)
                 {
-                    ArrayPool<byte>.Shared.Return(buffer);
+                    owner.Give(buffer, length);
                     return null;
                 }
             }
         }
         catch
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            owner.Give(buffer, length);
             throw;
         }
 
-        return new RentedBytes(buffer, length);
+        return new RentedBytes(owner, buffer, length);
     }
 
     /// <summary>A byte count as the configuration writes it: <c>16MiB</c>, <c>512KiB</c>, <c>100B</c>.</summary>
@@ -88,8 +86,41 @@ internal static class BoundedRead
         : $"{bytes}B";
 }
 
-/// <summary>Bytes in a buffer rented from <see cref="ArrayPool{T}.Shared"/>; disposing returns the buffer.</summary>
-internal sealed class RentedBytes(byte[] buffer, int length) : IDisposable
+/// <summary>
+/// The one read buffer of a check whose runs never overlap (a scrape): kept from one run to the next, so a steady
+/// scrape of a large endpoint allocates nothing for its body and holds one buffer the size of it. Buffers from
+/// <see cref="System.Buffers.ArrayPool{T}.Shared"/> were kept instead per thread and per size on the way up
+/// (128 KiB … 16 MiB each time the body had no Content-Length), tens of MB per thread that ran a scrape's
+/// continuation, on the large-object heap. A buffer four times larger than what the last run needed (the body
+/// shrank) is let go, so one large body does not pin its size for ever.
+/// </summary>
+internal sealed class ReadBuffer
+{
+    private const int AlwaysKept = 1 << 20;
+
+    private byte[]? _buffer;
+
+    /// <summary>The kept buffer if it holds <paramref name="atLeast"/> bytes, else a new one; a second run at once gets its own.</summary>
+    public byte[] Take(int atLeast)
+    {
+        byte[]? kept = Interlocked.Exchange(ref _buffer, null);
+        return kept is not null && kept.Length >= atLeast ? kept : GC.AllocateUninitializedArray<byte>(atLeast);
+    }
+
+    public void Give(byte[] buffer, int used)
+    {
+        if (buffer.Length <= AlwaysKept || (long)used * 4 >= buffer.Length)
+        {
+            Volatile.Write(ref _buffer, buffer);
+        }
+    }
+
+    /// <summary>Bytes held between runs.</summary>
+    public int Held => Volatile.Read(ref _buffer)?.Length ?? 0;
+}
+
+/// <summary>Bytes in a <see cref="ReadBuffer"/>'s buffer; disposing hands the buffer back.</summary>
+internal sealed class RentedBytes(ReadBuffer owner, byte[] buffer, int length) : IDisposable
 {
     private byte[]? _buffer = buffer;
 
@@ -97,9 +128,9 @@ internal sealed class RentedBytes(byte[] buffer, int length) : IDisposable
 
     public void Dispose()
     {
-        if (Interlocked.Exchange(ref _buffer, null) is { } rented)
+        if (Interlocked.Exchange(ref _buffer, null) is { } held)
         {
-            ArrayPool<byte>.Shared.Return(rented);
+            owner.Give(held, length);
         }
     }
 }

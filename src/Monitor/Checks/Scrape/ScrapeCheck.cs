@@ -33,6 +33,7 @@ internal sealed class ScrapeCheck : ICheck
     private readonly HttpClient _client;
     private readonly Sample _samples;
     private readonly ScrapeIngest _ingest;
+    private readonly ReadBuffer _body = new();
 
     public ScrapeCheck(CheckOptions options, SeriesStore store, SeriesScope scope)
     {
@@ -88,7 +89,7 @@ internal sealed class ScrapeCheck : ICheck
             }
 
             await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
-            if (await BoundedRead.ReadBytesAsync(stream, _scrape.BodySizeLimit, length, cancellationToken) is not { } bytes)
+            if (await BoundedRead.ReadBytesAsync(stream, _scrape.BodySizeLimit, length, _body, cancellationToken) is not { } bytes)
             {
                 return BodyTooLarge();
             }
