@@ -37,7 +37,7 @@ internal static class BoundedRead
     /// as UTF-8), or null when the stream has more than <paramref name="limit"/> bytes. <paramref name="lengthHint"/>
     /// (Content-Length) sizes a first buffer. Dispose the result to hand the buffer back to its owner.
     /// </summary>
-    public static async Task<RentedBytes?> ReadBytesAsync(Stream stream, long limit, long? lengthHint, ReadBuffer owner, CancellationToken cancellationToken)
+    public static async Task<HeldBytes?> ReadBytesAsync(Stream stream, long limit, long? lengthHint, ReadBuffer owner, CancellationToken cancellationToken)
     {
         // One byte past the limit is room enough to tell a body of exactly the limit from a larger one.
         int most = (int)Math.Min(limit + 1, Array.MaxLength);
@@ -75,7 +75,7 @@ internal static class BoundedRead
             throw;
         }
 
-        return new RentedBytes(owner, buffer, length);
+        return new HeldBytes(owner, buffer, length);
     }
 
     /// <summary>A byte count as the configuration writes it: <c>16MiB</c>, <c>512KiB</c>, <c>100B</c>.</summary>
@@ -120,11 +120,11 @@ internal sealed class ReadBuffer
 }
 
 /// <summary>Bytes in a <see cref="ReadBuffer"/>'s buffer; disposing hands the buffer back.</summary>
-internal sealed class RentedBytes(ReadBuffer owner, byte[] buffer, int length) : IDisposable
+internal sealed class HeldBytes(ReadBuffer owner, byte[] buffer, int length) : IDisposable
 {
     private byte[]? _buffer = buffer;
 
-    public ReadOnlySpan<byte> Span => (_buffer ?? throw new ObjectDisposedException(nameof(RentedBytes))).AsSpan(0, length);
+    public ReadOnlySpan<byte> Span => (_buffer ?? throw new ObjectDisposedException(nameof(HeldBytes))).AsSpan(0, length);
 
     public void Dispose()
     {

@@ -57,7 +57,7 @@ internal sealed class ScrapeCheck : ICheck
 
     public async Task<CheckResult> RunAsync(CancellationToken cancellationToken)
     {
-        RentedBytes body;
+        HeldBytes body;
         bool openMetrics;
         try
         {
