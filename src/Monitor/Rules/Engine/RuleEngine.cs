@@ -321,10 +321,7 @@ internal sealed class RuleEngine : BackgroundService
                         earliest = next;
                     }
 
-                    if (_time.GetUtcNow() < earliest)
-                    {
-                        await Task.Delay(earliest - _time.GetUtcNow(), _time, stoppingToken);
-                    }
+                    await DelayUntilAsync(earliest, stoppingToken);
 
                     while (_nudged.Wait(0, CancellationToken.None))
                     {
@@ -353,7 +350,7 @@ internal sealed class RuleEngine : BackgroundService
                 else
                 {
                     // the regular evaluation is due within moments: wait for it, it sees the change itself
-                    await Task.Delay(next - at, _time, stoppingToken);
+                    await DelayUntilAsync(next, stoppingToken);
                     Tick(next);
                 }
             }
@@ -389,6 +386,18 @@ internal sealed class RuleEngine : BackgroundService
         {
             _nudged.Release();
         }
+    }
+
+    /// <summary>
+    /// Waits until the engine's clock reaches <paramref name="until"/>; not at all when it already has. The wait is
+    /// computed from one reading of the clock and never handed over negative: <c>Task.Delay</c> truncates to whole
+    /// milliseconds and takes -1 ms for "forever", so a wait computed a millisecond or two late would park the loop
+    /// for good (every later evaluation lost) and a later one would throw.
+    /// </summary>
+    private Task DelayUntilAsync(DateTimeOffset until, CancellationToken stoppingToken)
+    {
+        var wait = until - _time.GetUtcNow();
+        return wait > TimeSpan.Zero ? Task.Delay(wait, _time, stoppingToken) : Task.CompletedTask;
     }
 
     /// <summary>Waits for <paramref name="signal"/> until <paramref name="until"/> on the engine's clock; true if signalled.</summary>

@@ -141,6 +141,47 @@ public class RuleEngineTests
         await engine.StopAsync(CancellationToken.None);
     }
 
+    /// <summary>
+    /// A nudge held back by the early-evaluation gap, and the clock passes the regular evaluation by 1.5 ms
+    /// meanwhile (a loaded machine, a late timer): the regular evaluation runs at once and the loop goes on.
+    /// The wait left was computed as -1.5 ms, which <c>Task.Delay</c> took as -1 ms, "forever": the loop parked
+    /// and no rule was evaluated again (alerts that never resolved, a new leader that never paged).
+    /// </summary>
+    [Fact]
+    public async Task Loop_ClockPastTheRegularEvaluation_WhileAnEarlyOneWaits_EvaluatesAndGoesOn()
+    {
+        var store = new SeriesStore();
+        var time = new FakeTimeProvider(T0);
+        var sink = new RecordingSink();
+        using var engine = new RuleEngine(store, time, sink, NullLogger<RuleEngine>.Instance);
+        ApplyDownRule(engine);
+        var success = new SeriesScope(store, "web", new Dictionary<string, string>()).Gauge("probe_success", "S.");
+        success.Set(1);
+        await engine.StartAsync(CancellationToken.None);
+        Assert.True(SpinWait.SpinUntil(() => engine.WaitingFor == T0.AddSeconds(15), TimeSpan.FromSeconds(30)), "the loop is not waiting for 00:15");
+        time.Advance(TimeSpan.FromSeconds(15));
+        Assert.True(SpinWait.SpinUntil(() => engine.WaitingFor == T0.AddSeconds(30), TimeSpan.FromSeconds(30)), "no regular evaluation at 00:15");
+        time.Advance(TimeSpan.FromMilliseconds(7_250));
+        success.Set(0);
+        engine.Nudge("web");
+        Assert.True(SpinWait.SpinUntil(() => { lock (sink.Seen) { return sink.Seen.Count > 0; } }, TimeSpan.FromSeconds(30)), "the first nudge did not evaluate");
+        Assert.True(SpinWait.SpinUntil(() => engine.WaitingFor == T0.AddSeconds(30), TimeSpan.FromSeconds(30)), "the loop is not waiting for 00:30 again");
+        long before = engine.Evaluations;
+
+        // A second flip within the 100 ms gap: the early evaluation waits for 00:22.350, and the clock jumps to 00:30.0015.
+        success.Set(1);
+        engine.Nudge("web");
+        time.Advance(TimeSpan.FromMilliseconds(7_751.5));
+        Assert.True(SpinWait.SpinUntil(() => engine.WaitingFor == T0.AddSeconds(45), TimeSpan.FromSeconds(30)), $"the loop did not go on to 00:45 (evaluations {engine.Evaluations - before} since)");
+        Assert.Equal(before + 1, engine.Evaluations);
+        lock (sink.Seen)
+        {
+            Assert.Equal((AlertState.Firing, AlertState.Inactive, T0.AddSeconds(30)), (sink.Seen[^1].Transition.From, sink.Seen[^1].Transition.To, sink.Seen[^1].At));
+        }
+
+        await engine.StopAsync(CancellationToken.None);
+    }
+
     [Theory]
     [InlineData(true, 15)] // the check ran at 10 s: the evaluation at 15 s sees it up and resolves
     [InlineData(false, 90)] // no word from the scheduler: the timer alone, as an upper bound
