@@ -21,6 +21,9 @@ internal sealed class GroupEvaluator
     private readonly long _subqueryStepMs;
     private readonly Dictionary<RuleDefinition, HashSet<StoredSeries>> _previous = [];
 
+    /// <summary>The vectors this group's evaluations reuse, rule after rule and tick after tick.</summary>
+    private readonly VectorPool _pool = new();
+
     public GroupEvaluator(RuleGroup group, ISampleStorage input, MemoryStorage output, IReadOnlyDictionary<string, string> externalLabels, long subqueryStepMs, string externalUrl = "", bool externalUrlFunctions = true)
     {
         Group = group;
@@ -38,7 +41,7 @@ internal sealed class GroupEvaluator
     public Dictionary<RuleDefinition, string> LastErrors { get; } = [];
 
     /// <summary>The instant query rules and their templates run (rules.EngineQueryFunc).</summary>
-    public List<PromSample> Query(Expr expr, long t) => Evaluator.QueryVector(expr, t, _input, _subqueryStepMs);
+    public List<PromSample> Query(Expr expr, long t) => Evaluator.QueryVector(expr, t, _input, _subqueryStepMs, _pool);
 
     /// <summary>A template's <c>query</c>: an instant query at the evaluation's time, as rules.EngineQueryFunc runs it.</summary>
     private List<TemplateSample> TemplateQuery(string query, long t)
@@ -110,6 +113,8 @@ internal sealed class GroupEvaluator
             labelled.Add(sample with { Metric = b.Labels() });
         }
 
+        _pool.Return(vector);
+
         if (Labels.ContainsSameLabelset(labelled))
         {
             throw new PromQLException("vector contains metrics with the same labelset after applying rule labels");
@@ -136,6 +141,7 @@ internal sealed class GroupEvaluator
         var vector = Query(rule.Expr, t);
         var state = AlertStates[rule];
         transitions.AddRange(state.Evaluate(vector, ts, q => TemplateQuery(q, t)));
+        _pool.Return(vector);
         var active = state.Alerts.Where(a => a.State != AlertState.Inactive).ToList();
         if (Group.Limit > 0 && active.Count > Group.Limit)
         {

@@ -188,7 +188,7 @@ internal sealed class LiveHistory : ISampleStorage
         return [.. entries];
     }
 
-    public IEnumerable<ISeries> Select(IReadOnlyList<LabelMatcher> matchers)
+    public IReadOnlyList<ISeries> Select(IReadOnlyList<LabelMatcher> matchers)
     {
         lock (_lock)
         {

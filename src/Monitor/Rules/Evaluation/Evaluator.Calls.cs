@@ -21,6 +21,9 @@ internal sealed class FunctionInput
     /// <summary>State a function keeps across the steps of one evaluation (label_replace's regex and results).</summary>
     public Dictionary<string, object> Cache { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Where a function takes the vector it returns from.</summary>
+    public required VectorPool Pool { get; init; }
+
     public List<PromSample> Vector(int i) => (List<PromSample>)Values[i];
 
     public double Scalar(int i) => ((List<PromSample>)Values[i])[0].V;
@@ -30,14 +33,15 @@ internal sealed class FunctionInput
 
 internal sealed partial class Evaluator
 {
-    private List<PromSeries> EvalCall(Call e)
+    /// <summary>A call without a range argument, which rangeEval evaluates step by step; null for one with a range.</summary>
+    private Stepwise? CallStep(Call e)
     {
         var call = Functions.All[e.Function.Name];
         if (e.Function.Name == "timestamp" && Unwrap(e.Args[0]) is VectorSelector tvs)
         {
             // Matrix evaluation always gives the evaluation time, so timestamp() reads its selector itself.
-            var input = new FunctionInput { Values = new object[1], Args = e.Args };
-            return RangeEval(null, (_, _, ts) =>
+            var input = new FunctionInput { Values = new object[1], Args = e.Args, Pool = _ctx.Pool };
+            return new Stepwise(null, (_, _, ts) =>
             {
                 if (TimestampOf(tvs) is { } at)
                 {
@@ -47,11 +51,40 @@ internal sealed partial class Evaluator
                 input.Values[0] = SelectInstant(tvs, ts);
                 input.Ts = ts;
                 return call(input);
-            });
+            }, []);
         }
 
+        foreach (var arg in e.Args)
+        {
+            if (Unwrap(arg) is MatrixSelector or SubqueryExpr)
+            {
+                return null;
+            }
+        }
+
+        var fn = new FunctionInput { Values = new object[e.Args.Count], Args = e.Args, Pool = _ctx.Pool };
+        return new Stepwise(null, (v, _, ts) =>
+        {
+            for (int i = 0; i < v.Length; i++)
+            {
+                fn.Values[i] = v[i];
+            }
+
+            fn.Ts = ts;
+            return call(fn);
+        }, [.. e.Args]);
+    }
+
+    /// <summary>
+    /// A call with a range argument (a matrix selector or a subquery): the function over each series' window at
+    /// each step: with <paramref name="instant"/> (an instant query's one step) the step's vector, a
+    /// <see cref="List{PromSample}"/> from the pool, otherwise a matrix.
+    /// </summary>
+    private object EvalRangeFunction(Call e, bool instant)
+    {
+        var call = Functions.All[e.Function.Name];
         int matrixIndex = -1;
-        PromSeries[]? subquerySeries = null;
+        IReadOnlyList<ISeries>? subquerySeries = null;
         long subqueryOffset = 0;
         for (int i = 0; i < e.Args.Count; i++)
         {
@@ -66,27 +99,12 @@ internal sealed partial class Evaluator
             {
                 matrixIndex = i;
                 var result = (List<PromSeries>)Eval(subquery);
-                subquerySeries = [.. result];
+                subquerySeries = [.. result.Select(s => new PointSeries(s.Metric, s.Points))];
                 subqueryOffset = TimestampOf(subquery) is { } sts
                     ? subquery.OriginalOffset + (_start - sts)
                     : OffsetOf(subquery);
                 break;
             }
-        }
-
-        if (matrixIndex < 0)
-        {
-            var input = new FunctionInput { Values = new object[e.Args.Count], Args = e.Args };
-            return RangeEval(null, (v, _, ts) =>
-            {
-                for (int i = 0; i < v.Length; i++)
-                {
-                    input.Values[i] = v[i];
-                }
-
-                input.Ts = ts;
-                return call(input);
-            }, [.. e.Args]);
         }
 
         // The other arguments are scalars: one value per step.
@@ -107,30 +125,34 @@ internal sealed partial class Evaluator
 
         long rangeMs;
         long offset;
-        List<(Label[] Labels, ISeries Source)> sources;
+        IReadOnlyList<ISeries> sources;
         if (subquerySeries is not null)
         {
             var sq = (SubqueryExpr)Unwrap(e.Args[matrixIndex]);
             rangeMs = sq.RangeMs;
             offset = subqueryOffset;
-            sources = [.. subquerySeries.Select(s => (s.Metric, (ISeries)new PointSeries(s.Metric, s.Points)))];
+            sources = subquerySeries;
         }
         else
         {
             var ms = (MatrixSelector)Unwrap(e.Args[matrixIndex]);
             rangeMs = ms.RangeMs;
             offset = OffsetOf(ms.Vector);
-            sources = [.. SeriesOf(ms.Vector).Select(s => (s.Labels, s))];
+            sources = SeriesOf(ms.Vector);
         }
 
-        var fn = new FunctionInput { Values = inValues, Args = e.Args, RangeMs = rangeMs, OffsetMs = offset };
-        var mat = new List<PromSeries>();
+        var fn = new FunctionInput { Values = inValues, Args = e.Args, RangeMs = rangeMs, OffsetMs = offset, Pool = _ctx.Pool };
+        var vector = instant ? _ctx.Pool.Vector(sources.Count) : null;
+        var mat = instant ? null : new List<PromSeries>();
         var points = new List<Point>();
+        var window = new PromSeries([], points);
         bool keepName = e.Function.Name == "last_over_time";
-        foreach (var (labels, source) in sources)
+        for (int si = 0; si < sources.Count; si++)
         {
-            var ss = new PromSeries(keepName ? labels : LabelSet.DropName(labels), []);
-            var window = new PromSeries(labels, points);
+            var source = sources[si];
+            var labels = source.Labels;
+            var ss = instant ? null : new PromSeries(keepName ? labels : LabelSet.DropName(labels), []);
+            window.Metric = labels;
             int step = -1;
             for (long ts = _start; ts <= _end; ts += _interval)
             {
@@ -154,61 +176,99 @@ internal sealed partial class Evaluator
 
                 inValues[matrixIndex] = window;
                 fn.Ts = ts;
-                var outVec = Functions.All[e.Function.Name](fn);
+                var outVec = call(fn);
                 if (outVec.Count > 0)
                 {
-                    ss.Points.Add(new Point(ts, outVec[0].V));
+                    if (vector is not null)
+                    {
+                        vector.Add(new PromSample(keepName ? labels : LabelSet.DropName(labels), ts, outVec[0].V));
+                        AddSamples(1);
+                    }
+                    else
+                    {
+                        ss!.Points.Add(new Point(ts, outVec[0].V));
+                    }
                 }
+
+                _ctx.Pool.Return(outVec);
             }
 
-            if (ss.Points.Count > 0)
+            if (ss is { Points.Count: > 0 })
             {
                 AddSamples(ss.Points.Count);
-                mat.Add(ss);
+                mat!.Add(ss);
             }
         }
 
         if (e.Function.Name == "absent_over_time")
         {
-            long steps = NumSteps;
-            if (mat.Any(s => s.Points.Count == steps))
-            {
-                return new List<PromSeries>();
-            }
-
-            var found = new HashSet<long>();
-            for (int i = 0; i < mat.Count; i++)
-            {
-                foreach (var p in mat[i].Points)
-                {
-                    found.Add(p.T);
-                }
-
-                if (i > 0 && found.Count == steps)
-                {
-                    return new List<PromSeries>();
-                }
-            }
-
-            var missing = new List<Point>();
-            for (long ts = _start; ts <= _end; ts += _interval)
-            {
-                _ctx.Step();
-                if (!found.Contains(ts))
-                {
-                    missing.Add(new Point(ts, 1));
-                }
-            }
-
-            return new List<PromSeries> { new(Functions.LabelsForAbsent(e.Args[0]), missing) };
+            return AbsentOverTime(e, vector, mat!);
         }
 
-        if (Labels.ContainsSameLabelset(mat))
+        if (vector is not null)
+        {
+            if (Labels.ContainsSameLabelset(vector, _ctx.Pool.LabelSets))
+            {
+                throw Error("vector cannot contain metrics with the same labelset");
+            }
+
+            return vector;
+        }
+
+        if (Labels.ContainsSameLabelset(mat!))
         {
             throw Error("vector cannot contain metrics with the same labelset");
         }
 
-        return mat;
+        return mat!;
+    }
+
+    /// <summary>absent_over_time: a sample at each step where no series had one, labelled from the selector.</summary>
+    private object AbsentOverTime(Call e, List<PromSample>? vector, List<PromSeries> mat)
+    {
+        if (vector is not null)
+        {
+            bool any = vector.Count > 0;
+            vector.Clear();
+            if (!any)
+            {
+                vector.Add(new PromSample(Functions.LabelsForAbsent(e.Args[0]), _start, 1));
+            }
+
+            return vector;
+        }
+
+        long steps = NumSteps;
+        if (mat.Any(s => s.Points.Count == steps))
+        {
+            return new List<PromSeries>();
+        }
+
+        var found = new HashSet<long>();
+        for (int i = 0; i < mat.Count; i++)
+        {
+            foreach (var p in mat[i].Points)
+            {
+                found.Add(p.T);
+            }
+
+            if (i > 0 && found.Count == steps)
+            {
+                return new List<PromSeries>();
+            }
+        }
+
+        var missing = new List<Point>();
+        for (long ts = _start; ts <= _end; ts += _interval)
+        {
+            _ctx.Step();
+            if (!found.Contains(ts))
+            {
+                missing.Add(new Point(ts, 1));
+            }
+        }
+
+        return new List<PromSeries> { new(Functions.LabelsForAbsent(e.Args[0]), missing) };
     }
 
     /// <summary>vectorSelector: the instant vector of a selector at one step (samples keep their own times).</summary>

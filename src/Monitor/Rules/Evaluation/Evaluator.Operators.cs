@@ -7,13 +7,13 @@ namespace Monitor.Rules.Evaluation;
 /// <summary>Binary operators and aggregations, as engine.go's VectorBinop, VectorAnd/Or/Unless and aggregation.</summary>
 internal sealed partial class Evaluator
 {
-    private List<PromSeries> EvalBinary(BinaryExpr e)
+    private Stepwise BinaryStep(BinaryExpr e)
     {
         var lt = e.Lhs.Type;
         var rt = e.Rhs.Type;
         if (lt == PromType.Scalar && rt == PromType.Scalar)
         {
-            return RangeEval(null, (v, _, ts) => [new PromSample([], ts, ScalarBinop(e.Op, v[0][0].V, v[1][0].V))], e.Lhs, e.Rhs);
+            return new Stepwise(null, (v, _, ts) => [new PromSample([], ts, ScalarBinop(e.Op, v[0][0].V, v[1][0].V))], [e.Lhs, e.Rhs]);
         }
 
         if (lt == PromType.Vector && rt == PromType.Vector)
@@ -25,30 +25,43 @@ internal sealed partial class Evaluator
                 : l => Labels.KeyWithout(l, names);
             return e.Op switch
             {
-                ItemType.LAnd => RangeEval(signature, (v, k, _) => VectorAnd(v[0], v[1], k[0], k[1]), e.Lhs, e.Rhs),
-                ItemType.LOr => RangeEval(signature, (v, k, _) => VectorOr(v[0], v[1], k[0], k[1]), e.Lhs, e.Rhs),
-                ItemType.LUnless => RangeEval(signature, (v, k, _) => VectorUnless(v[0], v[1], k[0], k[1]), e.Lhs, e.Rhs),
-                _ => RangeEval(signature, (v, k, _) => VectorBinop(e.Op, v[0], v[1], matching, e.ReturnBool, k[0], k[1]), e.Lhs, e.Rhs),
+                ItemType.LAnd => new Stepwise(signature, (v, k, _) => VectorAnd(v[0], v[1], k[0], k[1]), [e.Lhs, e.Rhs]),
+                ItemType.LOr => new Stepwise(signature, (v, k, _) => VectorOr(v[0], v[1], k[0], k[1]), [e.Lhs, e.Rhs]),
+                ItemType.LUnless => new Stepwise(signature, (v, k, _) => VectorUnless(v[0], v[1], k[0], k[1]), [e.Lhs, e.Rhs]),
+                _ => new Stepwise(signature, (v, k, _) => VectorBinop(e.Op, v[0], v[1], matching, e.ReturnBool, k[0], k[1]), [e.Lhs, e.Rhs]),
             };
         }
 
         if (lt == PromType.Vector)
         {
-            return RangeEval(null, (v, _, _) => VectorScalarBinop(e.Op, v[0], v[1][0].V, swap: false, e.ReturnBool), e.Lhs, e.Rhs);
+            return new Stepwise(null, (v, _, _) => VectorScalarBinop(e.Op, v[0], v[1][0].V, swap: false, e.ReturnBool), [e.Lhs, e.Rhs]);
         }
 
-        return RangeEval(null, (v, _, _) => VectorScalarBinop(e.Op, v[1], v[0][0].V, swap: true, e.ReturnBool), e.Lhs, e.Rhs);
+        return new Stepwise(null, (v, _, _) => VectorScalarBinop(e.Op, v[1], v[0][0].V, swap: true, e.ReturnBool), [e.Lhs, e.Rhs]);
     }
 
-    private static List<PromSample> VectorAnd(List<PromSample> lhs, List<PromSample> rhs, string[] lk, string[] rk)
+    /// <summary>The pool's key set, filled with <paramref name="keys"/>; the caller empties it when done.</summary>
+    private HashSet<string> KeySet(List<string> keys)
     {
-        var result = new List<PromSample>();
+        var set = _ctx.Pool.Keys;
+        set.Clear();
+        foreach (string key in keys)
+        {
+            set.Add(key);
+        }
+
+        return set;
+    }
+
+    private List<PromSample> VectorAnd(List<PromSample> lhs, List<PromSample> rhs, List<string> lk, List<string> rk)
+    {
+        var result = _ctx.Pool.Vector(lhs.Count);
         if (lhs.Count == 0 || rhs.Count == 0)
         {
             return result;
         }
 
-        var right = new HashSet<string>(rk, StringComparer.Ordinal);
+        var right = KeySet(rk);
         for (int i = 0; i < lhs.Count; i++)
         {
             if (right.Contains(lk[i]))
@@ -57,23 +70,21 @@ internal sealed partial class Evaluator
             }
         }
 
+        right.Clear();
         return result;
     }
 
-    private static List<PromSample> VectorOr(List<PromSample> lhs, List<PromSample> rhs, string[] lk, string[] rk)
+    private List<PromSample> VectorOr(List<PromSample> lhs, List<PromSample> rhs, List<string> lk, List<string> rk)
     {
-        if (lhs.Count == 0)
+        var result = _ctx.Pool.Vector(lhs.Count + rhs.Count);
+        result.AddRange(lhs);
+        if (lhs.Count == 0 || rhs.Count == 0)
         {
-            return [.. rhs];
+            result.AddRange(rhs);
+            return result;
         }
 
-        if (rhs.Count == 0)
-        {
-            return [.. lhs];
-        }
-
-        var result = new List<PromSample>(lhs);
-        var left = new HashSet<string>(lk, StringComparer.Ordinal);
+        var left = KeySet(lk);
         for (int j = 0; j < rhs.Count; j++)
         {
             if (!left.Contains(rk[j]))
@@ -82,18 +93,20 @@ internal sealed partial class Evaluator
             }
         }
 
+        left.Clear();
         return result;
     }
 
-    private static List<PromSample> VectorUnless(List<PromSample> lhs, List<PromSample> rhs, string[] lk, string[] rk)
+    private List<PromSample> VectorUnless(List<PromSample> lhs, List<PromSample> rhs, List<string> lk, List<string> rk)
     {
+        var result = _ctx.Pool.Vector(lhs.Count);
         if (lhs.Count == 0 || rhs.Count == 0)
         {
-            return [.. lhs];
+            result.AddRange(lhs);
+            return result;
         }
 
-        var right = new HashSet<string>(rk, StringComparer.Ordinal);
-        var result = new List<PromSample>();
+        var right = KeySet(rk);
         for (int i = 0; i < lhs.Count; i++)
         {
             if (!right.Contains(lk[i]))
@@ -102,12 +115,13 @@ internal sealed partial class Evaluator
             }
         }
 
+        right.Clear();
         return result;
     }
 
-    private static List<PromSample> VectorBinop(ItemType op, List<PromSample> lhs, List<PromSample> rhs, VectorMatching matching, bool returnBool, string[] lk, string[] rk)
+    private List<PromSample> VectorBinop(ItemType op, List<PromSample> lhs, List<PromSample> rhs, VectorMatching matching, bool returnBool, List<string> lk, List<string> rk)
     {
-        var result = new List<PromSample>();
+        var result = _ctx.Pool.Vector();
         if (lhs.Count == 0 || rhs.Count == 0)
         {
             return result;
@@ -238,9 +252,9 @@ internal sealed partial class Evaluator
         return b.Labels();
     }
 
-    private static List<PromSample> VectorScalarBinop(ItemType op, List<PromSample> lhs, double scalar, bool swap, bool returnBool)
+    private List<PromSample> VectorScalarBinop(ItemType op, List<PromSample> lhs, double scalar, bool swap, bool returnBool)
     {
-        var result = new List<PromSample>(lhs.Count);
+        var result = _ctx.Pool.Vector(lhs.Count);
         foreach (var sample in lhs)
         {
             double lv = sample.V;
@@ -313,7 +327,7 @@ internal sealed partial class Evaluator
 
     // ---- aggregation ----
 
-    private List<PromSeries> EvalAggregate(AggregateExpr e)
+    private Stepwise AggregateStep(AggregateExpr e)
     {
         var grouping = e.Grouping.Order(StringComparer.Ordinal).ToList();
         Func<Label[], string> key = e.Without
@@ -322,14 +336,14 @@ internal sealed partial class Evaluator
         var param = e.Param is null ? null : Unwrap(e.Param);
         if (param is StringLiteral s)
         {
-            return RangeEval(key, (v, k, _) => Aggregation(e.Op, grouping, e.Without, s.Value, v[0], k[0]), e.Inner);
+            return new Stepwise(key, (v, k, _) => Aggregation(e.Op, grouping, e.Without, s.Value, v[0], k[0]), [e.Inner]);
         }
 
-        return RangeEval(key, (v, k, _) =>
+        return new Stepwise(key, (v, k, _) =>
         {
             object? p = e.Param is null ? null : v[0][0].V;
             return Aggregation(e.Op, grouping, e.Without, p, v[1], k[1]);
-        }, e.Param, e.Inner);
+        }, [e.Param, e.Inner]);
     }
 
     private sealed class Group
@@ -349,7 +363,7 @@ internal sealed partial class Evaluator
 
     private static readonly Func<PromSample, PromSample, bool> ByReverseValue = (a, b) => double.IsNaN(a.V) || a.V > b.V;
 
-    private static List<PromSample> Aggregation(ItemType op, List<string> grouping, bool without, object? param, List<PromSample> vec, string[] keys)
+    private List<PromSample> Aggregation(ItemType op, List<string> grouping, bool without, object? param, List<PromSample> vec, List<string> keys)
     {
         var result = new Dictionary<string, Group>(StringComparer.Ordinal);
         var ordered = new List<Group>();
@@ -365,7 +379,7 @@ internal sealed partial class Evaluator
             k = (long)f;
             if (k < 1)
             {
-                return [];
+                return _ctx.Pool.Vector();
             }
         }
 
@@ -536,7 +550,7 @@ internal sealed partial class Evaluator
             }
         }
 
-        var output = new List<PromSample>(ordered.Count);
+        var output = _ctx.Pool.Vector(ordered.Count);
         foreach (var aggr in ordered)
         {
             switch (op)

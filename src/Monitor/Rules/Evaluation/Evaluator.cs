@@ -5,7 +5,7 @@ using Monitor.Rules.PromQL;
 namespace Monitor.Rules.Evaluation;
 
 /// <summary>What one query shares among the evaluators of its subqueries and step-invariant parts.</summary>
-internal sealed class QueryContext(ISampleStorage storage, long start, long end, long noStepSubqueryIntervalMs, long maxSamples, TimeSpan? timeout = null)
+internal sealed class QueryContext(ISampleStorage storage, long start, long end, long noStepSubqueryIntervalMs, long maxSamples, TimeSpan? timeout = null, VectorPool? pool = null)
 {
     private readonly long _deadline = System.Diagnostics.Stopwatch.GetTimestamp() + (long)((timeout ?? Evaluator.DefaultTimeout).TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
     private int _steps;
@@ -20,11 +20,14 @@ internal sealed class QueryContext(ISampleStorage storage, long start, long end,
 
     public long MaxSamples { get; } = maxSamples;
 
+    /// <summary>Where the instant evaluation takes its vectors from and gives them back to.</summary>
+    public VectorPool Pool { get; } = pool ?? new VectorPool();
+
     /// <summary>Offsets the <c>@</c> modifier sets (Prometheus keeps them on the nodes; a query owns them here).</summary>
     public Dictionary<IModified, long> Offsets { get; } = new(ReferenceEqualityComparer.Instance);
 
     /// <summary>Each selector's series, selected once per query.</summary>
-    public Dictionary<VectorSelector, List<ISeries>> Selected { get; } = new(ReferenceEqualityComparer.Instance);
+    public Dictionary<VectorSelector, IReadOnlyList<ISeries>> Selected { get; } = new(ReferenceEqualityComparer.Instance);
 
     public long CurrentSamples { get; set; }
 
@@ -76,39 +79,43 @@ internal sealed partial class Evaluator
     /// <see cref="double"/> (scalar), a <see cref="StringValue"/> or a <see cref="List{PromSeries}"/> (range vector).
     /// <paramref name="subqueryStepMs"/> is the step of subqueries that give none (the evaluation interval).
     /// </summary>
-    public static object Query(Expr expr, long timeMs, ISampleStorage storage, long subqueryStepMs, long maxSamples = DefaultMaxSamples, TimeSpan? timeout = null)
+    public static object Query(Expr expr, long timeMs, ISampleStorage storage, long subqueryStepMs, long maxSamples = DefaultMaxSamples, TimeSpan? timeout = null, VectorPool? pool = null)
     {
-        var ctx = new QueryContext(storage, timeMs, timeMs, subqueryStepMs, maxSamples, timeout);
+        var ctx = new QueryContext(storage, timeMs, timeMs, subqueryStepMs, maxSamples, timeout, pool);
         SetOffsetForAtModifier(ctx, timeMs, expr);
         var ev = new Evaluator(ctx, timeMs, timeMs, 1);
         object value;
         try
         {
-            value = ev.Eval(expr);
+            value = expr.Type is PromType.Vector or PromType.Scalar ? ev.Instant(expr) : ev.Eval(expr);
         }
         catch (InsufficientExecutionStackException)
         {
             throw new PromQLException("expression too deeply nested to evaluate");
         }
 
-        if (value is StringValue s)
+        if (value is not List<PromSample> vector)
         {
-            return s;
+            return value;
         }
 
-        var mat = (List<PromSeries>)value;
-        return expr.Type switch
+        if (expr.Type == PromType.Scalar)
         {
-            PromType.Vector => mat.Select(series => new PromSample(series.Metric, timeMs, series.Points[0].V)).ToList(),
-            PromType.Scalar => mat[0].Points[0].V,
-            _ => mat,
-        };
+            double scalar = vector[0].V;
+            ctx.Pool.Return(vector);
+            return scalar;
+        }
+
+        return vector;
     }
 
-    /// <summary>The instant vector or scalar a rule gets, as rules.EngineQueryFunc converts it.</summary>
-    public static List<PromSample> QueryVector(Expr expr, long timeMs, ISampleStorage storage, long subqueryStepMs)
+    /// <summary>
+    /// The instant vector or scalar a rule gets, as rules.EngineQueryFunc converts it. A vector may come from
+    /// <paramref name="pool"/>: the caller may hand it back once done with it.
+    /// </summary>
+    public static List<PromSample> QueryVector(Expr expr, long timeMs, ISampleStorage storage, long subqueryStepMs, VectorPool? pool = null)
     {
-        return Query(expr, timeMs, storage, subqueryStepMs) switch
+        return Query(expr, timeMs, storage, subqueryStepMs, pool: pool) switch
         {
             List<PromSample> v => v,
             double d => [new PromSample([], timeMs, d)],
@@ -168,9 +175,9 @@ internal sealed partial class Evaluator
         switch (expr)
         {
             case AggregateExpr a:
-                return EvalAggregate(a);
+                return RangeEval(AggregateStep(a));
             case Call c:
-                return EvalCall(c);
+                return CallStep(c) is { } step ? RangeEval(step) : (List<PromSeries>)EvalRangeFunction(c, instant: false);
             case ParenExpr p:
                 return Eval(p.Inner);
             case UnaryExpr u:
@@ -197,9 +204,9 @@ internal sealed partial class Evaluator
             }
 
             case BinaryExpr b:
-                return EvalBinary(b);
+                return RangeEval(BinaryStep(b));
             case NumberLiteral n:
-                return RangeEval(null, (_, _, ts) => [new PromSample([], ts, n.Value)]);
+                return RangeEval(new Stepwise(null, (_, _, ts) => [new PromSample([], ts, n.Value)], []));
             case StringLiteral s:
                 return new StringValue(s.Value);
             case VectorSelector v:
@@ -273,11 +280,11 @@ internal sealed partial class Evaluator
     /// The series a selector selects (once per query), in the storage's order — as Prometheus' engine, which asks
     /// its TSDB for unsorted series (creation order); only ties in <c>topk</c> and <c>sort</c> can show it.
     /// </summary>
-    private List<ISeries> SeriesOf(VectorSelector v)
+    private IReadOnlyList<ISeries> SeriesOf(VectorSelector v)
     {
         if (!_ctx.Selected.TryGetValue(v, out var series))
         {
-            series = [.. _ctx.Storage.Select(v.Matchers)];
+            series = _ctx.Storage.Select(v.Matchers);
             _ctx.Selected[v] = series;
         }
 
@@ -288,8 +295,10 @@ internal sealed partial class Evaluator
     {
         var mat = new List<PromSeries>();
         long offset = OffsetOf(v);
-        foreach (var s in SeriesOf(v))
+        var selected = SeriesOf(v);
+        for (int i = 0; i < selected.Count; i++)
         {
+            var s = selected[i];
             List<Point>? points = null;
             for (long ts = _start; ts <= _end; ts += _interval)
             {
@@ -337,8 +346,10 @@ internal sealed partial class Evaluator
         long maxt = _start - offset;
         long mint = maxt - m.RangeMs;
         var matrix = new List<PromSeries>();
-        foreach (var s in SeriesOf(vs))
+        var selected = SeriesOf(vs);
+        for (int i = 0; i < selected.Count; i++)
         {
+            var s = selected[i];
             var points = new List<Point>();
             RangePoints(s, mint, maxt, points);
             AddSamples(points.Count);
@@ -351,13 +362,23 @@ internal sealed partial class Evaluator
         return matrix;
     }
 
+    /// <summary>What a node does at each step with its arguments' vectors at that step and their keys.</summary>
+    private delegate List<PromSample> StepCall(List<PromSample>[] vectors, List<string>[] keys, long ts);
+
     /// <summary>
-    /// rangeEval: evaluates the argument expressions over all steps, then calls <paramref name="call"/> with the
-    /// vectors of each step; strings and absent arguments give empty vectors (functions read their string
-    /// arguments from the expression). <paramref name="prepare"/> computes a per-series key once.
+    /// A node that rangeEval evaluates step by step: its argument expressions (null or string-typed ones give
+    /// empty vectors: functions read their string arguments from the expression), what it does at a step, and
+    /// the per-series key it needs of its arguments (a join's or grouping's signature), if any.
     /// </summary>
-    private List<PromSeries> RangeEval(Func<Label[], string>? prepare, Func<List<PromSample>[], string[][], long, List<PromSample>> call, params Expr?[] exprs)
+    private readonly record struct Stepwise(Func<Label[], string>? Prepare, StepCall Call, Expr?[] Args);
+
+    /// <summary>
+    /// rangeEval: evaluates the argument expressions over all steps, then calls the node's operation with the
+    /// vectors of each step; per-series keys are computed once per series.
+    /// </summary>
+    private List<PromSeries> RangeEval(Stepwise node)
     {
+        var (prepare, call, exprs) = node;
         var matrixes = new List<PromSeries>?[exprs.Length];
         for (int i = 0; i < exprs.Length; i++)
         {
@@ -383,12 +404,11 @@ internal sealed partial class Evaluator
         }
 
         var vectors = new List<PromSample>[exprs.Length];
-        var keys = new string[exprs.Length][];
-        var keyLists = new List<string>[exprs.Length];
+        var keys = new List<string>[exprs.Length];
         for (int i = 0; i < exprs.Length; i++)
         {
             vectors[i] = [];
-            keyLists[i] = [];
+            keys[i] = [];
         }
 
         Dictionary<Label[], PromSeries>? output = null;
@@ -399,11 +419,10 @@ internal sealed partial class Evaluator
             for (int i = 0; i < exprs.Length; i++)
             {
                 vectors[i].Clear();
-                keyLists[i].Clear();
+                keys[i].Clear();
                 var m = matrixes[i];
                 if (m is null)
                 {
-                    keys[i] = [];
                     continue;
                 }
 
@@ -416,18 +435,16 @@ internal sealed partial class Evaluator
                         vectors[i].Add(new PromSample(series.Metric, point.T, point.V));
                         if (seriesKeys is not null)
                         {
-                            keyLists[i].Add(seriesKeys[i][si]);
+                            keys[i].Add(seriesKeys[i][si]);
                         }
 
                         series.Head++;
                     }
                 }
-
-                keys[i] = [.. keyLists[i]];
             }
 
             var result = call(vectors, keys, ts);
-            if (Labels.ContainsSameLabelset(result))
+            if (Labels.ContainsSameLabelset(result, _ctx.Pool.LabelSets))
             {
                 throw Error("vector cannot contain metrics with the same labelset");
             }
@@ -459,6 +476,136 @@ internal sealed partial class Evaluator
         }
 
         return order ?? [];
+    }
+
+    /// <summary>
+    /// An instant query's vector- or scalar-typed node evaluated straight to its vector at the one step (a scalar
+    /// as one sample without labels, every sample stamped with the step's time): what <see cref="RangeEval"/>
+    /// gives for a single step, without a one-point series per element on the way. The vector comes from the
+    /// query's pool, and whoever consumes it hands it back.
+    /// </summary>
+    private List<PromSample> Instant(Expr expr)
+    {
+        RuntimeHelpers.EnsureSufficientExecutionStack();
+        switch (expr)
+        {
+            case ParenExpr p:
+                return Instant(p.Inner);
+            case StepInvariantExpr si:
+                // With one step, evaluating once at the start is evaluating at the step.
+                return Instant(si.Inner);
+            case VectorSelector v:
+                return SelectStep(v);
+            case NumberLiteral n:
+            {
+                _ctx.Step();
+                var vector = _ctx.Pool.Vector();
+                vector.Add(new PromSample([], _start, n.Value));
+                AddSamples(1);
+                return vector;
+            }
+
+            case UnaryExpr u:
+            {
+                var vector = Instant(u.Inner);
+                if (u.Op == ItemType.Sub)
+                {
+                    for (int i = 0; i < vector.Count; i++)
+                    {
+                        var s = vector[i];
+                        vector[i] = new PromSample(LabelSet.DropName(s.Metric), s.T, -s.V);
+                    }
+
+                    if (Labels.ContainsSameLabelset(vector, _ctx.Pool.LabelSets))
+                    {
+                        throw Error("vector cannot contain metrics with the same labelset");
+                    }
+                }
+
+                return vector;
+            }
+
+            case BinaryExpr b:
+                return StepEval(BinaryStep(b));
+            case AggregateExpr a:
+                return StepEval(AggregateStep(a));
+            case Call c:
+                return CallStep(c) is { } step ? StepEval(step) : (List<PromSample>)EvalRangeFunction(c, instant: true);
+            default:
+            {
+                var vector = _ctx.Pool.Vector();
+                foreach (var series in (List<PromSeries>)Eval(expr))
+                {
+                    vector.Add(new PromSample(series.Metric, _start, series.Points[0].V));
+                }
+
+                return vector;
+            }
+        }
+    }
+
+    /// <summary>vectorSelector at the one step of an instant query; samples carry the step's time.</summary>
+    private List<PromSample> SelectStep(VectorSelector v)
+    {
+        long offset = OffsetOf(v);
+        var selected = SeriesOf(v);
+        var vector = _ctx.Pool.Vector(selected.Count);
+        for (int i = 0; i < selected.Count; i++)
+        {
+            _ctx.Step();
+            if (VectorSelectorSingle(selected[i], _start - offset) is { } p)
+            {
+                vector.Add(new PromSample(selected[i].Labels, _start, p.V));
+                AddSamples(1);
+            }
+        }
+
+        return vector;
+    }
+
+    /// <summary>rangeEval's one step for an instant query: the arguments' vectors, the operation, its checks.</summary>
+    private List<PromSample> StepEval(Stepwise node)
+    {
+        var (prepare, call, exprs) = node;
+        var pool = _ctx.Pool;
+        var vectors = new List<PromSample>[exprs.Length];
+        var keys = new List<string>[exprs.Length];
+        for (int i = 0; i < exprs.Length; i++)
+        {
+            vectors[i] = exprs[i] is { } e && e.Type != PromType.String ? Instant(e) : pool.Vector();
+            keys[i] = pool.KeyList(prepare is null ? 0 : vectors[i].Count);
+            if (prepare is not null)
+            {
+                foreach (var s in vectors[i])
+                {
+                    keys[i].Add(prepare(s.Metric));
+                }
+            }
+        }
+
+        _ctx.Step();
+        var result = call(vectors, keys, _start);
+        for (int i = 0; i < exprs.Length; i++)
+        {
+            pool.Return(keys[i]);
+            if (!ReferenceEquals(vectors[i], result))
+            {
+                pool.Return(vectors[i]);
+            }
+        }
+
+        if (Labels.ContainsSameLabelset(result, pool.LabelSets))
+        {
+            throw Error("vector cannot contain metrics with the same labelset");
+        }
+
+        AddSamples(result.Count);
+        for (int i = 0; i < result.Count; i++)
+        {
+            result[i] = result[i] with { T = _start };
+        }
+
+        return result;
     }
 
     /// <summary>setOffsetForAtModifier: offsets that make every <c>@</c> read at its time from <paramref name="evalTime"/>.</summary>

@@ -90,7 +90,7 @@ internal static class Functions
     private static List<PromSample> Simple(FunctionInput f, Func<double, double> fn)
     {
         var vec = f.Vector(0);
-        var output = new List<PromSample>(vec.Count);
+        var output = f.Pool.Vector(vec.Count);
         foreach (var s in vec)
         {
             output.Add(new PromSample(LabelSet.DropName(s.Metric), 0, fn(s.V)));
@@ -100,7 +100,15 @@ internal static class Functions
     }
 
     private static List<PromSample> OverTime(FunctionInput f, Func<List<Point>, double> fn) =>
-        [new PromSample([], 0, fn(f.Range(0).Points))];
+        One(f, fn(f.Range(0).Points));
+
+    /// <summary>A one-sample vector without labels, from the evaluation's pool.</summary>
+    private static List<PromSample> One(FunctionInput f, double value)
+    {
+        var vector = f.Pool.Vector();
+        vector.Add(new PromSample([], 0, value));
+        return vector;
+    }
 
     private static List<PromSample> Clamp(FunctionInput f)
     {
@@ -108,7 +116,7 @@ internal static class Functions
         double max = f.Scalar(2);
         if (max < min)
         {
-            return [];
+            return f.Pool.Vector();
         }
 
         return Simple(f, v => Math.Max(min, Math.Min(max, v)));
@@ -269,7 +277,7 @@ internal static class Functions
     {
         double q = f.Scalar(0);
         var values = f.Range(1).Points.Select(p => new PromSample([], 0, p.V)).ToList();
-        return [new PromSample([], 0, Quantiles.Quantile(q, values))];
+        return One(f, Quantiles.Quantile(q, values));
     }
 
     /// <summary>extrapolatedRate: rate/increase/delta, extrapolated towards the range's ends as Prometheus does.</summary>
@@ -280,7 +288,7 @@ internal static class Functions
         long rangeEnd = f.Ts - f.OffsetMs;
         if (points.Count < 2)
         {
-            return [];
+            return f.Pool.Vector();
         }
 
         double resultValue = points[^1].V - points[0].V;
@@ -322,7 +330,7 @@ internal static class Functions
             factor /= f.RangeMs / 1000.0;
         }
 
-        return [new PromSample([], 0, resultValue * factor)];
+        return One(f, resultValue * factor);
     }
 
     private static List<PromSample> InstantValue(FunctionInput f, bool isRate)
@@ -330,7 +338,7 @@ internal static class Functions
         var points = f.Range(0).Points;
         if (points.Count < 2)
         {
-            return [];
+            return f.Pool.Vector();
         }
 
         var last = points[^1];
@@ -339,7 +347,7 @@ internal static class Functions
         long sampledInterval = last.T - previous.T;
         if (sampledInterval == 0)
         {
-            return [];
+            return f.Pool.Vector();
         }
 
         if (isRate)
@@ -347,7 +355,7 @@ internal static class Functions
             result /= sampledInterval / 1000.0;
         }
 
-        return [new PromSample([], 0, result)];
+        return One(f, result);
     }
 
     private static (double Slope, double Intercept) LinearRegression(List<Point> samples, long interceptTime)
@@ -393,10 +401,10 @@ internal static class Functions
         var points = f.Range(0).Points;
         if (points.Count < 2)
         {
-            return [];
+            return f.Pool.Vector();
         }
 
-        return [new PromSample([], 0, LinearRegression(points, points[0].T).Slope)];
+        return One(f, LinearRegression(points, points[0].T).Slope);
     }
 
     private static List<PromSample> PredictLinear(FunctionInput f)
@@ -405,11 +413,11 @@ internal static class Functions
         double duration = f.Scalar(1);
         if (points.Count < 2)
         {
-            return [];
+            return f.Pool.Vector();
         }
 
         var (slope, intercept) = LinearRegression(points, f.Ts);
-        return [new PromSample([], 0, (slope * duration) + intercept)];
+        return One(f, (slope * duration) + intercept);
     }
 
     private static List<PromSample> HoltWinters(FunctionInput f)
@@ -430,7 +438,7 @@ internal static class Functions
         int l = points.Count;
         if (l < 2)
         {
-            return [];
+            return f.Pool.Vector();
         }
 
         double s0 = 0;
@@ -444,7 +452,7 @@ internal static class Functions
             (s0, s1) = (s1, x + y);
         }
 
-        return [new PromSample([], 0, s1)];
+        return One(f, s1);
     }
 
     private static List<PromSample> HistogramQuantile(FunctionInput f)

@@ -5,8 +5,8 @@ namespace Monitor.Rules.Evaluation;
 /// <summary>Where selectors read series from: the live history, a rule test's input, the rules' own output.</summary>
 internal interface ISampleStorage
 {
-    /// <summary>The series every matcher matches, in any order.</summary>
-    IEnumerable<ISeries> Select(IReadOnlyList<LabelMatcher> matchers);
+    /// <summary>The series every matcher matches, in any order; the list is the caller's to read, never to change.</summary>
+    IReadOnlyList<ISeries> Select(IReadOnlyList<LabelMatcher> matchers);
 }
 
 /// <summary>What every storage's Select shares: the metric name to look up, and the matchers to filter by.</summary>

@@ -52,5 +52,5 @@ internal sealed class MemoryStorage : ISampleStorage
         }
     }
 
-    public IEnumerable<ISeries> Select(IReadOnlyList<LabelMatcher> matchers) => _index.Select(matchers);
+    public IReadOnlyList<ISeries> Select(IReadOnlyList<LabelMatcher> matchers) => _index.Select(matchers);
 }

@@ -63,7 +63,11 @@ internal sealed class SeriesIndex<T>
         }
     }
 
-    public List<T> Select(IReadOnlyList<LabelMatcher> matchers)
+    /// <summary>
+    /// The series every matcher matches. Where the lookup alone meets every matcher (the name, and at most one
+    /// label by equality), the answer is the index's own list, not a copy: those lists are only ever replaced.
+    /// </summary>
+    public IReadOnlyList<T> Select(IReadOnlyList<LabelMatcher> matchers)
     {
         var result = new List<T>();
         if (SeriesSelection.MetricName(matchers) is not { } name)
@@ -82,6 +86,7 @@ internal sealed class SeriesIndex<T>
         }
 
         List<T> candidates = named.Members;
+        LabelMatcher? used = null;
         foreach (var m in matchers)
         {
             if (m.Type != MatcherType.Equal || m.Name == LabelSet.MetricName || m.Value.Length == 0)
@@ -98,7 +103,23 @@ internal sealed class SeriesIndex<T>
             if (posting.Count < candidates.Count)
             {
                 candidates = posting;
+                used = m;
             }
+        }
+
+        bool met = true;
+        foreach (var m in matchers)
+        {
+            if (!ReferenceEquals(m, used) && !(m.Type == MatcherType.Equal && m.Name == LabelSet.MetricName && m.Value == name))
+            {
+                met = false;
+                break;
+            }
+        }
+
+        if (met)
+        {
+            return candidates;
         }
 
         Filter(candidates, matchers, result);

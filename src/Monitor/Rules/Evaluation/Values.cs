@@ -189,7 +189,8 @@ internal static class Labels
         return sb.ToString();
     }
 
-    public static bool ContainsSameLabelset(List<PromSample> vector)
+    /// <summary>Whether two samples have the same labels; <paramref name="scratch"/>, if given, is the (empty) set to use.</summary>
+    public static bool ContainsSameLabelset(List<PromSample> vector, HashSet<Label[]>? scratch = null)
     {
         if (vector.Count < 2)
         {
@@ -201,16 +202,23 @@ internal static class Labels
             return Comparer.Equals(vector[0].Metric, vector[1].Metric);
         }
 
-        var seen = new HashSet<Label[]>(vector.Count, Comparer);
-        foreach (var s in vector)
+        var seen = scratch ?? new HashSet<Label[]>(vector.Count, Comparer);
+        try
         {
-            if (!seen.Add(s.Metric))
+            foreach (var s in vector)
             {
-                return true;
+                if (!seen.Add(s.Metric))
+                {
+                    return true;
+                }
             }
-        }
 
-        return false;
+            return false;
+        }
+        finally
+        {
+            seen.Clear();
+        }
     }
 
     public static bool ContainsSameLabelset(List<PromSeries> matrix)
