@@ -19,6 +19,12 @@ internal sealed class AlertingRuleState(RuleDefinition rule, IReadOnlyDictionary
     private readonly bool _annotationsTemplated = rule.Annotations.Values.Any(v => v.Contains("{{", StringComparison.Ordinal));
     private Dictionary<Label[], (Label[] Labels, string Key)> _labelCache = new(ReferenceEqualityComparer.Instance);
 
+    // Kept between evaluations and emptied for each: the next evaluation's label cache, the keys one evaluation
+    // saw, and the alerts it looks over (an evaluation allocates per transition, not per result).
+    private Dictionary<Label[], (Label[] Labels, string Key)> _nextCache = new(ReferenceEqualityComparer.Instance);
+    private readonly HashSet<string> _seen = new(StringComparer.Ordinal);
+    private readonly List<KeyValuePair<string, ActiveAlert>> _scan = [];
+
     public RuleDefinition Rule { get; } = rule;
 
     public IEnumerable<ActiveAlert> Alerts => _active.Values;
@@ -36,13 +42,13 @@ internal sealed class AlertingRuleState(RuleDefinition rule, IReadOnlyDictionary
     {
         var options = new TemplateOptions { Query = query, ExternalUrl = ExternalUrl, ExternalUrlFunctions = ExternalUrlFunctions, Name = "__alert_" + Rule.Alert };
         var transitions = new List<AlertTransition>();
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        var nextCache = new Dictionary<Label[], (Label[] Labels, string Key)>(ReferenceEqualityComparer.Instance);
+        var seen = _seen;
+        seen.Clear();
+        var nextCache = _nextCache;
+        nextCache.Clear();
         foreach (var sample in result)
         {
             IReadOnlyDictionary<string, string>? templateLabels = null;
-            IReadOnlyDictionary<string, string> TemplateLabels() =>
-                templateLabels ??= sample.Metric.ToDictionary(l => l.Name, l => l.Value, StringComparer.Ordinal);
 
             if (_labelsTemplated || !_labelCache.TryGetValue(sample.Metric, out var cached))
             {
@@ -50,7 +56,7 @@ internal sealed class AlertingRuleState(RuleDefinition rule, IReadOnlyDictionary
                 foreach (var (name, template) in Rule.Labels)
                 {
                     labels.RemoveAll(l => l.Name == name);
-                    labels.Add(new Label(name, TemplateExpander.Expand(template, TemplateLabels(), sample.V, externalLabels, options)));
+                    labels.Add(new Label(name, TemplateExpander.Expand(template, TemplateLabels(ref templateLabels, sample.Metric), sample.V, externalLabels, options)));
                 }
 
                 labels.RemoveAll(l => l.Name == LabelSet.MetricName || l.Name == "alertname");
@@ -73,20 +79,22 @@ internal sealed class AlertingRuleState(RuleDefinition rule, IReadOnlyDictionary
                 existing.RestoredEvidence = null;
                 if (_annotationsTemplated)
                 {
-                    existing.Annotations = Annotations(TemplateLabels(), sample.V, options);
+                    existing.Annotations = Annotations(TemplateLabels(ref templateLabels, sample.Metric), sample.V, options);
                 }
 
                 continue;
             }
 
-            var annotations = Annotations(TemplateLabels(), sample.V, options);
+            var annotations = Annotations(TemplateLabels(ref templateLabels, sample.Metric), sample.V, options);
 
             _active[key] = new ActiveAlert { Labels = sorted, Annotations = annotations, ActiveAt = ts, State = AlertState.Pending, Value = sample.V };
             transitions.Add(new AlertTransition(Rule.Name, _active[key], AlertState.Inactive, AlertState.Pending) { Group = group });
         }
 
-        _labelCache = nextCache;
-        foreach (var (key, alert) in _active.ToList())
+        (_labelCache, _nextCache) = (nextCache, _labelCache);
+        _scan.Clear();
+        _scan.AddRange(_active);
+        foreach (var (key, alert) in _scan)
         {
             if (!seen.Contains(key))
             {
@@ -132,8 +140,14 @@ internal sealed class AlertingRuleState(RuleDefinition rule, IReadOnlyDictionary
             }
         }
 
+        _scan.Clear();
+        seen.Clear();
         return transitions;
     }
+
+    /// <summary>A sample's labels as templates see them, made the first time a template needs them.</summary>
+    private static IReadOnlyDictionary<string, string> TemplateLabels(ref IReadOnlyDictionary<string, string>? made, Label[] metric) =>
+        made ??= metric.ToDictionary(l => l.Name, l => l.Value, StringComparer.Ordinal);
 
     /// <summary>
     /// Seeds an alert from the durable store (pending or firing) unless the rule already holds it, so its

@@ -21,6 +21,9 @@ internal sealed class GroupEvaluator
     private readonly long _subqueryStepMs;
     private readonly Dictionary<RuleDefinition, HashSet<StoredSeries>> _previous = [];
 
+    /// <summary>Per rule, the set the evaluation before last wrote: emptied and filled by the next evaluation.</summary>
+    private readonly Dictionary<RuleDefinition, HashSet<StoredSeries>> _spare = [];
+
     /// <summary>The vectors this group's evaluations reuse, rule after rule and tick after tick.</summary>
     private readonly VectorPool _pool = new();
 
@@ -72,24 +75,43 @@ internal sealed class GroupEvaluator
         var transitions = new List<AlertTransition>();
         foreach (var rule in Group.Rules)
         {
-            HashSet<StoredSeries> written;
+            if (!_spare.Remove(rule, out var written))
+            {
+                written = new HashSet<StoredSeries>(ReferenceEqualityComparer.Instance);
+            }
+
+            written.Clear();
             try
             {
-                written = rule.Record is not null ? EvaluateRecording(rule, t) : EvaluateAlerting(rule, ts, t, transitions);
+                if (rule.Record is not null)
+                {
+                    EvaluateRecording(rule, t, written);
+                }
+                else
+                {
+                    EvaluateAlerting(rule, ts, t, transitions, written);
+                }
+
                 LastErrors.Remove(rule);
             }
             catch (PromQLException e)
             {
                 LastErrors[rule] = e.Message;
+                _spare[rule] = written;
                 continue;
             }
 
             if (_previous.TryGetValue(rule, out var before))
             {
-                foreach (var gone in before.Where(s => !written.Contains(s)))
+                foreach (var gone in before)
                 {
-                    gone.Add(t, StoredSeries.StaleNaN);
+                    if (!written.Contains(gone))
+                    {
+                        gone.Add(t, StoredSeries.StaleNaN);
+                    }
                 }
+
+                _spare[rule] = before;
             }
 
             _previous[rule] = written;
@@ -98,7 +120,7 @@ internal sealed class GroupEvaluator
         return transitions;
     }
 
-    private HashSet<StoredSeries> EvaluateRecording(RuleDefinition rule, long t)
+    private void EvaluateRecording(RuleDefinition rule, long t, HashSet<StoredSeries> written)
     {
         var vector = Query(rule.Expr, t);
         var labelled = new List<PromSample>(vector.Count);
@@ -125,33 +147,42 @@ internal sealed class GroupEvaluator
             throw new PromQLException($"exceeded limit of {Group.Limit} with {labelled.Count} series");
         }
 
-        var written = new HashSet<StoredSeries>(ReferenceEqualityComparer.Instance);
         foreach (var sample in labelled)
         {
             var series = _output.GetOrAdd(sample.Metric);
             series.Add(t, sample.V);
             written.Add(series);
         }
-
-        return written;
     }
 
-    private HashSet<StoredSeries> EvaluateAlerting(RuleDefinition rule, DateTimeOffset ts, long t, List<AlertTransition> transitions)
+    private void EvaluateAlerting(RuleDefinition rule, DateTimeOffset ts, long t, List<AlertTransition> transitions, HashSet<StoredSeries> written)
     {
         var vector = Query(rule.Expr, t);
         var state = AlertStates[rule];
         transitions.AddRange(state.Evaluate(vector, ts, q => TemplateQuery(q, t)));
         _pool.Return(vector);
-        var active = state.Alerts.Where(a => a.State != AlertState.Inactive).ToList();
-        if (Group.Limit > 0 && active.Count > Group.Limit)
+        if (Group.Limit > 0)
         {
-            state.Clear();
-            throw new PromQLException($"exceeded limit of {Group.Limit} with {active.Count} alerts");
+            int count = 0;
+            foreach (var alert in state.Alerts)
+            {
+                count += alert.State != AlertState.Inactive ? 1 : 0;
+            }
+
+            if (count > Group.Limit)
+            {
+                state.Clear();
+                throw new PromQLException($"exceeded limit of {Group.Limit} with {count} alerts");
+            }
         }
 
-        var written = new HashSet<StoredSeries>(ReferenceEqualityComparer.Instance);
-        foreach (var alert in active)
+        foreach (var alert in state.Alerts)
         {
+            if (alert.State == AlertState.Inactive)
+            {
+                continue;
+            }
+
             if (alert.AlertsSeries is not { } cached || cached.State != alert.State || cached.Alerts.Removed || cached.ForState.Removed)
             {
                 // As AlertingRule.sample/forStateSample: the rule's labels as written, overridden by the alert's.
@@ -172,7 +203,5 @@ internal sealed class GroupEvaluator
             cached.ForState.Add(t, alert.ActiveAt.ToUnixTimeSeconds());
             written.Add(cached.ForState);
         }
-
-        return written;
     }
 }

@@ -124,12 +124,27 @@ internal sealed class HistoryPlan
         long keep = 0;
         foreach (var (matchers, retention) in _selectors)
         {
-            if (retention > keep && matchers.All(m => m.Matches(LabelSet.Get(labels, m.Name))))
+            if (retention > keep && MatchesAll(matchers, labels))
             {
                 keep = retention;
             }
         }
 
         return keep;
+    }
+
+    // A loop, not LINQ: this runs for every held series at every evaluation, and a lambda capturing the labels
+    // costs an allocation per call.
+    private static bool MatchesAll(IReadOnlyList<LabelMatcher> matchers, Label[] labels)
+    {
+        for (int i = 0; i < matchers.Count; i++)
+        {
+            if (!matchers[i].Matches(LabelSet.Get(labels, matchers[i].Name)))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 }

@@ -21,6 +21,11 @@ internal sealed class LiveHistory : ISampleStorage
     private readonly Dictionary<StoredSeries, long> _retention = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<Label[], StoredSeries> _byLabels = new(Evaluation.Labels.Comparer);
     private readonly List<StoredSeries> _retired = [];
+
+    /// <summary>The store's series one recording saw: kept between recordings, emptied after each.</summary>
+    private readonly HashSet<Metrics.Series> _seen = new(ReferenceEqualityComparer.Instance);
+
+    private readonly List<Metrics.Series> _gone = [];
     private HistoryPlan _plan = HistoryPlan.Empty;
 
     public LiveHistory(SeriesStore store) => _store = store;
@@ -84,50 +89,70 @@ internal sealed class LiveHistory : ISampleStorage
     {
         lock (_lock)
         {
-            var seen = new HashSet<Metrics.Series>(ReferenceEqualityComparer.Instance);
-            foreach (var family in _store.Families)
+            try
             {
-                if (!Wanted(family))
-                {
-                    continue;
-                }
+                RecordLocked(timeMs);
+            }
+            finally
+            {
+                _seen.Clear();
+                _gone.Clear();
+            }
+        }
+    }
 
-                foreach (var series in family.Snapshot)
-                {
-                    seen.Add(series);
-                    if (!_entries.TryGetValue(series, out var entries))
-                    {
-                        entries = _entries[series] = Create(series);
-                    }
-
-                    foreach (var entry in entries)
-                    {
-                        entry.Series.Add(timeMs, entry.Read());
-                        entry.Series.Trim(timeMs - _retention[entry.Series]);
-                    }
-                }
+    private void RecordLocked(long timeMs)
+    {
+        foreach (var family in _store.Families)
+        {
+            if (!Wanted(family))
+            {
+                continue;
             }
 
-            foreach (var gone in _entries.Keys.Where(s => !seen.Contains(s)).ToList())
+            foreach (var series in family.Snapshot)
             {
-                foreach (var entry in _entries[gone])
+                _seen.Add(series);
+                if (!_entries.TryGetValue(series, out var entries))
                 {
-                    entry.Series.Add(timeMs, StoredSeries.StaleNaN);
-                    _retired.Add(entry.Series);
+                    entries = _entries[series] = Create(series);
                 }
 
-                _entries.Remove(gone);
+                foreach (var entry in entries)
+                {
+                    entry.Series.Add(timeMs, entry.Read());
+                    entry.Series.Trim(timeMs - _retention[entry.Series]);
+                }
+            }
+        }
+
+        foreach (var series in _entries.Keys)
+        {
+            if (!_seen.Contains(series))
+            {
+                _gone.Add(series);
+            }
+        }
+
+        foreach (var gone in _gone)
+        {
+            foreach (var entry in _entries[gone])
+            {
+                entry.Series.Add(timeMs, StoredSeries.StaleNaN);
+                _retired.Add(entry.Series);
             }
 
-            // Retired series leave once their last sample has aged out of what any selector reads.
-            for (int i = _retired.Count - 1; i >= 0; i--)
+            _entries.Remove(gone);
+        }
+
+        // Retired series leave once their last sample has aged out of what any selector reads.
+        for (int i = _retired.Count - 1; i >= 0; i--)
+        {
+            var series = _retired[i];
+            if (series.LastTime is not { } last || last < timeMs - _retention[series])
             {
-                var series = _retired[i];
-                if (series.LastTime is not { } last || last < timeMs - _retention[series])
-                {
-                    Forget(series);
-                    _retired.RemoveAt(i);
-                }
+                Forget(series);
+                _retired.RemoveAt(i);
             }
         }
     }
