@@ -41,12 +41,14 @@ internal static class LoadHarness
             StartSelf(["load", "serve", farmPort.ToString(CultureInfo.InvariantCulture)]);
             await WaitOkAsync(new Uri($"http://127.0.0.1:{farmPort}/hits"), "target farm");
 
-            var result = mode switch
+            object result = mode switch
             {
                 "monitor" => await MeasureMonitorAsync(dir, farmPort, targets, interval, window, args.Contains("--keepalive")),
                 "blackbox" => await MeasureBlackboxAsync(dir, farmPort, targets, interval, window),
                 "quartz" => await QuartzLoad.MeasureAsync(farmPort, targets, interval, window, args.Contains("--tuned"), args.Contains("--dispatch-only"), HitsAsync),
-                _ => throw new ArgumentException($"unknown mode {mode} (monitor, blackbox, quartz)"),
+                "probe-cost" => await ProbeCostHarness.MeasureAsync(
+                    farmPort, HarnessArgs.String(args, "--variant", "check"), HarnessArgs.Int(args, "--rate", 500), HarnessArgs.Int(args, "--seconds", 30), HarnessArgs.Int(args, "--checks", 1000)),
+                _ => throw new ArgumentException($"unknown mode {mode} (monitor, blackbox, quartz, probe-cost)"),
             };
             Console.WriteLine(JsonSerializer.Serialize(result, Indented));
             return 0;

@@ -17,6 +17,14 @@ internal sealed class CheckScheduler : BackgroundService, IDiscoveredChecks
     // A run that ignores its cancellation token is abandoned this long after its timeout.
     private static readonly TimeSpan HardTimeoutGrace = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// The dispatcher ticks at most once per quantum: checks that come due within it start together. At a thousand
+    /// runs a second a wake-up per run cost more CPU than the probes (10k HTTP targets every 10 s: 0.41–0.46 cores
+    /// woken per run, 0.24–0.25 in 10 ms batches, whose probes share the thread pool's and the socket engine's
+    /// wake-ups); a run starts at most this much later, and a sparse schedule, whose next run is further off, not at all.
+    /// </summary>
+    internal static readonly TimeSpan DispatchQuantum = TimeSpan.FromMilliseconds(10);
+
     private readonly SeriesStore _store;
     private readonly ICheckFactory _factory;
     private readonly SelfMetrics _metrics;
@@ -369,15 +377,23 @@ internal sealed class CheckScheduler : BackgroundService, IDiscoveredChecks
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         Task.Factory.StartNew(() => DispatchLoop(stoppingToken), stoppingToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
+    /// <summary>When the dispatcher ticks next after a tick at <paramref name="tickAt"/>: at the next run due, but not within the quantum.</summary>
+    internal static DateTimeOffset WakeAt(DateTimeOffset tickAt, DateTimeOffset? nextDue)
+    {
+        var wakeAt = nextDue ?? tickAt + TimeSpan.FromHours(1);
+        return wakeAt < tickAt + DispatchQuantum ? tickAt + DispatchQuantum : wakeAt;
+    }
+
     private void DispatchLoop(CancellationToken stoppingToken)
     {
         while (!stoppingToken.IsCancellationRequested)
         {
             _wake.Reset();
+            var tickAt = _time.GetUtcNow();
             DateTimeOffset? next;
             try
             {
-                next = Tick(_time.GetUtcNow(), stoppingToken);
+                next = Tick(tickAt, stoppingToken);
             }
             catch (Exception e) when (InternalErrors.Unexpected(e, stoppingToken))
             {
@@ -386,7 +402,7 @@ internal sealed class CheckScheduler : BackgroundService, IDiscoveredChecks
                 next = _time.GetUtcNow() + TimeSpan.FromSeconds(1);
             }
 
-            var wait = next is { } n ? n - _time.GetUtcNow() : TimeSpan.FromHours(1);
+            var wait = WakeAt(tickAt, next) - _time.GetUtcNow();
             if (wait <= TimeSpan.Zero)
             {
                 continue;
@@ -396,6 +412,14 @@ internal sealed class CheckScheduler : BackgroundService, IDiscoveredChecks
             wait = TimeSpan.FromMilliseconds(Math.Ceiling(wait.TotalMilliseconds));
             try
             {
+                if (ReferenceEquals(_time, TimeProvider.System))
+                {
+                    // On the real clock the bounded wait is the timer: a timer besides it would wake the timer thread
+                    // for every tick as well, only to set the event the wait is about to return from anyway.
+                    _wake.Wait(wait, stoppingToken);
+                    continue;
+                }
+
                 // One wait for every clock: the provider's timer wakes the loop when the provider's time comes (a fake
                 // clock's Advance fires it), and the wait itself is bounded on the real clock, so on the system clock
                 // the wake-up is on time even while timer callbacks queue behind a thousand probe continuations on the

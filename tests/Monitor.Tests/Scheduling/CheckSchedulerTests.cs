@@ -100,6 +100,19 @@ public class CheckSchedulerTests
 
     private static MonitorOptions Config(params CheckOptions[] checks) => new() { SourceFile = "t.yaml", Checks = checks };
 
+    [Theory]
+    [InlineData(3, 10)] // a run due 3 ms after the tick waits for the quantum and starts with the others due by then
+    [InlineData(0, 10)] // one already due as the tick ends, too: at most one tick per quantum
+    [InlineData(10, 10)]
+    [InlineData(250, 250)] // a sparse schedule is not delayed at all
+    public void WakeAt_NextRunWithinTheQuantum_TicksOnceAtTheQuantum(int dueInMs, int wakeInMs)
+    {
+        var tick = Start;
+        Assert.Equal(TimeSpan.FromMilliseconds(10), CheckScheduler.DispatchQuantum);
+        Assert.Equal(tick.AddMilliseconds(wakeInMs), CheckScheduler.WakeAt(tick, tick.AddMilliseconds(dueInMs)));
+        Assert.Equal(tick.AddHours(1), CheckScheduler.WakeAt(tick, null));
+    }
+
     [Fact]
     public void Offsets_SameInterval_AreSpreadEvenly()
     {
