@@ -12,6 +12,7 @@ command -v prometheus-postgres-exporter >/dev/null 2>&1 || missing+=(prometheus-
 command -v kubectl >/dev/null 2>&1 || missing+=(kubernetes-client)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v prometheus-redis-exporter >/dev/null 2>&1 || missing+=(prometheus-redis-exporter)
+command -v prometheus-blackbox-exporter >/dev/null 2>&1 || missing+=(prometheus-blackbox-exporter)
 [ -x /usr/lib/postgresql/15/bin/initdb ] || missing+=(postgresql-15)
 # Debian's aiosmtpd is importable only by Debian's own python3, not one earlier on PATH.
 /usr/bin/python3 -c 'import aiosmtpd' >/dev/null 2>&1 || missing+=(python3-aiosmtpd)

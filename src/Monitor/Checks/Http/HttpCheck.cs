@@ -34,9 +34,12 @@ internal sealed partial class HttpCheck : ICheck
 
     private readonly HttpCheckOptions _http;
     private readonly TimeProvider _time;
-    private readonly SocketsHttpHandler _handler;
-    private readonly HttpClient _client;
+    // The handler and its client, made on the first hop that needs them (TLS, keep-alive): most checks never do.
+    private HttpClient? _client;
     private readonly HttpProbeSeries _series;
+
+    // Every hop through the handler, plain http too (tests hold the two paths to the same results).
+    private readonly bool _handlerOnly;
 
     // Runs of one check never overlap (the scheduler guarantees it), so the handler callbacks can report into
     // the trace of the current run.
@@ -46,23 +49,36 @@ internal sealed partial class HttpCheck : ICheck
     // connection reports that handshake's chain.
     private DateTimeOffset? _lastCertExpiry;
 
-    public HttpCheck(CheckOptions options, SeriesScope scope, TimeProvider timeProvider)
+    public HttpCheck(CheckOptions options, SeriesScope scope, TimeProvider timeProvider, bool handlerOnly = false)
     {
+        _handlerOnly = handlerOnly;
         Options = options;
         _http = options.SettingsOf<HttpCheckOptions>();
         _time = timeProvider;
         _series = new HttpProbeSeries(scope, Phases);
-        _handler = new SocketsHttpHandler
+    }
+
+    public CheckOptions Options { get; }
+
+    private HttpClient Client => _client ??= CreateClient();
+
+    private HttpClient CreateClient()
+    {
+        var handler = new SocketsHttpHandler
         {
             AllowAutoRedirect = false,
             UseCookies = false,
             UseProxy = false,
-            AutomaticDecompression = DecompressionMethods.All,
+            // No Accept-Encoding, as blackbox_exporter sends none; a body that comes encoded anyway is decoded by hand.
+            AutomaticDecompression = DecompressionMethods.None,
+#pragma warning disable CA2262 // 1024 is meant: the property is in KiB, and this is 1 MiB
+            MaxResponseHeadersLength = PlainHttp.MaxHeadKilobytes,
+#pragma warning restore CA2262
             ConnectTimeout = Timeout.InfiniteTimeSpan,
             // A fresh connection per probe (blackbox_exporter's semantics) unless the check opts into keep-alive;
             // a kept connection stays while the check keeps using it.
             PooledConnectionLifetime = _http.KeepAlive ? Timeout.InfiniteTimeSpan : TimeSpan.Zero,
-            PooledConnectionIdleTimeout = _http.KeepAlive ? options.Interval + KeepAliveIdleGrace : TimeSpan.Zero,
+            PooledConnectionIdleTimeout = _http.KeepAlive ? Options.Interval + KeepAliveIdleGrace : TimeSpan.Zero,
             // No traceparent header and no Activity per request: blackbox_exporter sends none, and the probe is not
             // part of a trace.
             ActivityHeadersPropagator = null,
@@ -70,10 +86,9 @@ internal sealed partial class HttpCheck : ICheck
             PlaintextStreamFilter = TlsReady,
             SslOptions = new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = ValidateCertificate },
         };
-        _client = new HttpClient(_handler, disposeHandler: false) { Timeout = Timeout.InfiniteTimeSpan };
+        _client = new HttpClient(handler, disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
+        return _client;
     }
-
-    public CheckOptions Options { get; }
 
     public async Task<CheckResult> RunAsync(CancellationToken cancellationToken)
     {
@@ -81,8 +96,10 @@ internal sealed partial class HttpCheck : ICheck
         long start = _time.GetTimestamp();
         int redirects = 0;
         int status = 0;
-        long contentLength = -1;
+        // 0 until a response says otherwise, as blackbox_exporter's gauge.
+        long contentLength = 0;
         Version? version = null;
+        bool readingBody = false;
         bool failedBody = false;
         CheckResult result;
         try
@@ -92,61 +109,135 @@ internal sealed partial class HttpCheck : ICheck
             string? body = _http.Body;
             while (true)
             {
-                using var request = BuildRequest(method, url, body);
                 long hopStart = _time.GetTimestamp();
-                var response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+                using var hop = await SendAsync(method, url, body, cancellationToken);
                 long headersAt = _time.GetTimestamp();
                 // Processing runs from the moment this hop's connection (and TLS) was ready to the response headers.
                 trace.Processing += _time.GetElapsedTime(trace.ReadyAt > hopStart ? trace.ReadyAt : hopStart, headersAt);
-                using (response)
+                status = hop.Status;
+                version = hop.Version;
+                contentLength = hop.ContentLength;
+                var statusCode = (HttpStatusCode)status;
+                if (_http.FollowRedirects && IsRedirect(statusCode) && hop.Location is { } location)
                 {
-                    status = (int)response.StatusCode;
-                    version = response.Version;
-                    contentLength = response.Content.Headers.ContentLength ?? -1;
-                    if (_http.FollowRedirects && IsRedirect(response.StatusCode) && response.Headers.Location is { } location)
+                    if (++redirects > MaxRedirects)
                     {
-                        if (++redirects > MaxRedirects)
-                        {
-                            result = CheckResult.Fail(FailureReasons.Redirects, $"stopped after {MaxRedirects} redirects");
-                            break;
-                        }
-
-                        await DrainAsync(response, null, 0, cancellationToken);
-                        trace.Transfer += _time.GetElapsedTime(headersAt);
-                        url = location.IsAbsoluteUri ? location : new Uri(url, location);
-                        if (response.StatusCode == HttpStatusCode.SeeOther || (method == HttpMethod.Post && response.StatusCode is HttpStatusCode.MovedPermanently or HttpStatusCode.Found))
-                        {
-                            method = HttpMethod.Get;
-                            body = null;
-                        }
-
-                        continue;
+                        result = CheckResult.Fail(FailureReasons.Redirects, $"stopped after {MaxRedirects} redirects");
+                        break;
                     }
 
-                    if (_http.KeepAlive && url.Scheme == Uri.UriSchemeHttps && !trace.UsedTls)
-                    {
-                        // The final hop went over a kept TLS connection: no handshake this time, the last one's facts.
-                        trace.UsedTls = true;
-                        trace.EarliestCertExpiry ??= _lastCertExpiry;
-                    }
-
-                    var buffer = _http.Expect.ReadsBody ? new ArrayBufferWriter<byte>(4096) : null;
-                    long bodyBytes = await DrainAsync(response, buffer, _http.Expect.MaxBodyBytes, cancellationToken);
+                    await DrainAsync(hop.Body, null, 0, cancellationToken);
                     trace.Transfer += _time.GetElapsedTime(headersAt);
-                    result = Evaluate(response.StatusCode, buffer, bodyBytes, _time.GetElapsedTime(start), trace, out failedBody);
+                    url = location.IsAbsoluteUri ? location : new Uri(url, location);
+                    if (statusCode == HttpStatusCode.SeeOther || (method == HttpMethod.Post && statusCode is HttpStatusCode.MovedPermanently or HttpStatusCode.Found))
+                    {
+                        method = HttpMethod.Get;
+                        body = null;
+                    }
+
+                    continue;
                 }
 
+                if (_http.KeepAlive && url.Scheme == Uri.UriSchemeHttps && !trace.UsedTls)
+                {
+                    // The final hop went over a kept TLS connection: no handshake this time, the last one's facts.
+                    trace.UsedTls = true;
+                    trace.EarliestCertExpiry ??= _lastCertExpiry;
+                }
+
+                var buffer = _http.Expect.ReadsBody ? new ArrayBufferWriter<byte>(4096) : null;
+                readingBody = true;
+                long bodyBytes = await DrainAsync(hop.Body, buffer, _http.Expect.MaxBodyBytes, cancellationToken);
+                trace.Transfer += _time.GetElapsedTime(headersAt);
+                result = Evaluate(statusCode, buffer, bodyBytes, _time.GetElapsedTime(start), trace, out failedBody);
                 break;
             }
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             result = ProbeNetwork.Classify(e, cancellationToken.IsCancellationRequested);
+            // A body that could not be read to its end did not match, as blackbox_exporter counts it.
+            failedBody = readingBody && _http.Expect.ReadsBody;
         }
 
         var duration = _time.GetElapsedTime(start);
         _series.Publish(result.Success, duration, status, contentLength, redirects, trace, version, failedBody);
         return result;
+    }
+
+    /// <summary>One hop's response: what the probe reads of it, and its body.</summary>
+    private sealed class Hop(int status, Version version, long contentLength, Uri? location, Stream body, IDisposable owner) : IDisposable
+    {
+        public int Status { get; } = status;
+
+        public Version Version { get; } = version;
+
+        public long ContentLength { get; } = contentLength;
+
+        public Uri? Location { get; } = location;
+
+        public Stream Body { get; } = body;
+
+        public void Dispose()
+        {
+            Body.Dispose();
+            owner.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Sends one hop. A fresh plain-text connection, the default for an <c>http://</c> URL, goes through
+    /// <see cref="PlainHttp"/>; TLS and kept-alive connections through the handler.
+    /// </summary>
+    private async Task<Hop> SendAsync(HttpMethod method, Uri url, string? body, CancellationToken cancellationToken)
+    {
+        if (!_http.KeepAlive && !_handlerOnly && url.Scheme == Uri.UriSchemeHttp)
+        {
+            byte[] request = PlainHttp.BuildRequest(method.Method, url, _http.Headers, body);
+            var socket = await ConnectAsync(url.IdnHost, url.Port, cancellationToken);
+            try
+            {
+                var response = await PlainHttp.ExchangeAsync(socket, method.Method, request, cancellationToken);
+                Uri? location = response.Location is { } text && Uri.TryCreate(text, UriKind.RelativeOrAbsolute, out var parsed) ? parsed : null;
+                return new Hop(response.Status, response.Version, response.ContentLength, location, response.Body, response);
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+        }
+
+        var message = BuildRequest(method, url, body);
+        try
+        {
+            var response = await Client.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+            try
+            {
+                var stream = PlainHttp.Decode(await response.Content.ReadAsStreamAsync(cancellationToken), response.Content.Headers.ContentEncoding.LastOrDefault());
+                long length = PlainHttp.ReportedLength((int)response.StatusCode, response.Headers.TransferEncodingChunked == true, response.Content.Headers.ContentLength);
+                return new Hop((int)response.StatusCode, response.Version, length, response.Headers.Location, stream, new Disposables(response, message));
+            }
+            catch
+            {
+                response.Dispose();
+                throw;
+            }
+        }
+        catch
+        {
+            message.Dispose();
+            throw;
+        }
+    }
+
+    private sealed class Disposables(IDisposable first, IDisposable second) : IDisposable
+    {
+        public void Dispose()
+        {
+            first.Dispose();
+            second.Dispose();
+        }
     }
 
     private HttpRequestMessage BuildRequest(HttpMethod method, Uri url, string? body)
@@ -199,9 +290,8 @@ internal sealed partial class HttpCheck : ICheck
     /// bytes when expectations need it: a contiguous prefix, never a chunk after one that was dropped, so a match
     /// can never span a gap. Returns how many bytes the body had.
     /// </summary>
-    private static async Task<long> DrainAsync(HttpResponseMessage response, ArrayBufferWriter<byte>? keep, int limit, CancellationToken cancellationToken)
+    private static async Task<long> DrainAsync(Stream stream, ArrayBufferWriter<byte>? keep, int limit, CancellationToken cancellationToken)
     {
-        await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
         byte[] buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
         long total = 0;
         try
@@ -324,18 +414,22 @@ internal sealed partial class HttpCheck : ICheck
 
     private static string Truncate(string text) => text.Length <= 100 ? text : text[..100] + "...";
 
-    private async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
+    private async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken) =>
+        new NetworkStream(await ConnectAsync(context.DnsEndPoint.Host, context.DnsEndPoint.Port, cancellationToken), ownsSocket: true);
+
+    /// <summary>Resolves and connects, timing both phases into the current run's trace.</summary>
+    private async Task<Socket> ConnectAsync(string host, int port, CancellationToken cancellationToken)
     {
         var trace = _trace;
         long start = _time.GetTimestamp();
-        var addresses = await ProbeNetwork.ResolveAsync(context.DnsEndPoint.Host, cancellationToken);
+        var addresses = await ProbeNetwork.ResolveAsync(host, cancellationToken);
         long resolved = _time.GetTimestamp();
         trace.Resolve += _time.GetElapsedTime(start, resolved);
-        var socket = await ProbeNetwork.ConnectAsync(addresses, context.DnsEndPoint.Port, cancellationToken);
+        var socket = await ProbeNetwork.ConnectAsync(addresses, port, cancellationToken);
         long connected = _time.GetTimestamp();
         trace.Connect += _time.GetElapsedTime(resolved, connected);
         trace.ReadyAt = connected;
-        return new NetworkStream(socket, ownsSocket: true);
+        return socket;
     }
 
     /// <summary>Called once the connection is usable (after TLS on https): the end of the TLS phase.</summary>
@@ -361,7 +455,6 @@ internal sealed partial class HttpCheck : ICheck
 
     public void Dispose()
     {
-        _client.Dispose();
-        _handler.Dispose();
+        _client?.Dispose();
     }
 }
