@@ -12,6 +12,7 @@ namespace Monitor.Benchmarks.Load;
 /// <code>
 /// dotnet run -c Release --project bench/Monitor.Benchmarks -- load monitor  --targets 10000 --interval 10 --window 120 [--keepalive]
 /// dotnet run -c Release --project bench/Monitor.Benchmarks -- load blackbox --targets 10000 --interval 10 --window 120
+/// dotnet run -c Release --project bench/Monitor.Benchmarks -- load monitor  --targets 50000 --interval 10 --window 60 --addresses 8
 /// dotnet run -c Release --project bench/Monitor.Benchmarks -- load quartz   --targets 10000 --interval 10 --window 120 [--tuned] [--dispatch-only]
 /// </code>
 /// </summary>
@@ -25,26 +26,27 @@ internal static class LoadHarness
     {
         if (args.Length >= 2 && args[0] == "serve")
         {
-            return await TargetFarm.ServeAsync(int.Parse(args[1], CultureInfo.InvariantCulture));
+            return await TargetFarm.ServeAsync(int.Parse(args[1], CultureInfo.InvariantCulture), args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 1);
         }
 
         string mode = args.Length > 0 ? args[0] : "monitor";
         int targets = HarnessArgs.Int(args, "--targets", 10_000);
         int interval = HarnessArgs.Int(args, "--interval", 10);
         int window = HarnessArgs.Int(args, "--window", 120);
+        int addresses = HarnessArgs.Int(args, "--addresses", 1);
         string dir = Path.Combine(Path.GetTempPath(), $"monitor-load-{mode}-{Environment.ProcessId}");
         Directory.CreateDirectory(dir);
 
         try
         {
             int farmPort = FreePort();
-            StartSelf(["load", "serve", farmPort.ToString(CultureInfo.InvariantCulture)]);
+            StartSelf(["load", "serve", farmPort.ToString(CultureInfo.InvariantCulture), addresses.ToString(CultureInfo.InvariantCulture)]);
             await WaitOkAsync(new Uri($"http://127.0.0.1:{farmPort}/hits"), "target farm");
 
             object result = mode switch
             {
-                "monitor" => await MeasureMonitorAsync(dir, farmPort, targets, interval, window, args.Contains("--keepalive")),
-                "blackbox" => await MeasureBlackboxAsync(dir, farmPort, targets, interval, window),
+                "monitor" => await MeasureMonitorAsync(dir, farmPort, targets, interval, window, args.Contains("--keepalive"), addresses),
+                "blackbox" => await MeasureBlackboxAsync(dir, farmPort, targets, interval, window, addresses),
                 "quartz" => await QuartzLoad.MeasureAsync(farmPort, targets, interval, window, args.Contains("--tuned"), args.Contains("--dispatch-only"), HitsAsync),
                 "probe-cost" => await ProbeCostHarness.MeasureAsync(
                     farmPort, HarnessArgs.String(args, "--variant", "check"), HarnessArgs.Int(args, "--rate", 500), HarnessArgs.Int(args, "--seconds", 30), HarnessArgs.Int(args, "--checks", 1000)),
@@ -87,14 +89,17 @@ internal static class LoadHarness
         double PeakRssMegabytes,
         string Notes);
 
-    private static async Task<LoadResult> MeasureMonitorAsync(string dir, int farmPort, int targets, int interval, int window, bool keepAlive)
+    /// <summary>Target <paramref name="i"/>'s URL: the farm's addresses in turn.</summary>
+    private static string TargetUrl(int farmPort, int addresses, int i) => $"http://127.0.0.{1 + (i % addresses)}:{farmPort}/t/{i}";
+
+    private static async Task<LoadResult> MeasureMonitorAsync(string dir, int farmPort, int targets, int interval, int window, bool keepAlive, int addresses)
     {
         int port = FreePort();
         var config = new StringBuilder();
         config.Append(CultureInfo.InvariantCulture, $"server:\n  listen: 127.0.0.1:{port}\ndefaults: {{ interval: {interval}s, timeout: 5s }}\nchecks:\n");
         for (int i = 0; i < targets; i++)
         {
-            config.Append(CultureInfo.InvariantCulture, $"  - {{ name: t{i}, http: {{ url: \"http://127.0.0.1:{farmPort}/t/{i}\"{(keepAlive ? ", keepalive: true" : string.Empty)} }} }}\n");
+            config.Append(CultureInfo.InvariantCulture, $"  - {{ name: t{i}, http: {{ url: \"{TargetUrl(farmPort, addresses, i)}\"{(keepAlive ? ", keepalive: true" : string.Empty)} }} }}\n");
         }
 
         string configPath = Path.Combine(dir, "monitor.yaml");
@@ -159,7 +164,7 @@ internal static class LoadHarness
         return new MonitorSnapshot(at, hits, cpu, runs, failures, skipped, lag);
     }
 
-    private static async Task<LoadResult> MeasureBlackboxAsync(string dir, int farmPort, int targets, int interval, int window)
+    private static async Task<LoadResult> MeasureBlackboxAsync(string dir, int farmPort, int targets, int interval, int window, int addresses)
     {
         int bbPort = FreePort();
         int promPort = FreePort();
@@ -168,7 +173,7 @@ internal static class LoadHarness
         prom.Append(CultureInfo.InvariantCulture, $"global:\n  scrape_interval: {interval}s\n  scrape_timeout: 5s\nscrape_configs:\n  - job_name: blackbox\n    metrics_path: /probe\n    params: {{ module: [http_2xx] }}\n    static_configs:\n      - targets:\n");
         for (int i = 0; i < targets; i++)
         {
-            prom.Append(CultureInfo.InvariantCulture, $"        - http://127.0.0.1:{farmPort}/t/{i}\n");
+            prom.Append(CultureInfo.InvariantCulture, $"        - {TargetUrl(farmPort, addresses, i)}\n");
         }
 
         prom.Append(CultureInfo.InvariantCulture, $"    relabel_configs:\n      - {{ source_labels: [__address__], target_label: __param_target }}\n      - {{ source_labels: [__param_target], target_label: instance }}\n      - {{ target_label: __address__, replacement: \"127.0.0.1:{bbPort}\" }}\n");
