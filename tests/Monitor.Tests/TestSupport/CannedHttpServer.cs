@@ -111,6 +111,10 @@ internal sealed class CannedHttpServer : IAsyncDisposable
         catch (Exception e) when (e is OperationCanceledException or SocketException or IOException or ObjectDisposedException)
         {
         }
+        catch (InvalidOperationException) when (_stop.IsCancellationRequested)
+        {
+            // Disposed between two connections: the loop asked a stopped listener for the next one.
+        }
     }
 
     public async ValueTask DisposeAsync()
