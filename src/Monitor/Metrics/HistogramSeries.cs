@@ -15,8 +15,8 @@ internal sealed class HistogramSeries : Series
     private readonly byte[] _countPrefix;
     private double _sum;
 
-    internal HistogramSeries(MetricFamily family, Label[] labels, string key, double[] bounds)
-        : base(family, labels, key)
+    internal HistogramSeries(MetricFamily family, Label[] labels, double[] bounds)
+        : base(family, labels, null)
     {
         _bounds = bounds;
         _counts = new long[bounds.Length + 1];

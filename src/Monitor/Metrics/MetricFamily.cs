@@ -8,7 +8,8 @@ namespace Monitor.Metrics;
 /// </summary>
 internal sealed class MetricFamily
 {
-    private readonly Dictionary<string, Series> _byKey = new(StringComparer.Ordinal);
+    private readonly HashSet<Series> _series = new(SeriesIdentityComparer.Instance);
+    private readonly HashSet<Series>.AlternateLookup<SeriesIdentity> _byIdentity;
     private readonly Lock _lock = new();
     private Series[]? _snapshot = [];
 
@@ -18,6 +19,7 @@ internal sealed class MetricFamily
         Type = type;
         Help = help;
         Bounds = bounds;
+        _byIdentity = _series.GetAlternateLookup<SeriesIdentity>();
         TextHeader = Encoding.UTF8.GetBytes(BuildHeader(ExpositionFormat.Text004));
         OpenMetricsHeader = Encoding.UTF8.GetBytes(BuildHeader(ExpositionFormat.OpenMetrics100));
     }
@@ -50,32 +52,49 @@ internal sealed class MetricFamily
 
             lock (_lock)
             {
-                snapshot = _snapshot ??= [.. _byKey.Values];
+                snapshot = _snapshot ??= [.. _series];
                 return snapshot;
             }
         }
     }
 
-    /// <summary>Whether a series of this key exists: a lookup, where scanning <see cref="Snapshot"/> (rebuilt after every add) made publishing n series O(n²).</summary>
-    internal bool Contains(string key)
+    /// <summary>Whether a series of these labels exists: a lookup, where scanning <see cref="Snapshot"/> (rebuilt after every add) made publishing n series O(n²).</summary>
+    internal bool Contains(Label[] labels, string? sampleName = null)
     {
         lock (_lock)
         {
-            return _byKey.ContainsKey(key);
+            return _byIdentity.Contains(new SeriesIdentity(Own(sampleName), labels));
         }
     }
 
-    internal Series GetOrAdd(string key, Func<MetricFamily, string, Series> create)
+    /// <summary>The series of these labels (in any order) and sample name, made by <paramref name="create"/> when there is none.</summary>
+    internal Series GetOrAdd(Label[] labels, string? sampleName, Func<MetricFamily, Label[], string?, Series> create)
     {
         lock (_lock)
         {
-            if (_byKey.TryGetValue(key, out var existing))
+            if (_byIdentity.TryGetValue(new SeriesIdentity(Own(sampleName), labels), out var existing))
             {
                 return existing;
             }
 
-            var series = create(this, key);
-            _byKey.Add(key, series);
+            var series = create(this, labels, sampleName);
+            _series.Add(series);
+            _snapshot = null;
+            return series;
+        }
+    }
+
+    /// <summary>Puts a removed series back, unless one of its identity has been added since (that one stays).</summary>
+    internal Series Restore(Series series)
+    {
+        lock (_lock)
+        {
+            if (_series.TryGetValue(series, out var existing))
+            {
+                return existing;
+            }
+
+            _series.Add(series);
             _snapshot = null;
             return series;
         }
@@ -85,9 +104,9 @@ internal sealed class MetricFamily
     {
         lock (_lock)
         {
-            if (_byKey.TryGetValue(series.Key, out var existing) && ReferenceEquals(existing, series))
+            if (_series.TryGetValue(series, out var existing) && ReferenceEquals(existing, series))
             {
-                _byKey.Remove(series.Key);
+                _series.Remove(series);
                 _snapshot = null;
                 return true;
             }
@@ -95,6 +114,8 @@ internal sealed class MetricFamily
             return false;
         }
     }
+
+    private string? Own(string? sampleName) => sampleName == Name ? null : sampleName;
 
     private string BuildHeader(ExpositionFormat format)
     {

@@ -10,7 +10,9 @@ namespace Monitor.Metrics;
 /// </summary>
 internal sealed class Sample : Series
 {
-    private const int MaxValueBytes = 32;
+    // The longest value FormatValue writes: a sign, 17 significant digits, the point and an exponent
+    // ("-1.7976931348623157E+308", 24 bytes); the line also holds the newline after it.
+    private const int MaxValueBytes = 24;
 
     private readonly byte[] _line;
     private readonly int _prefixLength;
@@ -21,18 +23,14 @@ internal sealed class Sample : Series
     private long _cachedBits = BitConverter.DoubleToInt64Bits(double.NaN) ^ 1; // matches no value
     private int _cachedLength;
 
-    internal Sample(MetricFamily family, Label[] labels, string key, string? sampleName = null)
-        : base(family, labels, key)
+    internal Sample(MetricFamily family, Label[] labels, string? sampleName = null)
+        : base(family, labels, sampleName)
     {
-        SampleName = sampleName ?? family.Name;
-        byte[] prefix = ExpositionText.EncodeSeriesPrefix(SampleName, labels, null);
+        byte[] prefix = ExpositionText.EncodeSeriesPrefix(sampleName ?? family.Name, labels, null);
         _prefixLength = prefix.Length;
         _line = new byte[prefix.Length + MaxValueBytes + 1];
         prefix.CopyTo(_line, 0);
     }
-
-    /// <summary>The name written on the sample line: the family's, or a suffixed one (<c>x_bucket</c>) for re-exposed histograms.</summary>
-    public string SampleName { get; }
 
     public double Value => Volatile.Read(ref _value);
 

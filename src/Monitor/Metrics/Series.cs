@@ -8,11 +8,11 @@ namespace Monitor.Metrics;
 /// </summary>
 internal abstract class Series
 {
-    protected Series(MetricFamily family, Label[] labels, string key)
+    protected Series(MetricFamily family, Label[] labels, string? sampleName)
     {
         Family = family;
         Labels = labels;
-        Key = key;
+        SampleName = sampleName == family.Name ? null : sampleName;
     }
 
     public MetricFamily Family { get; }
@@ -20,8 +20,11 @@ internal abstract class Series
     /// <summary>The labels, without <c>__name__</c>, in exposition order.</summary>
     public Label[] Labels { get; }
 
-    /// <summary>Canonical identity of the labels within the family.</summary>
-    public string Key { get; }
+    /// <summary>
+    /// The name on the sample line where it is not the family's (<c>x_bucket</c>, <c>x_sum</c> of a histogram
+    /// re-exposed as scraped); null otherwise. With the labels, as a set, it is the series' identity in its family.
+    /// </summary>
+    public string? SampleName { get; }
 
     internal abstract void Write(IBufferWriter<byte> writer);
 }

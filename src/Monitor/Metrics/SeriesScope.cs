@@ -36,7 +36,7 @@ internal sealed class SeriesScope : IDisposable
     public Sample Gauge(string name, string help, params Label[] labels)
     {
         var labelSet = Merge(labels);
-        bool existed = _store.Find(name) is { } family && family.Contains(SeriesStore.KeyOf(labelSet));
+        bool existed = _store.Find(name) is { } family && family.Contains(labelSet);
         var sample = Track(_store.Gauge(name, help, labelSet));
         if (!existed)
         {

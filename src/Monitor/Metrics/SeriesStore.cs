@@ -64,17 +64,15 @@ internal sealed class SeriesStore
     public HistogramSeries Histogram(string name, string help, double[] bounds, Label[] labels)
     {
         var family = Family(name, MetricType.Histogram, help, bounds);
-        return (HistogramSeries)family.GetOrAdd(KeyOf(labels), (f, k) => new HistogramSeries(f, labels, k, f.Bounds!));
+        return (HistogramSeries)family.GetOrAdd(labels, null, static (f, l, _) => new HistogramSeries(f, l, f.Bounds!));
     }
 
     public static Sample GetSample(MetricFamily family, Label[] labels) =>
-        (Sample)family.GetOrAdd(KeyOf(labels), (f, k) => new Sample(f, labels, k));
+        (Sample)family.GetOrAdd(labels, null, static (f, l, _) => new Sample(f, l));
 
     /// <summary>A sample whose line carries its own name (<c>x_bucket</c>, <c>x_sum</c>) inside family x.</summary>
     public static Sample GetSample(MetricFamily family, string sampleName, Label[] labels) =>
-        sampleName == family.Name
-            ? GetSample(family, labels)
-            : (Sample)family.GetOrAdd(sampleName + "\u0003" + KeyOf(labels), (f, k) => new Sample(f, labels, k, sampleName));
+        (Sample)family.GetOrAdd(labels, sampleName, static (f, l, n) => new Sample(f, l, n));
 
     public static bool Remove(Series series) => series.Family.Remove(series);
 

@@ -174,6 +174,76 @@ public class SampleCacheTests
         await writer;
     }
 
+    [Theory]
+    [InlineData(-1.7976931348623157E+308)]
+    [InlineData(-2.2250738585072014E-308)]
+    [InlineData(-4.9406564584124654E-324)]
+    [InlineData(-1.2345678901234567E-05)]
+    [InlineData(-1234567890123456.7)]
+    public void Write_LongestValues_FitTheLineAndComeBackFromTheCache(double value)
+    {
+        var store = new SeriesStore();
+        store.Gauge("g", "G.", []).Set(value);
+        string first = Exposition.Samples(store)["g"];
+        Assert.Equal(first, Exposition.Samples(store)["g"]);
+        Assert.Equal(value, double.Parse(first, System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
+    public void FormatValue_AnyDouble_FitsTheTwentyFourBytesASampleKeeps()
+    {
+        var random = new Random(7);
+        Span<byte> bits = stackalloc byte[8];
+        Span<byte> destination = stackalloc byte[24];
+        for (int i = 0; i < 200_000; i++)
+        {
+            random.NextBytes(bits);
+            double value = BitConverter.ToDouble(bits);
+            int written = ExpositionText.FormatValue(destination, value);
+            string text = System.Text.Encoding.ASCII.GetString(destination[..written]);
+            Assert.True(written > 0 && (double.IsNaN(value) || double.IsInfinity(value) || double.Parse(text, System.Globalization.CultureInfo.InvariantCulture) == value), $"{value:R} → {text}");
+        }
+    }
+
+    [Fact]
+    public void Store_TheSameLabelsInAnyOrder_AreOneSeries_AndASampleNameMakesAnother()
+    {
+        var store = new SeriesStore();
+        var ab = store.Gauge("g", "G.", [new("a", "1"), new("b", "2")]);
+        Assert.Same(ab, store.Gauge("g", "G.", [new("b", "2"), new("a", "1")]));
+        Assert.NotSame(ab, store.Gauge("g", "G.", [new("a", "1"), new("b", "3")]));
+        Assert.NotSame(ab, store.Gauge("g", "G.", [new("a", "1")]));
+        Assert.NotSame(ab, store.Gauge("g", "G.", [new("a", "1"), new("c", "2")]));
+
+        var family = store.Find("g")!;
+        var bucket = SeriesStore.GetSample(family, "g_bucket", [new("a", "1"), new("b", "2")]);
+        Assert.NotSame(ab, bucket);
+        Assert.Same(ab, SeriesStore.GetSample(family, "g", [new("b", "2"), new("a", "1")]));
+        Assert.Same(bucket, SeriesStore.GetSample(family, "g_bucket", [new("b", "2"), new("a", "1")]));
+        Assert.True(family.Contains([new("b", "2"), new("a", "1")]));
+        Assert.True(family.Contains([new("a", "1"), new("b", "2")], "g_bucket"));
+        Assert.False(family.Contains([new("a", "1"), new("b", "2")], "g_sum"));
+        Assert.Equal(5, family.Count);
+    }
+
+    [Fact]
+    public void Store_ARemovedSeries_IsRestoredUnlessANewOneTookItsPlace()
+    {
+        var store = new SeriesStore();
+        var first = store.Gauge("g", "G.", [new("a", "1")]);
+        Assert.True(SeriesStore.Remove(first));
+        Assert.False(SeriesStore.Remove(first));
+        Assert.Same(first, first.Family.Restore(first));
+        Assert.Same(first, store.Gauge("g", "G.", [new("a", "1")]));
+
+        SeriesStore.Remove(first);
+        var second = store.Gauge("g", "G.", [new("a", "1")]);
+        Assert.NotSame(first, second);
+        Assert.Same(second, first.Family.Restore(first));
+        Assert.False(SeriesStore.Remove(first));
+        Assert.Equal([second], first.Family.Snapshot);
+    }
+
     [Fact]
     public void Write_ValueChangedAfterCaching_WritesTheNewValue()
     {

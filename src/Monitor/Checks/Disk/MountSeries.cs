@@ -35,7 +35,7 @@ internal sealed class MountSeries
             // Re-adding after an error: the scope hands back the same series objects' identities.
             foreach (var s in Sizes)
             {
-                s.Family.GetOrAdd(s.Key, (_, _) => s);
+                s.Family.Restore(s);
             }
 
             _sizesPresent = true;
