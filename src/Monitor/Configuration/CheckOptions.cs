@@ -1,3 +1,5 @@
+using System.Collections.ObjectModel;
+
 namespace Monitor.Configuration;
 
 /// <summary>One entry of <c>checks:</c>: what every check has, and its kind's own settings.</summary>
@@ -17,7 +19,7 @@ internal sealed record CheckOptions
     public TimeSpan Timeout { get; init; }
 
     /// <summary>Labels added to every series of the check.</summary>
-    public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();
+    public IReadOnlyDictionary<string, string> Labels { get; init; } = ReadOnlyDictionary<string, string>.Empty;
 
     /// <summary>Where the check is defined, for messages.</summary>
     public string Origin { get; init; } = string.Empty;

@@ -1,3 +1,4 @@
+using System.Collections.ObjectModel;
 using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
@@ -57,7 +58,9 @@ internal static partial class ConfigLoader
 
         var interval = map.Duration("interval");
         var timeout = map.Duration("timeout");
-        var labels = map.StringMap("labels", n => Names.IsLabelName(n) && n != "check", Names.LabelNameRule + "; \"check\" is set by Monitor") ?? [];
+        // Most checks have no labels of their own: they share one empty map rather than each holding one.
+        IReadOnlyDictionary<string, string> labels = map.StringMap("labels", n => Names.IsLabelName(n) && n != "check", Names.LabelNameRule + "; \"check\" is set by Monitor")
+            is { Count: > 0 } given ? given : ReadOnlyDictionary<string, string>.Empty;
 
         var present = kinds.Where(k => map.Has(k.Key)).ToList();
         if (present.Count != 1)

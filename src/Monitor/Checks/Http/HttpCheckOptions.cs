@@ -1,3 +1,4 @@
+using System.Collections.ObjectModel;
 using Monitor.Configuration;
 
 namespace Monitor.Checks.Http;
@@ -12,7 +13,7 @@ internal sealed record HttpCheckOptions : ICheckSettings
     /// <summary>HTTP method. <value>Default GET.</value></summary>
     public string Method { get; init; } = "GET";
 
-    public IReadOnlyDictionary<string, string> Headers { get; init; } = new Dictionary<string, string>();
+    public IReadOnlyDictionary<string, string> Headers { get; init; } = ReadOnlyDictionary<string, string>.Empty;
 
     /// <summary>Request body. <value>Default none.</value></summary>
     public string? Body { get; init; }
@@ -68,7 +69,7 @@ internal sealed record HttpCheckOptions : ICheckSettings
         {
             Url = url,
             Method = method,
-            Headers = headers,
+            Headers = headers.Count > 0 ? headers : ReadOnlyDictionary<string, string>.Empty,
             Body = body,
             FollowRedirects = follow,
             InsecureSkipVerify = insecure,

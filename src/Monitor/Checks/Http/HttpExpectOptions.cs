@@ -1,3 +1,4 @@
+using System.Collections.ObjectModel;
 using Monitor.Configuration;
 
 namespace Monitor.Checks.Http;
@@ -9,7 +10,7 @@ internal sealed record HttpExpectOptions
     public IReadOnlyList<int> Status { get; init; } = [];
 
     /// <summary>Dotted JSON paths (<c>a.b.0.c</c>) and the values they must hold.</summary>
-    public IReadOnlyDictionary<string, string> BodyJson { get; init; } = new Dictionary<string, string>();
+    public IReadOnlyDictionary<string, string> BodyJson { get; init; } = ReadOnlyDictionary<string, string>.Empty;
 
     /// <summary>Text the body must contain. <value>Default none.</value></summary>
     public string? BodyContains { get; init; }
@@ -94,7 +95,7 @@ internal sealed record HttpExpectOptions
         return ok ? new HttpExpectOptions
         {
             Status = status,
-            BodyJson = bodyJson,
+            BodyJson = bodyJson.Count > 0 ? bodyJson : ReadOnlyDictionary<string, string>.Empty,
             BodyContains = contains,
             MaxResponseTime = maxResponse,
             MinCertDays = (int?)minCertDays,
