@@ -34,8 +34,12 @@ internal sealed partial class HttpCheck : ICheck
 
     private readonly HttpCheckOptions _http;
     private readonly TimeProvider _time;
-    // The handler and its client, made on the first hop that needs them (TLS, keep-alive): most checks never do.
+    // The handler and its client, made on the first hop that needs them (TLS): most checks never do.
     private HttpClient? _client;
+
+    // With keepalive: true over http://, the connection the last run left reusable; null while a run has it.
+    private PlainHttp.Connection? _kept;
+    private bool _disposed;
     private readonly HttpProbeSeries _series;
 
     // Every hop through the handler, plain http too (tests hold the two paths to the same results).
@@ -186,24 +190,46 @@ internal sealed partial class HttpCheck : ICheck
     }
 
     /// <summary>
-    /// Sends one hop. A fresh plain-text connection, the default for an <c>http://</c> URL, goes through
-    /// <see cref="PlainHttp"/>; TLS and kept-alive connections through the handler.
+    /// Sends one hop. An <c>http://</c> URL goes through <see cref="PlainHttp"/>: a fresh connection each run
+    /// (the default, as blackbox_exporter), or with <c>keepalive: true</c> the connection the last run left
+    /// reusable. TLS goes through the handler.
     /// </summary>
     private async Task<Hop> SendAsync(HttpMethod method, Uri url, string? body, CancellationToken cancellationToken)
     {
-        if (!_http.KeepAlive && !_handlerOnly && url.Scheme == Uri.UriSchemeHttp)
+        if (!_handlerOnly && url.Scheme == Uri.UriSchemeHttp)
         {
-            byte[] request = PlainHttp.BuildRequest(method.Method, url, _http.Headers, body);
-            var socket = await ConnectAsync(url.IdnHost, url.Port, cancellationToken);
+            byte[] request = PlainHttp.BuildRequest(method.Method, url, _http.Headers, body, _http.KeepAlive);
+            Action<PlainHttp.Connection>? keep = _http.KeepAlive ? Keep : null;
+            if (_http.KeepAlive && Interlocked.Exchange(ref _kept, null) is { } kept)
+            {
+                if (kept.For(url.IdnHost, url.Port) && kept.Idle)
+                {
+                    try
+                    {
+                        return ToHop(await PlainHttp.ExchangeAsync(kept, method.Method, request, reused: true, keep, cancellationToken));
+                    }
+                    catch (PlainHttp.StaleConnectionException)
+                    {
+                        // Closed by the server between runs: once more, on a new connection.
+                    }
+                    catch
+                    {
+                        kept.Dispose();
+                        throw;
+                    }
+                }
+
+                kept.Dispose();
+            }
+
+            var connection = new PlainHttp.Connection(await ConnectAsync(url.IdnHost, url.Port, cancellationToken), url.IdnHost, url.Port);
             try
             {
-                var response = await PlainHttp.ExchangeAsync(socket, method.Method, request, cancellationToken);
-                Uri? location = response.Location is { } text && Uri.TryCreate(text, UriKind.RelativeOrAbsolute, out var parsed) ? parsed : null;
-                return new Hop(response.Status, response.Version, response.ContentLength, location, response.Body, response);
+                return ToHop(await PlainHttp.ExchangeAsync(connection, method.Method, request, reused: false, keep, cancellationToken));
             }
             catch
             {
-                socket.Dispose();
+                connection.Dispose();
                 throw;
             }
         }
@@ -228,6 +254,29 @@ internal sealed partial class HttpCheck : ICheck
         {
             message.Dispose();
             throw;
+        }
+    }
+
+    private static Hop ToHop(PlainHttp.Response response)
+    {
+        Uri? location = response.Location is { } text && Uri.TryCreate(text, UriKind.RelativeOrAbsolute, out var parsed) ? parsed : null;
+        return new Hop(response.Status, response.Version, response.ContentLength, location, response.Body, response);
+    }
+
+    /// <summary>Keeps the connection a response left reusable for the next run (one per check: runs never overlap).</summary>
+    private void Keep(PlainHttp.Connection connection)
+    {
+        connection.Park();
+        if (Volatile.Read(ref _disposed))
+        {
+            connection.Dispose();
+            return;
+        }
+
+        Interlocked.Exchange(ref _kept, connection)?.Dispose();
+        if (Volatile.Read(ref _disposed))
+        {
+            Interlocked.Exchange(ref _kept, null)?.Dispose();
         }
     }
 
@@ -455,6 +504,8 @@ internal sealed partial class HttpCheck : ICheck
 
     public void Dispose()
     {
+        Volatile.Write(ref _disposed, true);
+        Interlocked.Exchange(ref _kept, null)?.Dispose();
         _client?.Dispose();
     }
 }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.IO.Compression;
 using System.Net;
@@ -28,8 +29,61 @@ internal static class PlainHttp
 
     private static readonly byte[] HeadEnd = "\r\n\r\n"u8.ToArray();
 
-    /// <summary>The response's status line and the headers the probe uses; <see cref="Body"/> reads the decoded body.</summary>
-    internal sealed class Response(Socket socket, Stream body) : IDisposable
+    /// <summary>
+    /// A connection and its read buffer. With <c>keepalive: true</c> a check keeps one between runs: it is handed
+    /// back only after a response that left it clean (see <see cref="Response"/>).
+    /// </summary>
+    internal sealed class Connection(Socket socket, string host, int port) : IDisposable
+    {
+        public Socket Socket { get; } = socket;
+
+        public Reader Reader { get; } = new(socket);
+
+        /// <summary>Whether it goes to <paramref name="toHost"/>:<paramref name="toPort"/>, as a redirect may not.</summary>
+        public bool For(string toHost, int toPort) => toPort == port && string.Equals(toHost, host, StringComparison.OrdinalIgnoreCase);
+
+        /// <summary>
+        /// Whether it can carry the next request: nothing buffered, and nothing to read either — a kept
+        /// connection that is readable was closed by the server (or got bytes nobody asked for).
+        /// </summary>
+        public bool Idle
+        {
+            get
+            {
+                try
+                {
+                    return Reader.Buffered.IsEmpty && !Socket.Poll(0, SelectMode.SelectRead);
+                }
+                catch (Exception e) when (e is SocketException or ObjectDisposedException)
+                {
+                    return false;
+                }
+            }
+        }
+
+        /// <summary>Set aside between runs: its read buffer goes back to the pool (a kept connection has nothing buffered).</summary>
+        public void Park() => Reader.Release();
+
+        public void Dispose()
+        {
+            Socket.Dispose();
+            Reader.Release();
+        }
+    }
+
+    /// <summary>
+    /// A kept connection failed before any byte of the response arrived: the server had closed it while it was
+    /// idle. The request goes again on a new connection, as SocketsHttpHandler retries on its pooled ones.
+    /// </summary>
+    internal sealed class StaleConnectionException(Exception inner) : Exception("the kept connection was closed by the server", inner);
+
+    /// <summary>
+    /// The response's status line and the headers the probe uses; <see cref="Body"/> reads the decoded body.
+    /// Disposing it hands the connection to <paramref name="keep"/> when the exchange left it reusable (HTTP/1.1,
+    /// no <c>Connection: close</c>, the body read to its end by its length or chunks, nothing more buffered), and
+    /// closes it otherwise.
+    /// </summary>
+    internal sealed class Response(Connection connection, BodyStream framed, Stream body, bool reusable, Action<Connection>? keep) : IDisposable
     {
         public required int Status { get; init; }
 
@@ -45,21 +99,47 @@ internal static class PlainHttp
         public void Dispose()
         {
             Body.Dispose();
-            socket.Dispose();
+            if (keep is not null && reusable && framed.Done && connection.Reader.Buffered.IsEmpty)
+            {
+                keep(connection);
+            }
+            else
+            {
+                connection.Dispose();
+            }
         }
     }
 
     /// <summary>
-    /// Writes the <paramref name="request"/> (from <see cref="BuildRequest"/>) on the connected <paramref name="socket"/> and reads the response
-    /// head. The response owns the socket from then on; on failure the socket is the caller's to dispose.
+    /// Writes the <paramref name="request"/> (from <see cref="BuildRequest"/>) on <paramref name="connection"/> and reads the response
+    /// head. The response owns the connection from then on; on failure it is the caller's to dispose. On a
+    /// <paramref name="reused"/> connection, a failure before any response byte is a <see cref="StaleConnectionException"/>.
     /// </summary>
-    public static async Task<Response> ExchangeAsync(Socket socket, string method, byte[] request, CancellationToken cancellationToken)
+    public static async Task<Response> ExchangeAsync(
+        Connection connection, string method, byte[] request, bool reused, Action<Connection>? keep, CancellationToken cancellationToken)
     {
-        await socket.SendAsync(request, SocketFlags.None, cancellationToken);
-        var reader = new Reader(socket);
+        var reader = connection.Reader;
+        long received = reader.Received;
+        bool first = true;
         while (true)
         {
-            int headLength = await reader.ReadHeadAsync(cancellationToken);
+            int headLength;
+            try
+            {
+                if (first)
+                {
+                    await connection.Socket.SendAsync(request, SocketFlags.None, cancellationToken);
+                }
+
+                headLength = await reader.ReadHeadAsync(cancellationToken);
+            }
+            catch (Exception e) when (reused && first && reader.Received == received && !cancellationToken.IsCancellationRequested
+                && e is SocketException or IOException or ProbeException)
+            {
+                throw new StaleConnectionException(e);
+            }
+
+            first = false;
             var head = ParseHead(reader.Buffered[..headLength]);
             reader.Consume(headLength);
             if (head.Status is >= 100 and < 200 && head.Status != 101)
@@ -68,14 +148,14 @@ internal static class PlainHttp
                 continue;
             }
 
-            Stream framed = method == "HEAD" || head.Status is 204 or 304 or (>= 100 and < 200)
+            var framed = method == "HEAD" || head.Status is 204 or 304 or (>= 100 and < 200)
                 ? new BodyStream(reader, BodyStream.Framing.Length, 0)
                 : head.Chunked
                     ? new BodyStream(reader, BodyStream.Framing.Chunked, 0)
                     : head.ContentLength >= 0
                         ? new BodyStream(reader, BodyStream.Framing.Length, head.ContentLength)
                         : new BodyStream(reader, BodyStream.Framing.Close, 0);
-            return new Response(socket, Decode(framed, head.Encoding))
+            return new Response(connection, framed, Decode(framed, head.Encoding), head.Persistent, keep)
             {
                 Status = head.Status,
                 Version = head.Version,
@@ -105,7 +185,7 @@ internal static class PlainHttp
     internal static long ReportedLength(int status, bool chunked, long? contentLength) =>
         status is 204 or 304 ? 0 : chunked ? -1 : contentLength ?? -1;
 
-    internal static byte[] BuildRequest(string method, Uri url, IReadOnlyDictionary<string, string> headers, string? body)
+    internal static byte[] BuildRequest(string method, Uri url, IReadOnlyDictionary<string, string> headers, string? body, bool keepAlive = false)
     {
         string? host = null;
         string? contentType = null;
@@ -135,7 +215,11 @@ internal static class PlainHttp
 
         text.Append("Host: ").Append(host ?? (url.IsDefaultPort ? url.IdnHost : url.IdnHost + ":" + url.Port.ToString(CultureInfo.InvariantCulture))).Append("\r\n");
         text.Append(extra);
-        text.Append("Connection: close\r\n");
+        if (!keepAlive)
+        {
+            text.Append("Connection: close\r\n");
+        }
+
         byte[]? content = body is null ? null : Encoding.UTF8.GetBytes(body);
         if (content is not null)
         {
@@ -155,7 +239,8 @@ internal static class PlainHttp
         return request;
     }
 
-    internal readonly record struct Head(int Status, Version Version, long ContentLength, bool Chunked, string? Encoding, string? Location);
+    /// <summary>A response head; <see cref="Persistent"/>: HTTP/1.1 without <c>Connection: close</c>, so the connection may carry another request.</summary>
+    internal readonly record struct Head(int Status, Version Version, long ContentLength, bool Chunked, string? Encoding, string? Location, bool Persistent = false);
 
     /// <summary>Parses a response head (status line and headers, ending with the empty line).</summary>
     internal static Head ParseHead(ReadOnlySpan<byte> head)
@@ -175,6 +260,7 @@ internal static class PlainHttp
         bool chunked = false;
         string? encoding = null;
         string? location = null;
+        bool close = false;
         var rest = head[(lineEnd + 2)..];
         while (true)
         {
@@ -215,10 +301,14 @@ internal static class PlainHttp
             {
                 location = Encoding.UTF8.GetString(value);
             }
+            else if (Ascii.EqualsIgnoreCase(name, "Connection"u8))
+            {
+                close |= Encoding.ASCII.GetString(value).Split(',').Any(c => c.Trim().Equals("close", StringComparison.OrdinalIgnoreCase));
+            }
         }
 
         // With both, Transfer-Encoding frames the body (RFC 9112 §6.3); the length is still reported, as the handler does.
-        return new Head(status, version, contentLength, chunked, encoding, location);
+        return new Head(status, version, contentLength, chunked, encoding, location, version == HttpVersion.Version11 && !close);
     }
 
     private static string Printable(ReadOnlySpan<byte> bytes)
@@ -230,11 +320,43 @@ internal static class PlainHttp
     /// <summary>Buffered reads from the socket: the head, then the body through its framing.</summary>
     internal sealed class Reader(Socket socket)
     {
-        private byte[] _buffer = new byte[4096];
+        private const int BufferSize = 4096;
+
+        // Rented while a response is read and returned with Release: 10,000 kept connections would otherwise
+        // hold 40 MB of idle buffers, and a fresh connection per probe would allocate one each time.
+        private byte[]? _buffer;
+        private bool _pooled;
         private int _start;
         private int _end;
 
-        public ReadOnlySpan<byte> Buffered => _buffer.AsSpan(_start, _end - _start);
+        public ReadOnlySpan<byte> Buffered => _buffer is null ? default : _buffer.AsSpan(_start, _end - _start);
+
+        /// <summary>Gives the buffer back (what it held is dropped); the next read rents one again.</summary>
+        public void Release()
+        {
+            if (_buffer is not null && _pooled)
+            {
+                ArrayPool<byte>.Shared.Return(_buffer);
+            }
+
+            _buffer = null;
+            _pooled = false;
+            _start = _end = 0;
+        }
+
+        private byte[] Buffer()
+        {
+            if (_buffer is null)
+            {
+                _buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
+                _pooled = true;
+            }
+
+            return _buffer;
+        }
+
+        /// <summary>Bytes received from the socket so far.</summary>
+        public long Received { get; private set; }
 
         public void Consume(int count) => _start += count;
 
@@ -268,27 +390,38 @@ internal static class PlainHttp
         /// <summary>Reads more from the socket behind what is buffered; 0 at the end of the stream.</summary>
         public async ValueTask<int> FillAsync(CancellationToken cancellationToken)
         {
+            byte[] buffer = Buffer();
             if (_start > 0 && _start == _end)
             {
                 _start = _end = 0;
             }
 
-            if (_end == _buffer.Length)
+            if (_end == buffer.Length)
             {
                 if (_start > 0)
                 {
-                    Buffer.BlockCopy(_buffer, _start, _buffer, 0, _end - _start);
+                    System.Buffer.BlockCopy(buffer, _start, buffer, 0, _end - _start);
                     _end -= _start;
                     _start = 0;
                 }
                 else
                 {
-                    Array.Resize(ref _buffer, Math.Min(_buffer.Length * 2, MaxHeadBytes + 4096));
+                    // A long head: a larger array of its own (the pooled one goes back).
+                    byte[] larger = new byte[Math.Min(buffer.Length * 2, MaxHeadBytes + 4096)];
+                    buffer.AsSpan(0, _end).CopyTo(larger);
+                    if (_pooled)
+                    {
+                        ArrayPool<byte>.Shared.Return(buffer);
+                    }
+
+                    _buffer = buffer = larger;
+                    _pooled = false;
                 }
             }
 
-            int read = await socket.ReceiveAsync(_buffer.AsMemory(_end), SocketFlags.None, cancellationToken);
+            int read = await socket.ReceiveAsync(buffer.AsMemory(_end), SocketFlags.None, cancellationToken);
             _end += read;
+            Received += read;
             return read;
         }
 
@@ -297,10 +430,12 @@ internal static class PlainHttp
         {
             if (_start == _end)
             {
-                if (destination.Length >= _buffer.Length)
+                if (destination.Length >= BufferSize)
                 {
                     // Large reads go straight from the socket.
-                    return await socket.ReceiveAsync(destination, SocketFlags.None, cancellationToken);
+                    int direct = await socket.ReceiveAsync(destination, SocketFlags.None, cancellationToken);
+                    Received += direct;
+                    return direct;
                 }
 
                 if (await FillAsync(cancellationToken) == 0)
@@ -310,7 +445,7 @@ internal static class PlainHttp
             }
 
             int count = Math.Min(destination.Length, _end - _start);
-            _buffer.AsSpan(_start, count).CopyTo(destination.Span);
+            _buffer!.AsSpan(_start, count).CopyTo(destination.Span);
             _start += count;
             return count;
         }
@@ -353,6 +488,9 @@ internal static class PlainHttp
 
         private long _left = length;
         private bool _done = framing == Framing.Length && length == 0;
+
+        /// <summary>Whether the body was read to its end by its length or its last chunk (never for a body framed by the close).</summary>
+        public bool Done => _done && framing != Framing.Close;
 
         public override bool CanRead => true;
 
