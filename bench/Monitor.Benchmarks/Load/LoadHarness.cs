@@ -89,6 +89,29 @@ internal static class LoadHarness
         double PeakRssMegabytes,
         string Notes);
 
+    /// <summary>
+    /// Waits out the window while reading the processes' summed resident memory every 5 s: one read at the end
+    /// lands anywhere between two collections, so the figure is the median of the reads.
+    /// </summary>
+    private static async Task<double> WindowRssMedianAsync(int window, params int[] pids)
+    {
+        var samples = new List<double>();
+        long end = TimeProvider.System.GetTimestamp() + (window * TimeProvider.System.TimestampFrequency);
+        while (true)
+        {
+            long left = end - TimeProvider.System.GetTimestamp();
+            if (left <= 0)
+            {
+                break;
+            }
+
+            await Task.Delay(TimeSpan.FromSeconds(Math.Min(5.0, left / (double)TimeProvider.System.TimestampFrequency)), TimeProvider.System);
+            samples.Add(pids.Sum(pid => ProcessStats.Memory(pid).Rss));
+        }
+
+        return Statistics.Median(samples);
+    }
+
     /// <summary>Target <paramref name="i"/>'s URL: the farm's addresses in turn.</summary>
     private static string TargetUrl(int farmPort, int addresses, int i) => $"http://127.0.0.{1 + (i % addresses)}:{farmPort}/t/{i}";
 
@@ -112,7 +135,7 @@ internal static class LoadHarness
         // Warm-up: one full interval so every check has run and the JIT has settled.
         await Task.Delay(TimeSpan.FromSeconds(interval + 5), TimeProvider.System);
         var before = await MonitorSnapshotAsync(metricsUri, monitor.Id, farmPort);
-        await Task.Delay(TimeSpan.FromSeconds(window), TimeProvider.System);
+        double rss = await WindowRssMedianAsync(window, monitor.Id);
         var after = await MonitorSnapshotAsync(metricsUri, monitor.Id, farmPort);
 
         double elapsed = after.At - before.At;
@@ -124,7 +147,7 @@ internal static class LoadHarness
             "monitor", targets, interval, Math.Round(elapsed, 1), Math.Round(planned), executed, Math.Round(executed / planned, 5),
             Quantile(lag, 0.5), Quantile(lag, 0.99),
             Math.Round((after.Cpu - before.Cpu) / elapsed, 3),
-            Math.Round(memory.Rss / 1048576, 1), Math.Round(memory.Peak / 1048576, 1),
+            Math.Round(rss / 1048576, 1), Math.Round(memory.Peak / 1048576, 1),
             $"runs {after.Runs - before.Runs}, failures {after.Failures - before.Failures}, skipped {after.Skipped - before.Skipped}");
     }
 
@@ -188,7 +211,7 @@ internal static class LoadHarness
         double t0 = TimeProvider.System.GetTimestamp() / (double)TimeProvider.System.TimestampFrequency;
         double hits0 = await HitsAsync(farmPort);
         double cpu0 = ProcessStats.CpuSeconds(blackbox.Id) + ProcessStats.CpuSeconds(prometheus.Id);
-        await Task.Delay(TimeSpan.FromSeconds(window), TimeProvider.System);
+        double rss = await WindowRssMedianAsync(window, blackbox.Id, prometheus.Id);
         double t1 = TimeProvider.System.GetTimestamp() / (double)TimeProvider.System.TimestampFrequency;
         double hits1 = await HitsAsync(farmPort);
         double cpu1 = ProcessStats.CpuSeconds(blackbox.Id) + ProcessStats.CpuSeconds(prometheus.Id);
@@ -213,8 +236,8 @@ internal static class LoadHarness
             "blackbox_exporter+prometheus", targets, interval, Math.Round(elapsed, 1), Math.Round(planned), executed, Math.Round(executed / planned, 5),
             $"interval p50 {p50:0.000}s (lag ~{(p50 - interval) * 1000:0.#} ms)", $"interval p99 {p99:0.000}s (lag ~{(p99 - interval) * 1000:0.#} ms)",
             Math.Round((cpu1 - cpu0) / elapsed, 3),
-            Math.Round((bbMemory.Rss + promMemory.Rss) / 1048576, 1), Math.Round((bbMemory.Peak + promMemory.Peak) / 1048576, 1),
-            $"in the window: scrapes recorded {scrapes}, up {scrapesUp}, probe_success {probesOk}; blackbox RSS {bbMemory.Rss / 1048576:0} MB, prometheus RSS {promMemory.Rss / 1048576:0} MB");
+            Math.Round(rss / 1048576, 1), Math.Round((bbMemory.Peak + promMemory.Peak) / 1048576, 1),
+            $"in the window: scrapes recorded {scrapes}, up {scrapesUp}, probe_success {probesOk}; at the end blackbox RSS {bbMemory.Rss / 1048576:0} MB, prometheus RSS {promMemory.Rss / 1048576:0} MB");
     }
 
     private static async Task<double> ScalarAsync(Uri api, string promql)

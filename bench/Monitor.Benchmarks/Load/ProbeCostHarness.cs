@@ -28,11 +28,13 @@ internal static class ProbeCostHarness
         var store = new SeriesStore();
         Func<int, Task<bool>> probe = variant switch
         {
-            "check" => CheckProbe(store, farmPort, checks),
+            "check" => CheckProbe(store, farmPort, checks, keepAlive: false),
+            "check-keepalive" => CheckProbe(store, farmPort, checks, keepAlive: true),
             "client" => ClientProbe(farmPort),
             "socket" => SocketProbe(farmPort),
             "socket-sync" => SyncSocketProbe(farmPort),
-            _ => throw new ArgumentException($"unknown variant {variant} (check, client, socket)"),
+            "socket-kept" => KeptSocketProbe(farmPort, checks),
+            _ => throw new ArgumentException($"unknown variant {variant} (check, check-keepalive, client, socket, socket-sync, socket-kept)"),
         };
 
         // Warm-up: the JIT settles and the pools fill.
@@ -82,7 +84,7 @@ internal static class ProbeCostHarness
         return (done, failed);
     }
 
-    private static Func<int, Task<bool>> CheckProbe(SeriesStore store, int farmPort, int count)
+    private static Func<int, Task<bool>> CheckProbe(SeriesStore store, int farmPort, int count, bool keepAlive)
     {
         var all = new HttpCheck[count];
         for (int i = 0; i < count; i++)
@@ -90,7 +92,7 @@ internal static class ProbeCostHarness
             var options = new CheckOptions
             {
                 Name = $"t{i}", Kind = HttpCheck.Kind, Interval = TimeSpan.FromSeconds(10), Timeout = TimeSpan.FromSeconds(5),
-                Settings = new HttpCheckOptions { Url = new Uri($"http://127.0.0.1:{farmPort}/t/{i}"), Expect = new HttpExpectOptions() },
+                Settings = new HttpCheckOptions { Url = new Uri($"http://127.0.0.1:{farmPort}/t/{i}"), KeepAlive = keepAlive, Expect = new HttpExpectOptions() },
             };
             all[i] = new HttpCheck(options, new SeriesScope(store, options.Name, new Dictionary<string, string>()), TimeProvider.System);
         }
@@ -159,6 +161,55 @@ internal static class ProbeCostHarness
             }
 
             return total > 12 && buffer[9] == (byte)'2';
+        };
+    }
+
+    /// <summary>
+    /// The kept-alive floor: one connection per check slot, opened on its first probe and reused after; a GET,
+    /// the head read to its end and the Content-Length body after it.
+    /// </summary>
+    private static Func<int, Task<bool>> KeptSocketProbe(int farmPort, int count)
+    {
+        var endpoint = new IPEndPoint(IPAddress.Loopback, farmPort);
+        var sockets = new Socket?[count];
+        var buffers = new byte[count][];
+        return async i =>
+        {
+            int slot = i % count;
+            var socket = sockets[slot];
+            if (socket is null)
+            {
+                socket = sockets[slot] = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+                buffers[slot] = new byte[4096];
+                await socket.ConnectAsync(endpoint);
+            }
+
+            byte[] buffer = buffers[slot];
+            await socket.SendAsync(Encoding.ASCII.GetBytes(string.Create(CultureInfo.InvariantCulture, $"GET /t/{i} HTTP/1.1\r\nHost: 127.0.0.1:{farmPort}\r\n\r\n")));
+            int total = 0;
+            while (true)
+            {
+                int read = await socket.ReceiveAsync(buffer.AsMemory(total));
+                if (read == 0)
+                {
+                    return false;
+                }
+
+                total += read;
+                int end = buffer.AsSpan(0, total).IndexOf("\r\n\r\n"u8);
+                if (end < 0)
+                {
+                    continue;
+                }
+
+                string head = Encoding.ASCII.GetString(buffer, 0, end);
+                int at = head.IndexOf("Content-Length:", StringComparison.OrdinalIgnoreCase);
+                int length = at < 0 ? 0 : int.Parse(head[(at + 15)..].Split('\r')[0].Trim(), CultureInfo.InvariantCulture);
+                if (total >= end + 4 + length)
+                {
+                    return buffer[9] == (byte)'2';
+                }
+            }
         };
     }
 }
