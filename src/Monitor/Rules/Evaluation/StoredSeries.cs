@@ -178,9 +178,9 @@ internal sealed class StoredSeries(Label[] labels) : ISeries
         public void Append(long t, double v)
         {
             long bits = BitConverter.DoubleToInt64Bits(v);
-            Ensure(20);
             if (Count == 0)
             {
+                Ensure(16);
                 BinaryPrimitives.WriteInt64LittleEndian(_data.AsSpan(_length), t);
                 BinaryPrimitives.WriteInt64LittleEndian(_data.AsSpan(_length + 8), bits);
                 _length += 16;
@@ -190,9 +190,13 @@ internal sealed class StoredSeries(Label[] labels) : ISeries
             else
             {
                 long delta = t - _prevT;
-                WriteVarint(ZigZag(delta - _prevDelta));
+                ulong dod = ZigZag(delta - _prevDelta);
+                long xor = bits ^ _prevBits;
+                // Exactly what this sample takes: growing only for that keeps the open chunk's slack small.
+                Ensure(VarintLength(dod) + ValueLength(xor));
+                WriteVarint(dod);
                 _prevDelta = delta;
-                WriteValue(bits ^ _prevBits);
+                WriteValue(xor);
             }
 
             _prevT = t;
@@ -205,11 +209,29 @@ internal sealed class StoredSeries(Label[] labels) : ISeries
         {
             if (_length + more > _data.Length)
             {
-                Array.Resize(ref _data, Math.Max(_data.Length * 2, _length + more));
+                // By half again, not double: the open chunk of every series carries the slack, and a series
+                // that keeps ~60 samples never seals one (doubling left it a quarter empty on average).
+                Array.Resize(ref _data, Math.Max(_data.Length + (_data.Length >> 1), _length + more));
             }
         }
 
         private static ulong ZigZag(long v) => (ulong)((v << 1) ^ (v >> 63));
+
+        private static int VarintLength(ulong v) => (64 - System.Numerics.BitOperations.LeadingZeroCount(v | 1) + 6) / 7;
+
+        /// <summary>The bytes <see cref="WriteValue"/> writes for <paramref name="xor"/>.</summary>
+        private static int ValueLength(long xor)
+        {
+            if (xor == 0)
+            {
+                return 1;
+            }
+
+            ulong x = (ulong)xor;
+            int lead = Math.Min(System.Numerics.BitOperations.LeadingZeroCount(x) / 8, 7);
+            int trail = Math.Min(System.Numerics.BitOperations.TrailingZeroCount(x) / 8, 7 - lead);
+            return 1 + (8 - lead - trail);
+        }
 
         private static long UnZigZag(ulong v) => (long)(v >> 1) ^ -(long)(v & 1);
 
