@@ -81,8 +81,10 @@ internal static partial class StormHarness
 
         var start = Stopwatch.GetTimestamp();
         var startedAt = TimeProvider.System.GetUtcNow();
+        var sentAt = new DateTimeOffset[20];
         for (int batch = 0; batch < 20; batch++)
         {
+            sentAt[batch] = TimeProvider.System.GetUtcNow();
             // Each batch carries whole groups (10 groups × 25 alerts), so every group is complete in its first
             // message and a second accepted message for a group is a duplicate, not a group update.
             var alerts = new List<string>();
@@ -141,6 +143,13 @@ internal static partial class StormHarness
             + hookGroups.Count - hookGroups.Select(a => a.Group).Distinct().Count();
         Console.WriteLine($"system {system}: {Groups * PerGroup} alerts in {Groups} groups (P1 {p1}, P2 {p2}, P3 {p3}, P4 {p4}) within 10 s");
         Console.WriteLine($"  first P1 page accepted after {(firstP1 - startedAt).TotalSeconds:0.00} s; every P1 message delivered after {(lastP1 - startedAt).TotalSeconds:0.0} s");
+        // Each P1 message from the moment its group's alerts were sent (the last P1 groups arrive at 9.5 s).
+        var p1Latency = pdGroups.Concat(slackGroups).Where(a => Severity(a.Group) == "critical")
+            .Select(a => (a.At - sentAt[a.Group / (Groups / 20)]).TotalSeconds).Order().ToList();
+        if (p1Latency.Count > 0)
+        {
+            Console.WriteLine($"  P1 messages from their alerts' arrival: median {Statistics.Median(p1Latency):0.00} s, max {p1Latency[^1]:0.00} s, {p1Latency.Count(l => l <= 5)} of {p1Latency.Count} within 5 s");
+        }
         Console.WriteLine($"  everything delivered after {(lastAccepted - startedAt).TotalSeconds:0.0} s: {all.Count} accepted messages, {all.Count / minutes:0} per minute");
         Console.WriteLine($"  requests: pagerduty {pagerDuty.Requests.Count} (429/500 answered {pagerDuty.Requests.Count(r => r.Answer != "202")}), slack {slack.Requests.Count} (429 answered {slack.Requests.Count(r => r.Answer == "429")}), webhook {webhook.Requests.Count}");
         Console.WriteLine($"  lost groups: {lost}; duplicate accepted messages: {duplicates}");
