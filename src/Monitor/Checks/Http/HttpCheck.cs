@@ -40,6 +40,9 @@ internal sealed partial class HttpCheck : ICheck
     // With keepalive: true over http://, the connection the last run left reusable; null while a run has it.
     private PlainHttp.Connection? _kept;
     private bool _disposed;
+
+    // What a response calls to hand its connection back: made once, not per hop; null without keepalive.
+    private readonly Action<PlainHttp.Connection>? _keep;
     private readonly HttpProbeSeries _series;
 
     // Every hop through the handler, plain http too (tests hold the two paths to the same results).
@@ -60,6 +63,7 @@ internal sealed partial class HttpCheck : ICheck
         _http = options.SettingsOf<HttpCheckOptions>();
         _time = timeProvider;
         _series = new HttpProbeSeries(scope, Phases);
+        _keep = _http.KeepAlive ? Keep : null;
     }
 
     public CheckOptions Options { get; }
@@ -199,14 +203,13 @@ internal sealed partial class HttpCheck : ICheck
         if (!_handlerOnly && url.Scheme == Uri.UriSchemeHttp)
         {
             byte[] request = PlainHttp.BuildRequest(method.Method, url, _http.Headers, body, _http.KeepAlive);
-            Action<PlainHttp.Connection>? keep = _http.KeepAlive ? Keep : null;
             if (_http.KeepAlive && Interlocked.Exchange(ref _kept, null) is { } kept)
             {
                 if (kept.For(url.IdnHost, url.Port) && kept.Idle)
                 {
                     try
                     {
-                        return ToHop(await PlainHttp.ExchangeAsync(kept, method.Method, request, reused: true, keep, cancellationToken));
+                        return ToHop(await PlainHttp.ExchangeAsync(kept, method.Method, request, reused: true, _keep, cancellationToken));
                     }
                     catch (PlainHttp.StaleConnectionException)
                     {
@@ -225,7 +228,7 @@ internal sealed partial class HttpCheck : ICheck
             var connection = new PlainHttp.Connection(await ConnectAsync(url.IdnHost, url.Port, cancellationToken), url.IdnHost, url.Port);
             try
             {
-                return ToHop(await PlainHttp.ExchangeAsync(connection, method.Method, request, reused: false, keep, cancellationToken));
+                return ToHop(await PlainHttp.ExchangeAsync(connection, method.Method, request, reused: false, _keep, cancellationToken));
             }
             catch
             {
